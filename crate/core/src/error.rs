@@ -1,0 +1,44 @@
+//! One error type for the core. Variants carry the data a user needs to act on the message.
+
+use std::fmt;
+
+/// Everything that can go wrong in the numeric core.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// A matrix entry is NaN or ±Inf. `row`/`col` are indices in the matrix as given.
+    NonFinite { row: usize, col: usize, value: f64 },
+    /// The operation needs a non-empty matrix (or a matrix of at least `min` rows/columns).
+    Empty { rows: usize, cols: usize },
+    /// Shapes that must agree do not.
+    Shape { expected: String, found: String },
+    /// An iterative method did not converge.
+    NoConvergence { method: &'static str },
+    /// A parameter is out of its valid range.
+    InvalidParameter { name: &'static str, reason: String },
+}
+
+/// Result alias of the core.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NonFinite { row, col, value } => write!(
+                f,
+                "matrix contains a non-finite value ({value}) at row {row}, column {col}"
+            ),
+            Error::Empty { rows, cols } => {
+                write!(f, "matrix is empty ({rows}×{cols}): nothing to decompose")
+            }
+            Error::Shape { expected, found } => {
+                write!(f, "shape mismatch: expected {expected}, found {found}")
+            }
+            Error::NoConvergence { method } => write!(f, "{method} did not converge"),
+            Error::InvalidParameter { name, reason } => {
+                write!(f, "invalid parameter `{name}`: {reason}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}

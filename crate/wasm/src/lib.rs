@@ -1,0 +1,156 @@
+//! wasm-bindgen bindings of the Spectralab core. Thin by design: each export validates its
+//! arguments, calls the core and converts the result; every core error becomes a `JsError`
+//! with the core's message. Nothing here panics on user input.
+//!
+//! Matrices cross the boundary as a flat row-major typed array plus `rows`, `cols`.
+//! Conventions (ordering, normalisation) are the core's: see `spectralab_core`.
+
+use ndarray::ArrayView2;
+use serde::Serialize;
+use spectralab_core::linalg::{self, GramParams};
+use spectralab_core::{kernels, random::SeededRng, spectrum, Error};
+use wasm_bindgen::prelude::*;
+
+#[cfg(feature = "threads")]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
+fn js_err(e: Error) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+fn view<'a, T>(data: &'a [T], rows: usize, cols: usize) -> Result<ArrayView2<'a, T>, JsError> {
+    let expected = rows.checked_mul(cols).ok_or_else(|| JsError::new("rows × cols overflows"))?;
+    if data.len() != expected {
+        return Err(JsError::new(&format!(
+            "data has {} values but rows × cols = {rows} × {cols} = {expected}",
+            data.len()
+        )));
+    }
+    ArrayView2::from_shape((rows, cols), data).map_err(|e| JsError::new(&e.to_string()))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BuildInfo {
+    version: &'static str,
+    simd: bool,
+    threads: bool,
+    gram_kernel: &'static str,
+    thread_count: usize,
+}
+
+/// Which build this is: `{ version, simd, threads, gramKernel, threadCount }`.
+#[wasm_bindgen(js_name = buildInfo)]
+pub fn build_info() -> Result<JsValue, JsError> {
+    let info = BuildInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        simd: cfg!(target_feature = "simd128"),
+        threads: cfg!(feature = "threads"),
+        gram_kernel: kernels::gram_kernel_name(),
+        thread_count: spectralab_core::parallel::available_threads(),
+    };
+    serde_wasm_bindgen::to_value(&info).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// Eigenvalues (ascending) of the smaller Gram matrix (`WᵀW` or `WWᵀ`) of an f32 matrix.
+/// `parallel` uses the thread pool in the threaded build (ignored elsewhere).
+#[wasm_bindgen(js_name = gramEigenvaluesF32)]
+pub fn gram_eigenvalues_f32(
+    data: &[f32],
+    rows: usize,
+    cols: usize,
+    parallel: bool,
+) -> Result<Vec<f64>, JsError> {
+    let w = view(data, rows, cols)?;
+    let ev = linalg::gram_eigenvalues(w, &GramParams { parallel }).map_err(js_err)?;
+    Ok(ev.to_vec())
+}
+
+/// Eigenvalues (ascending) of the smaller Gram matrix of an f64 matrix.
+#[wasm_bindgen(js_name = gramEigenvaluesF64)]
+pub fn gram_eigenvalues_f64(data: &[f64], rows: usize, cols: usize) -> Result<Vec<f64>, JsError> {
+    let w = view(data, rows, cols)?;
+    let ev = linalg::gram_eigenvalues(w, &GramParams::default()).map_err(js_err)?;
+    Ok(ev.to_vec())
+}
+
+/// The smaller Gram matrix of an f32 matrix, row-major f64 (`k × k`, `k = min(rows, cols)`).
+#[wasm_bindgen(js_name = gramF32)]
+pub fn gram_f32(data: &[f32], rows: usize, cols: usize, parallel: bool) -> Result<Vec<f64>, JsError> {
+    let w = view(data, rows, cols)?;
+    let g = linalg::gram(w, &GramParams { parallel }).map_err(js_err)?;
+    Ok(g.into_raw_vec_and_offset().0)
+}
+
+/// Eigenvalues (ascending) of a symmetric `n × n` f64 matrix (lower triangle read).
+#[wasm_bindgen(js_name = symmetricEigenvalues)]
+pub fn symmetric_eigenvalues(data: &[f64], n: usize) -> Result<Vec<f64>, JsError> {
+    let a = view(data, n, n)?;
+    Ok(linalg::symmetric_eigenvalues(a).map_err(js_err)?.to_vec())
+}
+
+/// Eigenvalues (ascending) of a symmetric `n × n` f32 matrix, computed in f32.
+#[wasm_bindgen(js_name = symmetricEigenvaluesF32)]
+pub fn symmetric_eigenvalues_f32(data: &[f32], n: usize) -> Result<Vec<f32>, JsError> {
+    let a = view(data, n, n)?;
+    Ok(linalg::symmetric_eigenvalues(a).map_err(js_err)?.to_vec())
+}
+
+/// Singular values (descending) of a `rows × cols` f64 matrix.
+#[wasm_bindgen(js_name = singularValues)]
+pub fn singular_values(data: &[f64], rows: usize, cols: usize) -> Result<Vec<f64>, JsError> {
+    let a = view(data, rows, cols)?;
+    Ok(linalg::singular_values(a).map_err(js_err)?.to_vec())
+}
+
+/// Deterministic `rows × cols` matrix of N(0, σ²) entries (f32, row-major) from `seed`.
+#[wasm_bindgen(js_name = gaussianMatrixF32)]
+pub fn gaussian_matrix_f32(rows: usize, cols: usize, sigma: f64, seed: u64) -> Result<Vec<f32>, JsError> {
+    rows.checked_mul(cols)
+        .filter(|&n| n <= 1 << 28)
+        .ok_or_else(|| JsError::new("matrix too large (more than 2^28 entries)"))?;
+    let m = SeededRng::new(seed).gaussian_matrix_f32(rows, cols);
+    Ok(m.into_raw_vec_and_offset().0.into_iter().map(|v| v * sigma as f32).collect())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DemoSpectrum {
+    rows: usize,
+    cols: usize,
+    eigenvalues: Vec<f64>,
+    bin_edges: Vec<f64>,
+    counts: Vec<u64>,
+    mp_x: Vec<f64>,
+    mp_density: Vec<f64>,
+    mp_lower: f64,
+    mp_upper: f64,
+}
+
+/// Demo: ESD of a `rows × cols` Gaussian matrix (entries N(0, 1/rows)) with its histogram and
+/// the Marchenko–Pastur density it should follow.
+#[wasm_bindgen(js_name = demoSpectrum)]
+pub fn demo_spectrum(rows: usize, cols: usize, bins: usize, seed: u64) -> Result<JsValue, JsError> {
+    if rows == 0 || cols == 0 || rows.saturating_mul(cols) > 1 << 24 {
+        return Err(JsError::new("demo size must be non-empty and at most 2^24 entries"));
+    }
+    let sigma2 = 1.0 / rows as f64;
+    let w = gaussian_matrix_f32(rows, cols, sigma2.sqrt(), seed)?;
+    let eigenvalues = gram_eigenvalues_f32(&w, rows, cols, true)?;
+    let h = spectrum::histogram(&eigenvalues, bins, false).map_err(js_err)?;
+    let (lo, hi) = spectrum::marchenko_pastur_bounds(rows, cols, sigma2);
+    let mp_x: Vec<f64> = (0..=400).map(|i| lo + (hi - lo) * i as f64 / 400.0).collect();
+    let mp_density = spectrum::marchenko_pastur_density(&mp_x, rows, cols, sigma2);
+    let out = DemoSpectrum {
+        rows,
+        cols,
+        eigenvalues,
+        bin_edges: h.edges,
+        counts: h.counts,
+        mp_x,
+        mp_density,
+        mp_lower: lo,
+        mp_upper: hi,
+    };
+    serde_wasm_bindgen::to_value(&out).map_err(|e| JsError::new(&e.to_string()))
+}

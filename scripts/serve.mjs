@@ -1,0 +1,87 @@
+// Static file server for the lab, the bench page and the e2e tests. No dependencies.
+//
+//   /            → static/
+//   /web/…       → web/           (engine, app, chart, widgets, pkg/<variant>/ builds)
+//   /bench/…     → bench/web/
+//
+// With isolation (default) every response carries COOP: same-origin + COEP: require-corp, so
+// `crossOriginIsolated` is true and the threaded build can use SharedArrayBuffer.
+// `--no-isolation` serves the same files without those headers (how a docs page would).
+// Binds 127.0.0.1 only. CLI: node scripts/serve.mjs [--port 8080] [--no-isolation]
+import { createServer } from 'node:http';
+import { createReadStream, statSync } from 'node:fs';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const MOUNTS = [
+  ['/web/', join(ROOT, 'web')],
+  ['/bench/', join(ROOT, 'bench', 'web')],
+  ['/', join(ROOT, 'static')],
+];
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json', '.wasm': 'application/wasm', '.svg': 'image/svg+xml',
+  '.png': 'image/png', '.npy': 'application/octet-stream', '.npz': 'application/octet-stream',
+  '.safetensors': 'application/octet-stream', '.csv': 'text/csv', '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/plain; charset=utf-8',
+};
+
+function resolvePath(urlPath) {
+  for (const [prefix, dir] of MOUNTS) {
+    if (urlPath === prefix.slice(0, -1) || urlPath.startsWith(prefix)) {
+      const rel = decodeURIComponent(urlPath.slice(prefix.length)) || 'index.html';
+      const file = normalize(join(dir, rel));
+      if (file !== dir && !file.startsWith(dir + sep)) return null; // path traversal
+      return file;
+    }
+  }
+  return null;
+}
+
+/** Starts a server; resolves to `{ url, port, close() }`. `port: 0` picks a free port. */
+export function startServer({ port = 0, isolation = true, host = '127.0.0.1', log = false } = {}) {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    let file = resolvePath(url.pathname);
+    try {
+      if (file && statSync(file).isDirectory()) file = join(file, 'index.html');
+    } catch { /* falls through to 404 */ }
+    let st = null;
+    try { st = file && statSync(file); } catch { st = null; }
+    const headers = { 'Cache-Control': 'no-store', 'Cross-Origin-Resource-Policy': 'cross-origin' };
+    if (isolation) {
+      headers['Cross-Origin-Opener-Policy'] = 'same-origin';
+      headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
+    }
+    if (!st || !st.isFile()) {
+      res.writeHead(404, { ...headers, 'Content-Type': 'text/plain' });
+      res.end('not found');
+      if (log) console.log(`404 ${req.url}`);
+      return;
+    }
+    headers['Content-Type'] = TYPES[extname(file)] ?? 'application/octet-stream';
+    headers['Content-Length'] = st.size;
+    res.writeHead(200, headers);
+    if (req.method === 'HEAD') { res.end(); return; }
+    createReadStream(file).pipe(res);
+    if (log) console.log(`200 ${req.url}`);
+  });
+  return new Promise((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => {
+      const p = server.address().port;
+      ok({ url: `http://${host}:${p}`, port: p, close: () => new Promise((c) => server.close(c)) });
+    });
+  });
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const pi = args.indexOf('--port');
+  const port = pi >= 0 ? Number(args[pi + 1]) : 8080;
+  const isolation = !args.includes('--no-isolation');
+  const { url } = await startServer({ port, isolation, log: args.includes('--log') });
+  console.log(`Spectralab serving ${url}/ (${isolation ? 'cross-origin isolated' : 'no isolation headers'}) — Ctrl-C to stop`);
+}
