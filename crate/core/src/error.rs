@@ -13,6 +13,8 @@ pub enum Error {
     Shape { expected: String, found: String },
     /// An iterative method did not converge.
     NoConvergence { method: &'static str },
+    /// A result is too large (or small) for f64, e.g. the Gram matrix of entries near 1e200.
+    Overflow { what: String },
     /// A parameter is out of its valid range.
     InvalidParameter { name: &'static str, reason: String },
 }
@@ -34,6 +36,7 @@ impl fmt::Display for Error {
                 write!(f, "shape mismatch: expected {expected}, found {found}")
             }
             Error::NoConvergence { method } => write!(f, "{method} did not converge"),
+            Error::Overflow { what } => write!(f, "{what} overflows the f64 range"),
             Error::InvalidParameter { name, reason } => {
                 write!(f, "invalid parameter `{name}`: {reason}")
             }

@@ -36,30 +36,40 @@ impl Default for GramParams {
     }
 }
 
-/// Element types with a Gram implementation (`AᵀA` of any-strided `A`, f64 result).
+/// Element types with a Gram implementation.
 pub trait GramInput: Real {
-    /// `AᵀA` for `A` of shape `n × d` (any strides, finite entries).
-    fn gram_columns(a: ArrayView2<'_, Self>, parallel: bool) -> Array2<f64>;
+    /// `(S, e)` with `AᵀA = 4^e · S` for `A` of shape `n × d` (any strides, finite entries);
+    /// `e` is chosen so that `S` is comfortably inside the f64 (and f32) range.
+    fn gram_columns_scaled(a: ArrayView2<'_, Self>, parallel: bool) -> (Array2<f64>, i32);
 }
 
 impl GramInput for f32 {
-    fn gram_columns(a: ArrayView2<'_, f32>, parallel: bool) -> Array2<f64> {
-        gram_columns_f32(a, parallel)
+    fn gram_columns_scaled(a: ArrayView2<'_, f32>, parallel: bool) -> (Array2<f64>, i32) {
+        gram_columns_f32_scaled(a, parallel)
     }
 }
 
 impl GramInput for f64 {
-    fn gram_columns(a: ArrayView2<'_, f64>, _parallel: bool) -> Array2<f64> {
+    fn gram_columns_scaled(a: ArrayView2<'_, f64>, _parallel: bool) -> (Array2<f64>, i32) {
         let m = max_abs(a.view());
         if m != 0.0 && !(1e-100..=1e100).contains(&m) {
             let e = m.log2().floor() as i32 + 1;
             let s = 2f64.powi(-e);
             let scaled = a.mapv(|v| v * s);
-            let g = gram_f64_faer(scaled.view());
-            return g.mapv(|v| v * 4f64.powi(e));
+            return (gram_f64_faer(scaled.view()), e);
         }
-        gram_f64_faer(a)
+        (gram_f64_faer(a), 0)
     }
+}
+
+fn unscale(values: impl Iterator<Item = f64>, e: i32, what: &str) -> Result<Vec<f64>> {
+    // 4^e as two factors of 2^e so that neither overflows on its own.
+    let h = 2f64.powi(e);
+    let out: Vec<f64> = values.map(|v| v * h * h).collect();
+    if out.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Overflow { what: what.into() });
+    }
+    Ok(out)
 }
 
 fn gram_f64_faer(a: ArrayView2<'_, f64>) -> Array2<f64> {
@@ -70,28 +80,42 @@ fn gram_f64_faer(a: ArrayView2<'_, f64>) -> Array2<f64> {
     Array2::from_shape_fn((d, d), |(i, j)| g[(i, j)])
 }
 
-/// The smaller Gram matrix of `W` (see the module doc). Errors on empty or non-finite input.
-pub fn gram<T: GramInput>(w: ArrayView2<'_, T>, params: &GramParams) -> Result<Array2<f64>> {
+fn gram_scaled<T: GramInput>(w: ArrayView2<'_, T>, params: &GramParams) -> Result<(Array2<f64>, i32)> {
     let (n, m) = w.dim();
     if n == 0 || m == 0 {
         return Err(Error::Empty { rows: n, cols: m });
     }
     check_finite(w.view())?;
     Ok(if n >= m {
-        T::gram_columns(w, params.parallel)
+        T::gram_columns_scaled(w, params.parallel)
     } else {
-        T::gram_columns(w.t(), params.parallel)
+        T::gram_columns_scaled(w.t(), params.parallel)
     })
 }
 
+/// The smaller Gram matrix of `W` (see the module doc). Errors on empty or non-finite input,
+/// and with [`Error::Overflow`] when an entry of the Gram exceeds the f64 range.
+pub fn gram<T: GramInput>(w: ArrayView2<'_, T>, params: &GramParams) -> Result<Array2<f64>> {
+    let (g, e) = gram_scaled(w, params)?;
+    if e == 0 {
+        return Ok(g);
+    }
+    let dim = g.dim();
+    let v = unscale(g.into_iter(), e, "the Gram matrix")?;
+    Ok(Array2::from_shape_vec(dim, v).expect("same shape"))
+}
+
 /// Eigenvalues of the smaller Gram of `W`, ascending: the `min(N, M)` values `σᵢ²`.
+/// The eigen-decomposition runs on the power-of-two-scaled Gram, so only eigenvalues that
+/// themselves exceed the f64 range give [`Error::Overflow`].
 /// Round-off can leave the smallest slightly negative (|λ| ≲ ε·λ_max); they are returned as is.
 pub fn gram_eigenvalues<T: GramInput>(
     w: ArrayView2<'_, T>,
     params: &GramParams,
 ) -> Result<Array1<f64>> {
-    let g = gram(w, params)?;
-    symmetric_eigenvalues(g.view())
+    let (g, e) = gram_scaled(w, params)?;
+    let ev = symmetric_eigenvalues(g.view())?;
+    Ok(Array1::from_vec(unscale(ev.into_iter(), e, "an eigenvalue of the Gram matrix")?))
 }
 
 /// Rows per superblock: packed once, then shared by all column-panel tasks.
@@ -99,18 +123,21 @@ const SUPER_BLOCKS: usize = 8;
 
 /// `AᵀA` (d×d, f64) of an f32 matrix `A` (n×d, any strides, finite) with the SIMD tile kernel.
 pub fn gram_columns_f32(a: ArrayView2<'_, f32>, parallel: bool) -> Array2<f64> {
+    let (g, e) = gram_columns_f32_scaled(a, parallel);
+    let f = 4f64.powi(e);
+    g.mapv(|v| v * f)
+}
+
+/// `(S, e)` with `AᵀA = 4^e·S`: the input is scaled by `2^-e` (exact) so `max|a| ∈ [0.5, 1)`.
+fn gram_columns_f32_scaled(a: ArrayView2<'_, f32>, parallel: bool) -> (Array2<f64>, i32) {
     let (n, d) = a.dim();
-    if d == 0 {
-        return Array2::zeros((0, 0));
-    }
     let m = max_abs(a.view());
-    if m == 0.0 || n == 0 {
-        return Array2::zeros((d, d));
+    if m == 0.0 || n == 0 || d == 0 {
+        return (Array2::zeros((d, d)), 0);
     }
-    // Power-of-two scale: exact, puts max|a| in [0.5, 1).
+    // f32 exponents span [-149, 128]; 2^-e may need two factors to stay representable.
     let e = m.log2().floor() as i32 + 1;
-    let scale = 2f32.powi(-e.clamp(-126, 127));
-    let unscale = 4f64.powi(e.clamp(-126, 127));
+    let (s1, s2) = (2f32.powi(-e / 2), 2f32.powi(-e + e / 2));
 
     let kc = GRAM_KC;
     let np = d.div_ceil(GRAM_NR);
@@ -132,12 +159,12 @@ pub fn gram_columns_f32(a: ArrayView2<'_, f32>, parallel: bool) -> Array2<f64> {
                 for (p, chunk) in src.chunks(GRAM_NR).enumerate() {
                     let dst = &mut packed[base + p * panel_len..][..chunk.len()];
                     for (o, &v) in dst.iter_mut().zip(chunk) {
-                        *o = v * scale;
+                        *o = v * s1 * s2;
                     }
                 }
             } else {
                 for (c, &v) in row.iter().enumerate() {
-                    packed[base + (c / GRAM_NR) * panel_len + c % GRAM_NR] = v * scale;
+                    packed[base + (c / GRAM_NR) * panel_len + c % GRAM_NR] = v * s1 * s2;
                 }
             }
         }
@@ -163,10 +190,10 @@ pub fn gram_columns_f32(a: ArrayView2<'_, f32>, parallel: bool) -> Array2<f64> {
     for j in 0..d {
         let gq = &g_panels[j / GRAM_NR];
         for i in 0..=j {
-            let v = gq[i * GRAM_NR + j % GRAM_NR] * unscale;
+            let v = gq[i * GRAM_NR + j % GRAM_NR];
             g[(i, j)] = v;
             g[(j, i)] = v;
         }
     }
-    g
+    (g, e)
 }

@@ -1,0 +1,143 @@
+// The engine worker: all wasm work runs here, never on the page's main thread.
+//
+// Protocol (structured-clone messages):
+//   page → worker  {type: 'init', id, build, threads?}   load web/pkg/<build>/, start the thread pool
+//                  {id, method, args}                     call a method (queued behind init)
+//   worker → page  {id, result, ms}                       success; typed arrays are transferred
+//                  {id, error, fatal?}                    failure (fatal: the wasm instance trapped)
+//                  {id, progress}                         progress of a long call (0..1 or an object)
+// Every request gets exactly one {result} or {error} reply, so the client never hangs on a thrown
+// error. Only terminating the worker (the client's cancel) stops a call.
+import { pkgUrl } from './loader.js';
+
+/** The imported wasm-bindgen module of the loaded build (null until init). */
+let wasm = null;
+/** Resolves to buildInfo() once init is done; rejects if init failed. */
+let initPromise = null;
+let loadedBuild = null;
+
+/** Loads a build: imports its glue, instantiates the module and (threads) starts the rayon pool. */
+async function init(build, threads) {
+  const mod = await import(pkgUrl(build));
+  await mod.default(); // fetches ../pkg/<build>/spectralab_wasm_bg.wasm next to the glue
+  if (build === 'threads') {
+    if (typeof mod.initThreadPool !== 'function') {
+      throw new Error('the threads build does not export initThreadPool');
+    }
+    const n = Math.max(1, Math.floor(Number(threads) || navigator.hardwareConcurrency || 1));
+    // Rayon spawns its own Workers from here; its jobs are later started from this worker, which
+    // blocks on an atomic wait while they run (fine in a Worker, a busy-spin on the main thread).
+    await mod.initThreadPool(n);
+  }
+  wasm = mod;
+  loadedBuild = build;
+  return { build, ...mod.buildInfo() };
+}
+
+/** Converts a number or numeric string to the BigInt a `u64` parameter needs. */
+const toU64 = (v) => (typeof v === 'bigint' ? v : BigInt(v ?? 0));
+
+/** Plain arrays (as serde_wasm_bindgen returns Vec<f64>) → Float64Array, so they can be transferred. */
+const toF64 = (v) => (v instanceof Float64Array ? v : Float64Array.from(v ?? []));
+
+/** RPC methods. Each receives the args array and a context with `progress(value)`. */
+const METHODS = {
+  buildInfo: () => ({ build: loadedBuild, ...wasm.buildInfo() }),
+
+  /** (rows, cols, bins, seed) → {rows, cols, eigenvalues, binEdges, counts, mpX, mpDensity, mpLower, mpUpper} */
+  demoSpectrum: ([rows, cols, bins = 50, seed = 1n]) => {
+    const r = wasm.demoSpectrum(rows, cols, bins, toU64(seed));
+    return {
+      ...r,
+      eigenvalues: toF64(r.eigenvalues),
+      binEdges: toF64(r.binEdges),
+      counts: toF64(r.counts),
+      mpX: toF64(r.mpX),
+      mpDensity: toF64(r.mpDensity),
+    };
+  },
+
+  /** (Float32Array, rows, cols, parallel = true) → Float64Array (ascending) */
+  gramEigenvaluesF32: ([data, rows, cols, parallel = true]) =>
+    wasm.gramEigenvaluesF32(data, rows, cols, Boolean(parallel)),
+
+  /** (rows, cols, sigma, seed) → Float32Array */
+  gaussianMatrixF32: ([rows, cols, sigma = 1, seed = 0n]) =>
+    wasm.gaussianMatrixF32(rows, cols, sigma, toU64(seed)),
+
+  /** ('exportName', ...args) → whatever the export returns. */
+  call: ([name, ...args]) => {
+    const fn = wasm[name];
+    if (typeof name !== 'string' || name === 'default' || name.startsWith('__') || typeof fn !== 'function') {
+      throw new Error(`unknown engine export "${name}"`);
+    }
+    return fn(...args);
+  },
+};
+
+/**
+ * Buffers of `value` that can be moved instead of copied: typed arrays that own a whole, non-shared
+ * ArrayBuffer. Looks into plain objects and arrays (two levels).
+ */
+function transferables(value) {
+  const out = new Set();
+  const visit = (v, depth) => {
+    if (ArrayBuffer.isView(v)) {
+      const buf = v.buffer;
+      const shared = typeof SharedArrayBuffer !== 'undefined' && buf instanceof SharedArrayBuffer;
+      // wasm-bindgen returns `.slice()` copies, which own their buffer; anything else stays copied.
+      if (!shared && v.byteOffset === 0 && v.byteLength === buf.byteLength) out.add(buf);
+    } else if (depth < 2 && v && typeof v === 'object') {
+      for (const x of Array.isArray(v) ? v : Object.values(v)) visit(x, depth + 1);
+    }
+  };
+  visit(value, 0);
+  return [...out];
+}
+
+function errorMessage(err) {
+  if (err instanceof Error) return err.message || err.name;
+  return typeof err === 'string' ? err : String(err);
+}
+
+/** A trap (a Rust panic under panic=abort, an allocation failure) may leave the instance unusable. */
+const isFatal = (err) => err instanceof WebAssembly.RuntimeError;
+
+async function handleCall({ id, method, args = [] }) {
+  try {
+    if (!initPromise) throw new Error('engine not initialised (send {type: "init"} first)');
+    await initPromise;
+    const fn = Object.hasOwn(METHODS, method) ? METHODS[method] : null;
+    if (!fn) throw new Error(`unknown method "${method}"`);
+    const ctx = { progress: (progress) => self.postMessage({ id, progress }) };
+    const t0 = performance.now();
+    const result = await fn(args, ctx);
+    const ms = performance.now() - t0;
+    self.postMessage({ id, result, ms }, transferables(result));
+  } catch (err) {
+    self.postMessage({ id, error: errorMessage(err), fatal: isFatal(err) || undefined });
+  }
+}
+
+self.addEventListener('message', (event) => {
+  const msg = event.data ?? {};
+  if (msg.type === 'init') {
+    if (initPromise) {
+      self.postMessage({ id: msg.id, error: 'engine already initialised' });
+      return;
+    }
+    const t0 = performance.now();
+    initPromise = init(msg.build, msg.threads);
+    initPromise.then(
+      (info) => self.postMessage({ id: msg.id, result: info, ms: performance.now() - t0 }),
+      (err) => self.postMessage({ id: msg.id, error: `loading the ${msg.build} build failed: ${errorMessage(err)}` }),
+    );
+    return;
+  }
+  if (msg.id !== undefined) handleCall(msg);
+});
+
+// Errors outside any request (should not happen) still reach the page's console.
+self.addEventListener('unhandledrejection', (e) => {
+  console.error('[spectralab worker] unhandled rejection:', e.reason);
+});
