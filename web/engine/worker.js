@@ -21,13 +21,13 @@ async function init(build, threads) {
   const mod = await import(pkgUrl(build));
   await mod.default(); // fetches ../pkg/<build>/spectralab_wasm_bg.wasm next to the glue
   if (build === 'threads') {
-    if (typeof mod.initThreadPool !== 'function') {
-      throw new Error('the threads build does not export initThreadPool');
+    if (typeof mod.startThreadPool !== 'function') {
+      throw new Error('the threads build does not export startThreadPool');
     }
     const n = Math.max(1, Math.floor(Number(threads) || navigator.hardwareConcurrency || 1));
     // Rayon spawns its own Workers from here; its jobs are later started from this worker, which
     // blocks on an atomic wait while they run (fine in a Worker, a busy-spin on the main thread).
-    await mod.initThreadPool(n);
+    await mod.startThreadPool(n);
   }
   wasm = mod;
   loadedBuild = build;

@@ -11,15 +11,39 @@ use spectralab_core::linalg::{self, GramParams};
 use spectralab_core::{kernels, random::SeededRng, spectrum, Error};
 use wasm_bindgen::prelude::*;
 
+/// Size of the rayon pool started by [`start_thread_pool`] (0: not started).
+static POOL_SIZE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Threaded build only: starts `n` rayon Web Workers (call once, from a Worker, before any
+/// parallel call). Prefer this over wasm-bindgen-rayon's raw `initThreadPool`: it validates `n`,
+/// refuses a second start with a readable error, and lets [`build_info`] report the pool size
+/// without creating rayon's global pool as a side effect (which would pin it to 1 thread).
 #[cfg(feature = "threads")]
-pub use wasm_bindgen_rayon::init_thread_pool;
+#[wasm_bindgen(js_name = startThreadPool)]
+pub fn start_thread_pool(n: usize) -> Result<js_sys::Promise, JsError> {
+    use std::sync::atomic::Ordering;
+    if !(1..=256).contains(&n) {
+        return Err(JsError::new(&format!(
+            "thread count must be 1..=256, got {n}"
+        )));
+    }
+    if POOL_SIZE
+        .compare_exchange(0, n, Ordering::SeqCst, Ordering::SeqCst)
+        .is_err()
+    {
+        return Err(JsError::new("the thread pool is already started"));
+    }
+    Ok(wasm_bindgen_rayon::init_thread_pool(n))
+}
 
 fn js_err(e: Error) -> JsError {
     JsError::new(&e.to_string())
 }
 
 fn view<'a, T>(data: &'a [T], rows: usize, cols: usize) -> Result<ArrayView2<'a, T>, JsError> {
-    let expected = rows.checked_mul(cols).ok_or_else(|| JsError::new("rows × cols overflows"))?;
+    let expected = rows
+        .checked_mul(cols)
+        .ok_or_else(|| JsError::new("rows × cols overflows"))?;
     if data.len() != expected {
         return Err(JsError::new(&format!(
             "data has {} values but rows × cols = {rows} × {cols} = {expected}",
@@ -39,7 +63,8 @@ struct BuildInfo {
     thread_count: usize,
 }
 
-/// Which build this is: `{ version, simd, threads, gramKernel, threadCount }`.
+/// Which build this is: `{ version, simd, threads, gramKernel, threadCount }`; `threadCount` is
+/// the rayon pool size in the threaded build (0 until `startThreadPool`), 1 elsewhere.
 #[wasm_bindgen(js_name = buildInfo)]
 pub fn build_info() -> Result<JsValue, JsError> {
     let info = BuildInfo {
@@ -47,7 +72,11 @@ pub fn build_info() -> Result<JsValue, JsError> {
         simd: cfg!(target_feature = "simd128"),
         threads: cfg!(feature = "threads"),
         gram_kernel: kernels::gram_kernel_name(),
-        thread_count: spectralab_core::parallel::available_threads(),
+        thread_count: if cfg!(feature = "threads") {
+            POOL_SIZE.load(std::sync::atomic::Ordering::SeqCst)
+        } else {
+            1
+        },
     };
     serde_wasm_bindgen::to_value(&info).map_err(|e| JsError::new(&e.to_string()))
 }
@@ -76,7 +105,12 @@ pub fn gram_eigenvalues_f64(data: &[f64], rows: usize, cols: usize) -> Result<Ve
 
 /// The smaller Gram matrix of an f32 matrix, row-major f64 (`k × k`, `k = min(rows, cols)`).
 #[wasm_bindgen(js_name = gramF32)]
-pub fn gram_f32(data: &[f32], rows: usize, cols: usize, parallel: bool) -> Result<Vec<f64>, JsError> {
+pub fn gram_f32(
+    data: &[f32],
+    rows: usize,
+    cols: usize,
+    parallel: bool,
+) -> Result<Vec<f64>, JsError> {
     let w = view(data, rows, cols)?;
     let g = linalg::gram(w, &GramParams { parallel }).map_err(js_err)?;
     Ok(g.into_raw_vec_and_offset().0)
@@ -105,12 +139,21 @@ pub fn singular_values(data: &[f64], rows: usize, cols: usize) -> Result<Vec<f64
 
 /// Deterministic `rows × cols` matrix of N(0, σ²) entries (f32, row-major) from `seed`.
 #[wasm_bindgen(js_name = gaussianMatrixF32)]
-pub fn gaussian_matrix_f32(rows: usize, cols: usize, sigma: f64, seed: u64) -> Result<Vec<f32>, JsError> {
+pub fn gaussian_matrix_f32(
+    rows: usize,
+    cols: usize,
+    sigma: f64,
+    seed: u64,
+) -> Result<Vec<f32>, JsError> {
     rows.checked_mul(cols)
         .filter(|&n| n <= 1 << 28)
         .ok_or_else(|| JsError::new("matrix too large (more than 2^28 entries)"))?;
     let m = SeededRng::new(seed).gaussian_matrix_f32(rows, cols);
-    Ok(m.into_raw_vec_and_offset().0.into_iter().map(|v| v * sigma as f32).collect())
+    Ok(m.into_raw_vec_and_offset()
+        .0
+        .into_iter()
+        .map(|v| v * sigma as f32)
+        .collect())
 }
 
 #[derive(Serialize)]
@@ -132,14 +175,18 @@ struct DemoSpectrum {
 #[wasm_bindgen(js_name = demoSpectrum)]
 pub fn demo_spectrum(rows: usize, cols: usize, bins: usize, seed: u64) -> Result<JsValue, JsError> {
     if rows == 0 || cols == 0 || rows.saturating_mul(cols) > 1 << 24 {
-        return Err(JsError::new("demo size must be non-empty and at most 2^24 entries"));
+        return Err(JsError::new(
+            "demo size must be non-empty and at most 2^24 entries",
+        ));
     }
     let sigma2 = 1.0 / rows as f64;
     let w = gaussian_matrix_f32(rows, cols, sigma2.sqrt(), seed)?;
     let eigenvalues = gram_eigenvalues_f32(&w, rows, cols, true)?;
     let h = spectrum::histogram(&eigenvalues, bins, false).map_err(js_err)?;
     let (lo, hi) = spectrum::marchenko_pastur_bounds(rows, cols, sigma2);
-    let mp_x: Vec<f64> = (0..=400).map(|i| lo + (hi - lo) * i as f64 / 400.0).collect();
+    let mp_x: Vec<f64> = (0..=400)
+        .map(|i| lo + (hi - lo) * i as f64 / 400.0)
+        .collect();
     let mp_density = spectrum::marchenko_pastur_density(&mp_x, rows, cols, sigma2);
     let out = DemoSpectrum {
         rows,

@@ -64,7 +64,13 @@ pub fn dot_f32(x: &[f32], y: &[f32]) -> f64 {
 }
 
 pub(crate) fn check_tile_lengths(a: &[f32], b: &[f32], kc: usize, out: &[f64], out_stride: usize) {
-    assert!(kc == 0 || a.len() >= (kc - 1) * GRAM_NR + GRAM_MR, "gram tile: a too short");
+    assert!(
+        kc == 0 || a.len() >= (kc - 1) * GRAM_NR + GRAM_MR,
+        "gram tile: a too short"
+    );
     assert!(b.len() >= kc * GRAM_NR, "gram tile: b too short");
-    assert!(out.len() >= (GRAM_MR - 1) * out_stride + GRAM_NR, "gram tile: out too short");
+    assert!(
+        out.len() >= (GRAM_MR - 1) * out_stride + GRAM_NR,
+        "gram tile: out too short"
+    );
 }

@@ -61,14 +61,30 @@ unsafe fn dot_f32_inner(x: &[f32], y: &[f32]) -> f64 {
     let mut a1 = f32x4_splat(0.0);
     for k in 0..chunks {
         let o = k * 8;
-        a0 = f32x4_add(a0, f32x4_mul(v128_load(xp.add(o) as *const v128), v128_load(yp.add(o) as *const v128)));
-        a1 = f32x4_add(a1, f32x4_mul(v128_load(xp.add(o + 4) as *const v128), v128_load(yp.add(o + 4) as *const v128)));
+        a0 = f32x4_add(
+            a0,
+            f32x4_mul(
+                v128_load(xp.add(o) as *const v128),
+                v128_load(yp.add(o) as *const v128),
+            ),
+        );
+        a1 = f32x4_add(
+            a1,
+            f32x4_mul(
+                v128_load(xp.add(o + 4) as *const v128),
+                v128_load(yp.add(o + 4) as *const v128),
+            ),
+        );
     }
     let lanes = [
-        f32x4_extract_lane::<0>(a0), f32x4_extract_lane::<1>(a0),
-        f32x4_extract_lane::<2>(a0), f32x4_extract_lane::<3>(a0),
-        f32x4_extract_lane::<0>(a1), f32x4_extract_lane::<1>(a1),
-        f32x4_extract_lane::<2>(a1), f32x4_extract_lane::<3>(a1),
+        f32x4_extract_lane::<0>(a0),
+        f32x4_extract_lane::<1>(a0),
+        f32x4_extract_lane::<2>(a0),
+        f32x4_extract_lane::<3>(a0),
+        f32x4_extract_lane::<0>(a1),
+        f32x4_extract_lane::<1>(a1),
+        f32x4_extract_lane::<2>(a1),
+        f32x4_extract_lane::<3>(a1),
     ];
     let mut s: f64 = lanes.iter().map(|&v| v as f64).sum();
     for i in chunks * 8..x.len() {

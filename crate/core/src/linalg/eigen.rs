@@ -32,7 +32,9 @@ pub fn symmetric_eigenvalues<T: Real>(a: ArrayView2<'_, T>) -> Result<Array1<T>>
     }
     let v = as_faer(&a)
         .self_adjoint_eigenvalues(Side::Lower)
-        .map_err(|_| Error::NoConvergence { method: "symmetric eigenvalue solver" })?;
+        .map_err(|_| Error::NoConvergence {
+            method: "symmetric eigenvalue solver",
+        })?;
     Ok(vec_to_array(v))
 }
 
@@ -41,12 +43,20 @@ pub fn symmetric_eigen<T: Real>(a: ArrayView2<'_, T>) -> Result<SymmetricEigen<T
     check_square(&a)?;
     let n = a.nrows();
     if n == 0 {
-        return Ok(SymmetricEigen { values: Array1::zeros(0), vectors: Array2::zeros((0, 0)) });
+        return Ok(SymmetricEigen {
+            values: Array1::zeros(0),
+            vectors: Array2::zeros((0, 0)),
+        });
     }
     let e = as_faer(&a)
         .self_adjoint_eigen(Side::Lower)
-        .map_err(|_| Error::NoConvergence { method: "symmetric eigen-decomposition" })?;
+        .map_err(|_| Error::NoConvergence {
+            method: "symmetric eigen-decomposition",
+        })?;
     let s = e.S().column_vector();
     let values = Array1::from_shape_fn(n, |i| s[i]);
-    Ok(SymmetricEigen { values, vectors: to_ndarray(e.U()) })
+    Ok(SymmetricEigen {
+        values,
+        vectors: to_ndarray(e.U()),
+    })
 }

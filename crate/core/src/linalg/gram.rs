@@ -76,11 +76,21 @@ fn gram_f64_faer(a: ArrayView2<'_, f64>) -> Array2<f64> {
     let d = a.ncols();
     let fa = as_faer(&a);
     let mut g = Mat::<f64>::zeros(d, d);
-    matmul(g.as_mut(), Accum::Replace, fa.transpose(), fa, 1.0, Par::Seq);
+    matmul(
+        g.as_mut(),
+        Accum::Replace,
+        fa.transpose(),
+        fa,
+        1.0,
+        Par::Seq,
+    );
     Array2::from_shape_fn((d, d), |(i, j)| g[(i, j)])
 }
 
-fn gram_scaled<T: GramInput>(w: ArrayView2<'_, T>, params: &GramParams) -> Result<(Array2<f64>, i32)> {
+fn gram_scaled<T: GramInput>(
+    w: ArrayView2<'_, T>,
+    params: &GramParams,
+) -> Result<(Array2<f64>, i32)> {
     let (n, m) = w.dim();
     if n == 0 || m == 0 {
         return Err(Error::Empty { rows: n, cols: m });
@@ -115,7 +125,11 @@ pub fn gram_eigenvalues<T: GramInput>(
 ) -> Result<Array1<f64>> {
     let (g, e) = gram_scaled(w, params)?;
     let ev = symmetric_eigenvalues(g.view())?;
-    Ok(Array1::from_vec(unscale(ev.into_iter(), e, "an eigenvalue of the Gram matrix")?))
+    Ok(Array1::from_vec(unscale(
+        ev.into_iter(),
+        e,
+        "an eigenvalue of the Gram matrix",
+    )?))
 }
 
 /// Rows per superblock: packed once, then shared by all column-panel tasks.
@@ -143,8 +157,9 @@ fn gram_columns_f32_scaled(a: ArrayView2<'_, f32>, parallel: bool) -> (Array2<f6
     let np = d.div_ceil(GRAM_NR);
     let panel_len = kc * GRAM_NR;
     // Column panel q of G holds rows 0..8(q+1) (upper triangle), 8 columns, row-major.
-    let mut g_panels: Vec<Vec<f64>> =
-        (0..np).map(|q| vec![0.0; (q + 1) * GRAM_NR * GRAM_NR]).collect();
+    let mut g_panels: Vec<Vec<f64>> = (0..np)
+        .map(|q| vec![0.0; (q + 1) * GRAM_NR * GRAM_NR])
+        .collect();
     let mut packed = vec![0f32; SUPER_BLOCKS * np * panel_len];
 
     let mut r0 = 0;

@@ -63,7 +63,11 @@ pub fn jacobi_eigen(a: ArrayView2<'_, f64>) -> (Array1<f64>, Array2<f64>) {
 
 /// Singular values (descending) of `A` by one-sided Jacobi on the columns of the taller side.
 pub fn jacobi_svd(a: ArrayView2<'_, f64>) -> Array1<f64> {
-    let mut u = if a.nrows() >= a.ncols() { a.to_owned() } else { a.t().to_owned() };
+    let mut u = if a.nrows() >= a.ncols() {
+        a.to_owned()
+    } else {
+        a.t().to_owned()
+    };
     let k = u.ncols();
     for _sweep in 0..100 {
         let mut rotated = false;
@@ -71,7 +75,12 @@ pub fn jacobi_svd(a: ArrayView2<'_, f64>) -> Array1<f64> {
             for q in p + 1..k {
                 let alpha: f64 = u.column(p).iter().map(|x| x * x).sum();
                 let beta: f64 = u.column(q).iter().map(|x| x * x).sum();
-                let gamma: f64 = u.column(p).iter().zip(u.column(q)).map(|(x, y)| x * y).sum();
+                let gamma: f64 = u
+                    .column(p)
+                    .iter()
+                    .zip(u.column(q))
+                    .map(|(x, y)| x * y)
+                    .sum();
                 if gamma.abs() <= 1e-15 * (alpha * beta).sqrt() || gamma == 0.0 {
                     continue;
                 }
@@ -92,8 +101,9 @@ pub fn jacobi_svd(a: ArrayView2<'_, f64>) -> Array1<f64> {
             break;
         }
     }
-    let mut s: Vec<f64> =
-        (0..k).map(|j| u.column(j).iter().map(|x| x * x).sum::<f64>().sqrt()).collect();
+    let mut s: Vec<f64> = (0..k)
+        .map(|j| u.column(j).iter().map(|x| x * x).sum::<f64>().sqrt())
+        .collect();
     s.sort_by(|x, y| y.total_cmp(x));
     Array1::from_vec(s)
 }

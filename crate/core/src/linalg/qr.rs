@@ -19,7 +19,10 @@ pub fn householder_qr<T: Real>(a: ArrayView2<'_, T>) -> Result<Qr<T>> {
     let (m, n) = a.dim();
     let k = m.min(n);
     if k == 0 {
-        return Ok(Qr { q: Array2::zeros((m, 0)), r: Array2::zeros((0, n)) });
+        return Ok(Qr {
+            q: Array2::zeros((m, 0)),
+            r: Array2::zeros((0, n)),
+        });
     }
     let qr = as_faer(&a).qr();
     let q = qr.compute_thin_Q();
@@ -31,5 +34,8 @@ pub fn householder_qr<T: Real>(a: ArrayView2<'_, T>) -> Result<Qr<T>> {
             r[(i, j)] = T::zero();
         }
     }
-    Ok(Qr { q: to_ndarray(q.as_ref()), r })
+    Ok(Qr {
+        q: to_ndarray(q.as_ref()),
+        r,
+    })
 }

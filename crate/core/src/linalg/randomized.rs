@@ -26,7 +26,12 @@ pub struct RandomizedSvdParams {
 
 impl Default for RandomizedSvdParams {
     fn default() -> Self {
-        RandomizedSvdParams { rank: 10, oversampling: 10, power_iterations: 4, seed: 0 }
+        RandomizedSvdParams {
+            rank: 10,
+            oversampling: 10,
+            power_iterations: 4,
+            seed: 0,
+        }
     }
 }
 
@@ -35,10 +40,16 @@ fn orthonormal_basis<T: Real>(y: MatRef<'_, T>) -> Mat<T> {
 }
 
 /// Rank-`k` truncated SVD of `A` by randomized subspace iteration; `k` is clamped to `min(m, n)`.
-pub fn randomized_svd<T: Real>(a: ArrayView2<'_, T>, params: &RandomizedSvdParams) -> Result<Svd<T>> {
+pub fn randomized_svd<T: Real>(
+    a: ArrayView2<'_, T>,
+    params: &RandomizedSvdParams,
+) -> Result<Svd<T>> {
     check_finite(a.view())?;
     if params.rank == 0 {
-        return Err(Error::InvalidParameter { name: "rank", reason: "must be at least 1".into() });
+        return Err(Error::InvalidParameter {
+            name: "rank",
+            reason: "must be at least 1".into(),
+        });
     }
     let (m, n) = a.dim();
     let kmax = m.min(n);
@@ -56,7 +67,9 @@ pub fn randomized_svd<T: Real>(a: ArrayView2<'_, T>, params: &RandomizedSvdParam
         q = orthonormal_basis((fa * &z).as_ref());
     }
     let b = q.transpose() * fa; // l × n
-    let svd = b.thin_svd().map_err(|_| Error::NoConvergence { method: "randomized SVD" })?;
+    let svd = b.thin_svd().map_err(|_| Error::NoConvergence {
+        method: "randomized SVD",
+    })?;
     let u = &q * svd.U();
     let s = svd.S().column_vector();
     let u = to_ndarray(u.as_ref());

@@ -35,7 +35,11 @@ impl Real for f64 {
 pub fn check_finite<T: Real>(a: ArrayView2<'_, T>) -> Result<()> {
     for ((row, col), &v) in a.indexed_iter() {
         if !v.is_finite() {
-            return Err(Error::NonFinite { row, col, value: v.to_f64() });
+            return Err(Error::NonFinite {
+                row,
+                col,
+                value: v.to_f64(),
+            });
         }
     }
     Ok(())

@@ -32,9 +32,15 @@ pub fn thin_svd<T: Real>(a: ArrayView2<'_, T>) -> Result<Svd<T>> {
     let (m, n) = a.dim();
     let k = m.min(n);
     if k == 0 {
-        return Ok(Svd { u: Array2::zeros((m, 0)), s: Array1::zeros(0), vt: Array2::zeros((0, n)) });
+        return Ok(Svd {
+            u: Array2::zeros((m, 0)),
+            s: Array1::zeros(0),
+            vt: Array2::zeros((0, n)),
+        });
     }
-    let svd = as_faer(&a).thin_svd().map_err(|_| Error::NoConvergence { method: "SVD" })?;
+    let svd = as_faer(&a)
+        .thin_svd()
+        .map_err(|_| Error::NoConvergence { method: "SVD" })?;
     let s = svd.S().column_vector();
     Ok(Svd {
         u: to_ndarray(svd.U()),

@@ -15,13 +15,24 @@ pub struct Histogram {
 /// Histogram of the finite values in `bins` bins spanning `[min, max]` (log10 axis if `log_scale`).
 pub fn histogram(values: &[f64], bins: usize, log_scale: bool) -> Result<Histogram> {
     if bins == 0 {
-        return Err(Error::InvalidParameter { name: "bins", reason: "must be at least 1".into() });
+        return Err(Error::InvalidParameter {
+            name: "bins",
+            reason: "must be at least 1".into(),
+        });
     }
     let tr = |v: f64| if log_scale { v.log10() } else { v };
-    let kept: Vec<f64> =
-        values.iter().copied().filter(|v| v.is_finite() && (!log_scale || *v > 0.0)).map(tr).collect();
+    let kept: Vec<f64> = values
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite() && (!log_scale || *v > 0.0))
+        .map(tr)
+        .collect();
     let dropped = (values.len() - kept.len()) as u64;
-    let (lo, hi) = kept.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let (lo, hi) = kept
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
     let (lo, hi) = if kept.is_empty() {
         (0.0, 1.0)
     } else if hi > lo {
@@ -45,14 +56,22 @@ pub fn histogram(values: &[f64], bins: usize, log_scale: bool) -> Result<Histogr
             }
         })
         .collect();
-    Ok(Histogram { edges, counts, log_scale, dropped })
+    Ok(Histogram {
+        edges,
+        counts,
+        log_scale,
+        dropped,
+    })
 }
 
 /// `(λ₋, λ₊)` of the MP law for an `n×m` matrix (`Q = max/min`) with entry variance `sigma2`.
 pub fn marchenko_pastur_bounds(n: usize, m: usize, sigma2: f64) -> (f64, f64) {
     let (big, small) = (n.max(m) as f64, n.min(m) as f64);
     let r = (small / big).sqrt();
-    (sigma2 * big * (1.0 - r).powi(2), sigma2 * big * (1.0 + r).powi(2))
+    (
+        sigma2 * big * (1.0 - r).powi(2),
+        sigma2 * big * (1.0 + r).powi(2),
+    )
 }
 
 /// MP density at each `x` (see [`super`]), for an `n×m` matrix with entry variance `sigma2`.

@@ -45,7 +45,13 @@ macro_rules! for_each_case {
 
 /// Panics at the first `|a[i] − b[i]| > tol`, naming the index and both values.
 pub fn assert_close(what: &str, a: ArrayView1<'_, f64>, b: ArrayView1<'_, f64>, tol: f64) {
-    assert_eq!(a.len(), b.len(), "{what}: lengths {} vs {}", a.len(), b.len());
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "{what}: lengths {} vs {}",
+        a.len(),
+        b.len()
+    );
     for (i, (x, y)) in a.iter().zip(b.iter()).enumerate() {
         assert!(
             (x - y).abs() <= tol,
@@ -57,7 +63,9 @@ pub fn assert_close(what: &str, a: ArrayView1<'_, f64>, b: ArrayView1<'_, f64>, 
 
 fn max_abs_diff2(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> f64 {
     assert_eq!(a.dim(), b.dim());
-    a.iter().zip(b.iter()).fold(0.0, |m, (x, y)| m.max((x - y).abs()))
+    a.iter()
+        .zip(b.iter())
+        .fold(0.0, |m, (x, y)| m.max((x - y).abs()))
 }
 
 fn fro(a: ArrayView2<'_, f64>) -> f64 {
@@ -77,8 +85,22 @@ fn symmetric(n: usize, seed: u64) -> Array2<f64> {
 
 /// Shapes covering 1, odd, powers of two, tall, wide and panel/tile edges (8, 9, 129).
 pub const SHAPES: &[(usize, usize)] = &[
-    (1, 1), (1, 5), (5, 1), (2, 2), (3, 7), (7, 3), (8, 8), (9, 9), (16, 5), (5, 16),
-    (33, 17), (17, 33), (64, 64), (129, 40), (40, 129), (300, 37),
+    (1, 1),
+    (1, 5),
+    (5, 1),
+    (2, 2),
+    (3, 7),
+    (7, 3),
+    (8, 8),
+    (9, 9),
+    (16, 5),
+    (5, 16),
+    (33, 17),
+    (17, 33),
+    (64, 64),
+    (129, 40),
+    (40, 129),
+    (300, 37),
 ];
 
 // ---------- rung 0: naive references against hand-computed cases ----------
@@ -92,22 +114,42 @@ pub fn jacobi_eigen_hand_cases() {
     // Diagonal: eigenvalues are the sorted diagonal.
     let d = Array2::from_diag(&ndarray::array![3.0, -1.0, 2.0]);
     let (w, _) = naive::jacobi_eigen(d.view());
-    assert_close("diag", w.view(), ndarray::array![-1.0, 2.0, 3.0].view(), 0.0);
+    assert_close(
+        "diag",
+        w.view(),
+        ndarray::array![-1.0, 2.0, 3.0].view(),
+        0.0,
+    );
     // Path-graph Laplacian tridiag(−1, 2, −1) of size 3: 2 − √2, 2, 2 + √2.
     let t = ndarray::array![[2.0, -1.0, 0.0], [-1.0, 2.0, -1.0], [0.0, -1.0, 2.0]];
     let (w, _) = naive::jacobi_eigen(t.view());
     let r2 = 2f64.sqrt();
-    assert_close("tridiag", w.view(), ndarray::array![2.0 - r2, 2.0, 2.0 + r2].view(), 1e-14);
+    assert_close(
+        "tridiag",
+        w.view(),
+        ndarray::array![2.0 - r2, 2.0, 2.0 + r2].view(),
+        1e-14,
+    );
 }
 
 pub fn jacobi_svd_hand_cases() {
     // [[3,0],[4,5]]: AᵀA = [[25,20],[20,25]] → σ² = 45, 5.
     let a = ndarray::array![[3.0, 0.0], [4.0, 5.0]];
     let s = naive::jacobi_svd(a.view());
-    assert_close("2x2", s.view(), ndarray::array![45f64.sqrt(), 5f64.sqrt()].view(), 1e-14);
+    assert_close(
+        "2x2",
+        s.view(),
+        ndarray::array![45f64.sqrt(), 5f64.sqrt()].view(),
+        1e-14,
+    );
     // Wide 1×3 row: one singular value, its norm.
     let r = ndarray::array![[1.0, 2.0, 2.0]];
-    assert_close("row", naive::jacobi_svd(r.view()).view(), ndarray::array![3.0].view(), 1e-15);
+    assert_close(
+        "row",
+        naive::jacobi_svd(r.view()).view(),
+        ndarray::array![3.0].view(),
+        1e-15,
+    );
     // Gram by definition.
     let g = naive::gram_naive(a.view());
     assert_eq!(g, ndarray::array![[25.0, 20.0], [20.0, 25.0]]);
@@ -132,10 +174,19 @@ pub fn eigen_vectors_reconstruct_and_are_orthogonal() {
         let v = &e.vectors;
         let rec = v.dot(&Array2::from_diag(&e.values)).dot(&v.t());
         let scale = fro(a.view()).max(1.0);
-        assert!(max_abs_diff2(rec.view(), a.view()) <= 100.0 * n as f64 * EPS * scale, "V Λ Vᵀ ≠ A (n={n})");
+        assert!(
+            max_abs_diff2(rec.view(), a.view()) <= 100.0 * n as f64 * EPS * scale,
+            "V Λ Vᵀ ≠ A (n={n})"
+        );
         let vtv = v.t().dot(v);
-        assert!(max_abs_diff2(vtv.view(), Array2::eye(n).view()) <= 100.0 * n as f64 * EPS, "VᵀV ≠ I (n={n})");
-        assert!(e.values.windows(2).into_iter().all(|w| w[0] <= w[1]), "not ascending");
+        assert!(
+            max_abs_diff2(vtv.view(), Array2::eye(n).view()) <= 100.0 * n as f64 * EPS,
+            "VᵀV ≠ I (n={n})"
+        );
+        assert!(
+            e.values.windows(2).into_iter().all(|w| w[0] <= w[1]),
+            "not ascending"
+        );
     }
 }
 
@@ -143,7 +194,9 @@ pub fn eigenvalues_f32_match_f64() {
     let n = 50;
     let a = symmetric(n, 3);
     let a32 = a.mapv(|v| v as f32);
-    let w32 = linalg::symmetric_eigenvalues(a32.view()).unwrap().mapv(|v| v as f64);
+    let w32 = linalg::symmetric_eigenvalues(a32.view())
+        .unwrap()
+        .mapv(|v| v as f64);
     let w64 = linalg::symmetric_eigenvalues(a32.mapv(|v| v as f64).view()).unwrap();
     let tol = 50.0 * n as f64 * f32::EPSILON as f64 * fro(a.view());
     assert_close("f32 vs f64 eigenvalues", w32.view(), w64.view(), tol);
@@ -168,12 +221,18 @@ pub fn thin_svd_reconstructs_many_shapes() {
         assert_eq!(svd.vt.dim(), (kk, n));
         let rec = (&svd.u * &svd.s).dot(&svd.vt);
         let tol = 100.0 * m.max(n) as f64 * EPS * fro(a.view()).max(1.0);
-        assert!(max_abs_diff2(rec.view(), a.view()) <= tol, "U S Vᵀ ≠ A ({m}x{n})");
+        assert!(
+            max_abs_diff2(rec.view(), a.view()) <= tol,
+            "U S Vᵀ ≠ A ({m}x{n})"
+        );
         let utu = svd.u.t().dot(&svd.u);
         let vvt = svd.vt.dot(&svd.vt.t());
         assert!(max_abs_diff2(utu.view(), Array2::eye(kk).view()) <= 100.0 * m.max(n) as f64 * EPS);
         assert!(max_abs_diff2(vvt.view(), Array2::eye(kk).view()) <= 100.0 * m.max(n) as f64 * EPS);
-        assert!(svd.s.windows(2).into_iter().all(|w| w[0] >= w[1]), "not descending");
+        assert!(
+            svd.s.windows(2).into_iter().all(|w| w[0] >= w[1]),
+            "not descending"
+        );
         assert!(svd.s.iter().all(|&x| x >= 0.0));
     }
 }
@@ -186,7 +245,10 @@ pub fn qr_reconstructs_and_is_orthogonal() {
         assert_eq!(qr.q.dim(), (m, kk));
         assert_eq!(qr.r.dim(), (kk, n));
         let tol = 100.0 * m.max(n) as f64 * EPS * fro(a.view()).max(1.0);
-        assert!(max_abs_diff2(qr.q.dot(&qr.r).view(), a.view()) <= tol, "QR ≠ A ({m}x{n})");
+        assert!(
+            max_abs_diff2(qr.q.dot(&qr.r).view(), a.view()) <= tol,
+            "QR ≠ A ({m}x{n})"
+        );
         let qtq = qr.q.t().dot(&qr.q);
         assert!(max_abs_diff2(qtq.view(), Array2::eye(kk).view()) <= 100.0 * m as f64 * EPS);
         for i in 0..kk {
@@ -200,19 +262,32 @@ pub fn qr_reconstructs_and_is_orthogonal() {
 pub fn gram_matches_naive_many_shapes() {
     for (k, &(m, n)) in SHAPES.iter().enumerate() {
         let a = gaussian(m, n, 500 + k as u64);
-        let reference = if m >= n { naive::gram_naive(a.view()) } else { naive::gram_naive(a.t()) };
+        let reference = if m >= n {
+            naive::gram_naive(a.view())
+        } else {
+            naive::gram_naive(a.t())
+        };
         // f64 path: near-exact.
         let g64 = linalg::gram(a.view(), &GramParams::default()).unwrap();
         let scale = fro(a.view()).powi(2).max(1.0);
-        assert!(max_abs_diff2(g64.view(), reference.view()) <= 10.0 * m.max(n) as f64 * EPS * scale);
+        assert!(
+            max_abs_diff2(g64.view(), reference.view()) <= 10.0 * m.max(n) as f64 * EPS * scale
+        );
         // f32 path against the f64 Gram of the *same* f32 values: per-entry error of f32 sums
         // over ≤ 128 rows, bounded by 128·ε32·Σ|a_ri a_rj| ≤ 128·ε32·‖A‖_F².
         let a32 = a.mapv(|v| v as f32);
         let a32w = a32.mapv(|v| v as f64);
-        let ref32 = if m >= n { naive::gram_naive(a32w.view()) } else { naive::gram_naive(a32w.t()) };
+        let ref32 = if m >= n {
+            naive::gram_naive(a32w.view())
+        } else {
+            naive::gram_naive(a32w.t())
+        };
         let g32 = linalg::gram(a32.view(), &GramParams::default()).unwrap();
         let tol = 128.0 * f32::EPSILON as f64 * fro(a32w.view()).powi(2);
-        assert!(max_abs_diff2(g32.view(), ref32.view()) <= tol, "f32 Gram {m}x{n}");
+        assert!(
+            max_abs_diff2(g32.view(), ref32.view()) <= tol,
+            "f32 Gram {m}x{n}"
+        );
         // Exactly symmetric.
         assert_eq!(g32, g32.t());
     }
@@ -228,13 +303,25 @@ pub fn gram_f32_eigenvalues_match_f64_reference() {
     }
     let a32 = a.mapv(|v| v as f32);
     let fast = linalg::gram_eigenvalues(a32.view(), &GramParams::default()).unwrap();
-    let exact = linalg::symmetric_eigenvalues(naive::gram_naive(a32.mapv(|v| v as f64).view()).view()).unwrap();
+    let exact =
+        linalg::symmetric_eigenvalues(naive::gram_naive(a32.mapv(|v| v as f64).view()).view())
+            .unwrap();
     let lmax = exact[d - 1];
     // Absolute error ≤ 1e-6·λ_max, and the smallest eigenvalues (1e-6 of λ_max) keep ≥ 3 digits.
-    assert_close("gram f32 eigenvalues", fast.view(), exact.view(), 1e-6 * lmax);
+    assert_close(
+        "gram f32 eigenvalues",
+        fast.view(),
+        exact.view(),
+        1e-6 * lmax,
+    );
     for i in 0..d {
         let rel = (fast[i] - exact[i]).abs() / exact[i];
-        assert!(rel < 1e-3, "eigenvalue {i}: {} vs {} (rel {rel:e})", fast[i], exact[i]);
+        assert!(
+            rel < 1e-3,
+            "eigenvalue {i}: {} vs {} (rel {rel:e})",
+            fast[i],
+            exact[i]
+        );
     }
 }
 
@@ -276,17 +363,32 @@ pub fn randomized_svd_recovers_low_rank() {
     let rr = gaussian(r, n, 2);
     let a = l.dot(&rr) + gaussian(m, n, 3) * 1e-9;
     let exact = linalg::singular_values(a.view()).unwrap();
-    let params = RandomizedSvdParams { rank: r, ..Default::default() };
+    let params = RandomizedSvdParams {
+        rank: r,
+        ..Default::default()
+    };
     let approx = linalg::randomized_svd(a.view(), &params).unwrap();
     assert_eq!(approx.u.dim(), (m, r));
     assert_eq!(approx.vt.dim(), (r, n));
-    assert_close("rsvd σ", approx.s.view(), exact.slice(s![..r]), 1e-7 * exact[0]);
+    assert_close(
+        "rsvd σ",
+        approx.s.view(),
+        exact.slice(s![..r]),
+        1e-7 * exact[0],
+    );
     let rec = (&approx.u * &approx.s).dot(&approx.vt);
     assert!(max_abs_diff2(rec.view(), a.view()) < 1e-7 * exact[0]);
     // A full-rank Gaussian matrix: the top singular values are within a few % after 4 iterations.
     let g = gaussian(200, 150, 4);
     let ex = linalg::singular_values(g.view()).unwrap();
-    let ap = linalg::randomized_svd(g.view(), &RandomizedSvdParams { rank: 5, ..Default::default() }).unwrap();
+    let ap = linalg::randomized_svd(
+        g.view(),
+        &RandomizedSvdParams {
+            rank: 5,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     for i in 0..5 {
         assert!(ap.s[i] <= ex[i] * (1.0 + 1e-12), "σ{i} overestimated");
         assert!(ap.s[i] >= 0.95 * ex[i], "σ{i}: {} vs {}", ap.s[i], ex[i]);
@@ -295,7 +397,11 @@ pub fn randomized_svd_recovers_low_rank() {
 
 pub fn randomized_svd_is_seeded() {
     let a = gaussian(40, 30, 8);
-    let p = RandomizedSvdParams { rank: 4, seed: 99, ..Default::default() };
+    let p = RandomizedSvdParams {
+        rank: 4,
+        seed: 99,
+        ..Default::default()
+    };
     let x = linalg::randomized_svd(a.view(), &p).unwrap();
     let y = linalg::randomized_svd(a.view(), &p).unwrap();
     assert_eq!(x.s, y.s);
@@ -310,14 +416,26 @@ pub fn randomized_svd_is_seeded() {
 pub fn adversarial_zeros_rank1_repeated() {
     // Zeros: all eigenvalues / singular values are exactly 0.
     let z = Array2::<f64>::zeros((7, 4));
-    assert!(linalg::gram_eigenvalues(z.view(), &GramParams::default()).unwrap().iter().all(|&v| v == 0.0));
-    assert!(linalg::singular_values(z.view()).unwrap().iter().all(|&v| v == 0.0));
+    assert!(linalg::gram_eigenvalues(z.view(), &GramParams::default())
+        .unwrap()
+        .iter()
+        .all(|&v| v == 0.0));
+    assert!(linalg::singular_values(z.view())
+        .unwrap()
+        .iter()
+        .all(|&v| v == 0.0));
     let z32 = Array2::<f32>::zeros((300, 20));
-    assert!(linalg::gram_eigenvalues(z32.view(), &GramParams::default()).unwrap().iter().all(|&v| v == 0.0));
+    assert!(linalg::gram_eigenvalues(z32.view(), &GramParams::default())
+        .unwrap()
+        .iter()
+        .all(|&v| v == 0.0));
     // Rank 1: u vᵀ has one singular value ‖u‖‖v‖.
     let u = Array1::from_iter((0..50).map(|i| (i as f64 * 0.3).sin() + 0.1));
     let v = Array1::from_iter((0..20).map(|i| (i as f64 * 0.7).cos()));
-    let a = u.view().insert_axis(ndarray::Axis(1)).dot(&v.view().insert_axis(ndarray::Axis(0)));
+    let a = u
+        .view()
+        .insert_axis(ndarray::Axis(1))
+        .dot(&v.view().insert_axis(ndarray::Axis(0)));
     let s = linalg::singular_values(a.view()).unwrap();
     let expect = u.dot(&u).sqrt() * v.dot(&v).sqrt();
     assert!((s[0] - expect).abs() <= 1e-13 * expect);
@@ -330,19 +448,34 @@ pub fn adversarial_zeros_rank1_repeated() {
     assert_close("repeated", w.view(), d.view(), 1e-13);
     let e = linalg::symmetric_eigen(a.view()).unwrap();
     let vtv = e.vectors.t().dot(&e.vectors);
-    assert!(max_abs_diff2(vtv.view(), Array2::eye(6).view()) < 1e-13, "eigenvectors of repeated λ not orthonormal");
+    assert!(
+        max_abs_diff2(vtv.view(), Array2::eye(6).view()) < 1e-13,
+        "eigenvectors of repeated λ not orthonormal"
+    );
 }
 
 pub fn adversarial_extreme_scales() {
     for &scale in &[1e30f64, 1e-30] {
         let a = gaussian(200, 24, 21);
-        let base32 = linalg::gram_eigenvalues(a.mapv(|v| v as f32).view(), &GramParams::default()).unwrap();
+        let base32 =
+            linalg::gram_eigenvalues(a.mapv(|v| v as f32).view(), &GramParams::default()).unwrap();
         let big32 = a.mapv(|v| (v * scale) as f32);
         let ev32 = linalg::gram_eigenvalues(big32.view(), &GramParams::default()).unwrap();
         // Reference in f64 from the same f32 values.
-        let exact = linalg::symmetric_eigenvalues(naive::gram_naive(big32.mapv(|v| v as f64).view()).view()).unwrap();
-        assert!(ev32.iter().all(|v| v.is_finite()), "f32 Gram overflowed/underflowed at scale {scale:e}");
-        assert_close(&format!("f32 gram at {scale:e}"), ev32.view(), exact.view(), 1e-6 * exact[23]);
+        let exact = linalg::symmetric_eigenvalues(
+            naive::gram_naive(big32.mapv(|v| v as f64).view()).view(),
+        )
+        .unwrap();
+        assert!(
+            ev32.iter().all(|v| v.is_finite()),
+            "f32 Gram overflowed/underflowed at scale {scale:e}"
+        );
+        assert_close(
+            &format!("f32 gram at {scale:e}"),
+            ev32.view(),
+            exact.view(),
+            1e-6 * exact[23],
+        );
         // Same spectrum shape as the unscaled matrix (up to the f32 rounding of the scaled input).
         for i in 0..24 {
             let r = ev32[i] / (base32[i] * scale * scale);
@@ -351,11 +484,17 @@ pub fn adversarial_extreme_scales() {
         let a64 = &a * scale;
         let ev64 = linalg::gram_eigenvalues(a64.view(), &GramParams::default()).unwrap();
         let sv = linalg::singular_values(a64.view()).unwrap();
-        assert!((ev64[23] / (sv[0] * sv[0]) - 1.0).abs() < 1e-12, "f64 scale {scale:e}");
+        assert!(
+            (ev64[23] / (sv[0] * sv[0]) - 1.0).abs() < 1e-12,
+            "f64 scale {scale:e}"
+        );
         let w = linalg::symmetric_eigenvalues((symmetric(30, 1) * scale).view()).unwrap();
         let w1 = linalg::symmetric_eigenvalues(symmetric(30, 1).view()).unwrap();
         for i in 0..30 {
-            assert!((w[i] - w1[i] * scale).abs() <= 1e-12 * scale * w1.iter().fold(0f64, |m, x| m.max(x.abs())));
+            assert!(
+                (w[i] - w1[i] * scale).abs()
+                    <= 1e-12 * scale * w1.iter().fold(0f64, |m, x| m.max(x.abs()))
+            );
         }
     }
     // f64 entries near 1e150: the Gram (≈1e300·n) still fits after internal rescaling …
@@ -367,7 +506,10 @@ pub fn adversarial_extreme_scales() {
     let huge = gaussian(40, 10, 2) * 1e200;
     let err = linalg::gram_eigenvalues(huge.view(), &GramParams::default()).unwrap_err();
     assert!(matches!(err, Error::Overflow { .. }), "{err:?}");
-    assert!(matches!(linalg::gram(huge.view(), &GramParams::default()), Err(Error::Overflow { .. })));
+    assert!(matches!(
+        linalg::gram(huge.view(), &GramParams::default()),
+        Err(Error::Overflow { .. })
+    ));
     // Tiny f64 entries (1e-150): eigenvalues near 1e-298 keep full relative precision.
     let unit = gaussian(40, 10, 2);
     let sv1 = linalg::singular_values(unit.view()).unwrap();
@@ -382,38 +524,82 @@ pub fn adversarial_non_finite_is_named_error() {
     let mut a = gaussian(10, 6, 1);
     a[(3, 2)] = f64::NAN;
     let err = linalg::gram_eigenvalues(a.view(), &GramParams::default()).unwrap_err();
-    assert!(matches!(err, Error::NonFinite { row: 3, col: 2, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::NonFinite { row: 3, col: 2, .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("row 3, column 2"), "{err}");
     let mut b = gaussian(8, 8, 2).mapv(|v| v as f32);
     b[(7, 0)] = f32::INFINITY;
-    assert!(matches!(linalg::gram(b.view(), &GramParams::default()), Err(Error::NonFinite { row: 7, col: 0, .. })));
-    assert!(matches!(linalg::singular_values(b.view()), Err(Error::NonFinite { .. })));
-    assert!(matches!(linalg::symmetric_eigenvalues(b.view()), Err(Error::NonFinite { .. })));
-    assert!(matches!(linalg::householder_qr(b.view()), Err(Error::NonFinite { .. })));
-    assert!(matches!(linalg::thin_svd(b.view()), Err(Error::NonFinite { .. })));
+    assert!(matches!(
+        linalg::gram(b.view(), &GramParams::default()),
+        Err(Error::NonFinite { row: 7, col: 0, .. })
+    ));
+    assert!(matches!(
+        linalg::singular_values(b.view()),
+        Err(Error::NonFinite { .. })
+    ));
+    assert!(matches!(
+        linalg::symmetric_eigenvalues(b.view()),
+        Err(Error::NonFinite { .. })
+    ));
+    assert!(matches!(
+        linalg::householder_qr(b.view()),
+        Err(Error::NonFinite { .. })
+    ));
+    assert!(matches!(
+        linalg::thin_svd(b.view()),
+        Err(Error::NonFinite { .. })
+    ));
     let mut c = symmetric(5, 3);
     c[(4, 4)] = f64::NEG_INFINITY;
-    assert!(matches!(linalg::symmetric_eigen(c.view()), Err(Error::NonFinite { row: 4, col: 4, .. })));
+    assert!(matches!(
+        linalg::symmetric_eigen(c.view()),
+        Err(Error::NonFinite { row: 4, col: 4, .. })
+    ));
 }
 
 pub fn empty_and_degenerate_shapes() {
     let e = Array2::<f64>::zeros((0, 5));
-    assert!(matches!(linalg::gram(e.view(), &GramParams::default()), Err(Error::Empty { rows: 0, cols: 5 })));
-    assert!(matches!(linalg::gram_eigenvalues(Array2::<f32>::zeros((3, 0)).view(), &GramParams::default()), Err(Error::Empty { .. })));
+    assert!(matches!(
+        linalg::gram(e.view(), &GramParams::default()),
+        Err(Error::Empty { rows: 0, cols: 5 })
+    ));
+    assert!(matches!(
+        linalg::gram_eigenvalues(Array2::<f32>::zeros((3, 0)).view(), &GramParams::default()),
+        Err(Error::Empty { .. })
+    ));
     assert_eq!(linalg::singular_values(e.view()).unwrap().len(), 0);
     let svd = linalg::thin_svd(e.view()).unwrap();
-    assert_eq!((svd.u.dim(), svd.s.len(), svd.vt.dim()), ((0, 0), 0, (0, 5)));
-    assert_eq!(linalg::symmetric_eigenvalues(Array2::<f64>::zeros((0, 0)).view()).unwrap().len(), 0);
-    assert!(matches!(linalg::symmetric_eigenvalues(Array2::<f64>::zeros((2, 3)).view()), Err(Error::Shape { .. })));
+    assert_eq!(
+        (svd.u.dim(), svd.s.len(), svd.vt.dim()),
+        ((0, 0), 0, (0, 5))
+    );
+    assert_eq!(
+        linalg::symmetric_eigenvalues(Array2::<f64>::zeros((0, 0)).view())
+            .unwrap()
+            .len(),
+        0
+    );
+    assert!(matches!(
+        linalg::symmetric_eigenvalues(Array2::<f64>::zeros((2, 3)).view()),
+        Err(Error::Shape { .. })
+    ));
     // 1×N and N×1: one eigenvalue, the squared norm.
     let row = ndarray::array![[3.0f32, 4.0, 0.0, 12.0]];
     let ev = linalg::gram_eigenvalues(row.view(), &GramParams::default()).unwrap();
     assert_eq!(ev.len(), 1);
     assert!((ev[0] - 169.0).abs() < 1e-9);
     let col = row.t().to_owned();
-    assert!((linalg::gram_eigenvalues(col.view(), &GramParams::default()).unwrap()[0] - 169.0).abs() < 1e-9);
+    assert!(
+        (linalg::gram_eigenvalues(col.view(), &GramParams::default()).unwrap()[0] - 169.0).abs()
+            < 1e-9
+    );
     assert!(matches!(
-        linalg::randomized_svd(Array2::<f64>::zeros((0, 3)).view(), &RandomizedSvdParams::default()),
+        linalg::randomized_svd(
+            Array2::<f64>::zeros((0, 3)).view(),
+            &RandomizedSvdParams::default()
+        ),
         Err(Error::Empty { .. })
     ));
 }
@@ -432,13 +618,25 @@ pub fn gram_tile_kernel_matches_definition() {
             kernels::gram_tile_f32(&a[off..], &b[off..], kc, &mut out_fast, 11);
             kernels::scalar::gram_tile_f32(&a[off..], &b[off..], kc, &mut out_ref, 11);
             // Same grouping and no FMA on either side: bit-identical.
-            assert_eq!(out_fast, out_ref, "kc={kc} off={off} ({})", kernels::gram_kernel_name());
+            assert_eq!(
+                out_fast,
+                out_ref,
+                "kc={kc} off={off} ({})",
+                kernels::gram_kernel_name()
+            );
             for t in 0..4 {
                 for c in 0..8 {
-                    let exact: f64 = (0..kc).map(|r| a[off + r * 8 + t] as f64 * b[off + r * 8 + c] as f64).sum();
-                    let bound: f64 = (0..kc).map(|r| (a[off + r * 8 + t] * b[off + r * 8 + c]).abs() as f64).sum();
+                    let exact: f64 = (0..kc)
+                        .map(|r| a[off + r * 8 + t] as f64 * b[off + r * 8 + c] as f64)
+                        .sum();
+                    let bound: f64 = (0..kc)
+                        .map(|r| (a[off + r * 8 + t] * b[off + r * 8 + c]).abs() as f64)
+                        .sum();
                     let got = out_fast[t * 11 + c] - 0.5;
-                    assert!((got - exact).abs() <= (kc as f64 + 1.0) * f32::EPSILON as f64 * bound + 1e-15);
+                    assert!(
+                        (got - exact).abs()
+                            <= (kc as f64 + 1.0) * f32::EPSILON as f64 * bound + 1e-15
+                    );
                 }
             }
         }
@@ -454,9 +652,20 @@ pub fn dot_kernel_matches_definition() {
             let fast = kernels::dot_f32(&x[off..], &y[off..]);
             let slow = kernels::scalar::dot_f32(&x[off..], &y[off..]);
             assert_eq!(fast.to_bits(), slow.to_bits(), "n={n} off={off}");
-            let exact: f64 = x[off..].iter().zip(&y[off..]).map(|(a, b)| *a as f64 * *b as f64).sum();
-            let bound: f64 = x[off..].iter().zip(&y[off..]).map(|(a, b)| (a * b).abs() as f64).sum();
-            assert!((fast - exact).abs() <= (n as f64 / 8.0 + 2.0) * f32::EPSILON as f64 * bound + 1e-30);
+            let exact: f64 = x[off..]
+                .iter()
+                .zip(&y[off..])
+                .map(|(a, b)| *a as f64 * *b as f64)
+                .sum();
+            let bound: f64 = x[off..]
+                .iter()
+                .zip(&y[off..])
+                .map(|(a, b)| (a * b).abs() as f64)
+                .sum();
+            assert!(
+                (fast - exact).abs()
+                    <= (n as f64 / 8.0 + 2.0) * f32::EPSILON as f64 * bound + 1e-30
+            );
         }
     }
 }
@@ -479,8 +688,14 @@ pub fn marchenko_pastur_density_integrates_to_one() {
     for &(n, m) in &[(2000usize, 500usize), (500, 2000), (1000, 1000)] {
         let (lo, hi) = spectrum::marchenko_pastur_bounds(n, m, 0.01);
         let k = 200_000;
-        let xs: Vec<f64> = (0..k).map(|i| lo + (hi - lo) * (i as f64 + 0.5) / k as f64).collect();
-        let integral: f64 = spectrum::marchenko_pastur_density(&xs, n, m, 0.01).iter().sum::<f64>() * (hi - lo) / k as f64;
+        let xs: Vec<f64> = (0..k)
+            .map(|i| lo + (hi - lo) * (i as f64 + 0.5) / k as f64)
+            .collect();
+        let integral: f64 = spectrum::marchenko_pastur_density(&xs, n, m, 0.01)
+            .iter()
+            .sum::<f64>()
+            * (hi - lo)
+            / k as f64;
         if n == m {
             // Q = 1: the density has an integrable 1/√λ pole at 0 that the midpoint rule under-counts.
             assert!((integral - 1.0).abs() < 2e-2, "{n}x{m}: {integral}");
@@ -489,10 +704,17 @@ pub fn marchenko_pastur_density_integrates_to_one() {
         }
     }
     // A Gaussian matrix's ESD lies in the MP bulk (edges within a few %).
-    let w = SeededRng::new(3).gaussian_matrix_f32(2000, 500).mapv(|v| v * (1.0 / 2000f32).sqrt());
+    let w = SeededRng::new(3)
+        .gaussian_matrix_f32(2000, 500)
+        .mapv(|v| v * (1.0 / 2000f32).sqrt());
     let ev = linalg::gram_eigenvalues(w.view(), &GramParams::default()).unwrap();
     let (lo, hi) = spectrum::marchenko_pastur_bounds(2000, 500, 1.0 / 2000.0);
-    assert!((ev[0] / lo - 1.0).abs() < 0.1 && (ev[499] / hi - 1.0).abs() < 0.05, "{} {}", ev[0], ev[499]);
+    assert!(
+        (ev[0] / lo - 1.0).abs() < 0.1 && (ev[499] / hi - 1.0).abs() < 0.05,
+        "{} {}",
+        ev[0],
+        ev[499]
+    );
     let h = spectrum::histogram(ev.as_slice().unwrap(), 30, false).unwrap();
     assert_eq!(h.counts.iter().sum::<u64>(), 500);
     assert_eq!(h.edges.len(), 31);

@@ -45,7 +45,12 @@ pub fn gram_eigenvalues_agree_with_core() {
     let want = linalg::gram_eigenvalues(view, &GramParams::default()).unwrap();
     assert_eq!(got, want.to_vec());
     // Wide input: same spectrum as its transpose.
-    let wt = view.t().as_standard_layout().to_owned().into_raw_vec_and_offset().0;
+    let wt = view
+        .t()
+        .as_standard_layout()
+        .to_owned()
+        .into_raw_vec_and_offset()
+        .0;
     let got_t = api::gram_eigenvalues_f32(&wt, 31, 97, false).unwrap();
     for (a, b) in got.iter().zip(&got_t) {
         assert!((a - b).abs() <= 1e-9 * got[30], "{a} vs {b}");
@@ -71,8 +76,14 @@ pub fn non_finite_is_an_error() {
 pub fn demo_spectrum_follows_marchenko_pastur() {
     let v = api::demo_spectrum(800, 200, 20, 1).unwrap();
     let hi = get(&v, "mpUpper").as_f64().unwrap();
-    assert!((hi - 2.25).abs() < 1e-12, "MP upper edge for Q = 4 is (1 + 1/2)² = 2.25");
-    let ev: Vec<f64> = js_sys::Array::from(&get(&v, "eigenvalues")).iter().map(|x| x.as_f64().unwrap()).collect();
+    assert!(
+        (hi - 2.25).abs() < 1e-12,
+        "MP upper edge for Q = 4 is (1 + 1/2)² = 2.25"
+    );
+    let ev: Vec<f64> = js_sys::Array::from(&get(&v, "eigenvalues"))
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
     assert_eq!(ev.len(), 200);
     assert!((ev[199] / hi - 1.0).abs() < 0.1);
 }

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# `npm test`: every check, in order of cost. Fails on the first failure.
+#   1. setup (idempotent)        5. wasm tests, baseline build: Node, then headless Chromium
+#   2. cargo fmt --check, JS lint 6. wasm tests, SIMD128 build: Node, then headless Chromium
+#   3. clippy -D warnings: host, wasm32 (+simd128)
+#   4. native tests (core with rayon)
+#   7. release wasm builds (baseline, SIMD, threads; shared memory verified)
+#   8. end-to-end tests in headless Chromium (playwright-core + Debian Chromium)
+# Each wasm variant uses its own target dir (target/wasm-<variant>) for tests and release builds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+T0=$SECONDS
+step() { echo; echo "════ $* ($(( SECONDS - T0 )) s)"; }
+
+step "setup"
+bash scripts/setup.sh --if-needed
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "JS checks (eslint)"
+eslint .
+
+step "clippy -D warnings (host)"
+cargo clippy --workspace --all-targets -- -D warnings
+step "clippy -D warnings (wasm32 +simd128)"
+RUSTFLAGS="-C target-feature=+simd128" CARGO_TARGET_DIR=target/wasm-simd \
+  cargo clippy -p spectralab-core -p spectralab-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+step "crate/core has no wasm dependency"
+if cargo tree -p spectralab-core -e normal,build --prefix none | grep -E '^(wasm-bindgen|js-sys|web-sys)\b'; then
+  echo "crate/core must not depend on wasm-bindgen/js-sys/web-sys"; exit 1
+fi
+echo "ok"
+
+step "native tests"
+cargo test --workspace
+
+for v in baseline simd; do
+  flags=""; [ $v = simd ] && flags="-C target-feature=+simd128"
+  step "wasm tests ($v build) in Node"
+  RUSTFLAGS="$flags" CARGO_TARGET_DIR=target/wasm-$v cargo test -p spectralab-wasm --target wasm32-unknown-unknown
+  step "wasm tests ($v build) in headless Chromium"
+  RUSTFLAGS="$flags" CARGO_TARGET_DIR=target/wasm-$v WASM_BINDGEN_USE_BROWSER=1 \
+    cargo test -p spectralab-wasm --target wasm32-unknown-unknown
+done
+
+step "release wasm builds"
+bash scripts/build-wasm.sh baseline simd threads
+
+step "end-to-end (headless Chromium)"
+node tests/e2e/smoke.mjs
+
+step "all tests passed"
