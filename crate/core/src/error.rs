@@ -15,6 +15,12 @@ pub enum Error {
     NoConvergence { method: &'static str },
     /// A result is too large (or small) for f64, e.g. the Gram matrix of entries near 1e200.
     Overflow { what: String },
+    /// A model/array file is malformed: `what` says which check failed, with offsets/sizes.
+    Format { what: String },
+    /// A tensor's dtype is not one the analysis reads (F64, F32, F16, BF16).
+    UnsupportedDtype { tensor: String, dtype: String },
+    /// The byte source failed (I/O error, file changed, out-of-range read).
+    Io { what: String },
     /// A parameter is out of its valid range.
     InvalidParameter { name: &'static str, reason: String },
 }
@@ -37,6 +43,11 @@ impl fmt::Display for Error {
             }
             Error::NoConvergence { method } => write!(f, "{method} did not converge"),
             Error::Overflow { what } => write!(f, "{what} overflows the f64 range"),
+            Error::Format { what } => write!(f, "malformed file: {what}"),
+            Error::UnsupportedDtype { tensor, dtype } => {
+                write!(f, "tensor `{tensor}` has unsupported dtype {dtype} (supported: F64, F32, F16, BF16)")
+            }
+            Error::Io { what } => write!(f, "read error: {what}"),
             Error::InvalidParameter { name, reason } => {
                 write!(f, "invalid parameter `{name}`: {reason}")
             }
