@@ -132,39 +132,35 @@ pub fn gram_eigenvalues<T: GramInput>(
     )?))
 }
 
-/// Rows per superblock: packed once, then shared by all column-panel tasks.
+/// Rows per superblock: packed once, then multiplied into one lane's accumulator.
 const SUPER_BLOCKS: usize = 8;
+/// Most lanes (independent row streams with their own accumulator).
+const MAX_LANES: usize = 8;
+/// Memory cap for all lane accumulators together (bytes).
+const LANE_BUDGET: usize = 64 << 20;
 
-/// `AᵀA` (d×d, f64) of an f32 matrix `A` (n×d, any strides, finite) with the SIMD tile kernel.
-pub fn gram_columns_f32(a: ArrayView2<'_, f32>, parallel: bool) -> Array2<f64> {
-    let (g, e) = gram_columns_f32_scaled(a, parallel);
-    let f = 4f64.powi(e);
-    g.mapv(|v| v * f)
-}
-
-/// `(S, e)` with `AᵀA = 4^e·S`: the input is scaled by `2^-e` (exact) so `max|a| ∈ [0.5, 1)`.
-fn gram_columns_f32_scaled(a: ArrayView2<'_, f32>, parallel: bool) -> (Array2<f64>, i32) {
-    let (n, d) = a.dim();
-    let m = max_abs(a.view());
-    if m == 0.0 || n == 0 || d == 0 {
-        return (Array2::zeros((d, d)), 0);
-    }
-    // f32 exponents span [-149, 128]; 2^-e may need two factors to stay representable.
-    let e = m.log2().floor() as i32 + 1;
-    let (s1, s2) = (2f32.powi(-e / 2), 2f32.powi(-e + e / 2));
-
+/// Multiplies superblocks `lane, lane + lanes, …` of `a` into the column panels `g_panels`.
+/// With `panel_parallel`, the panels of each superblock are split over the pool instead.
+#[allow(clippy::too_many_arguments)]
+fn gram_lane(
+    a: &ArrayView2<'_, f32>,
+    lane: usize,
+    lanes: usize,
+    s1: f32,
+    s2: f32,
+    g_panels: &mut [Vec<f64>],
+    packed: &mut [f32],
+    panel_parallel: bool,
+) {
+    let (n, _d) = a.dim();
     let kc = GRAM_KC;
-    let np = d.div_ceil(GRAM_NR);
+    let np = g_panels.len();
     let panel_len = kc * GRAM_NR;
-    // Column panel q of G holds rows 0..8(q+1) (upper triangle), 8 columns, row-major.
-    let mut g_panels: Vec<Vec<f64>> = (0..np)
-        .map(|q| vec![0.0; (q + 1) * GRAM_NR * GRAM_NR])
-        .collect();
-    let mut packed = vec![0f32; SUPER_BLOCKS * np * panel_len];
-
-    let mut r0 = 0;
-    while r0 < n {
-        let rows = (SUPER_BLOCKS * kc).min(n - r0);
+    let sb_rows = SUPER_BLOCKS * kc;
+    let mut sb = lane;
+    while sb * sb_rows < n {
+        let r0 = sb * sb_rows;
+        let rows = sb_rows.min(n - r0);
         let nsub = rows.div_ceil(kc);
         for r in 0..rows {
             let (s, rr) = (r / kc, r % kc);
@@ -183,8 +179,8 @@ fn gram_columns_f32_scaled(a: ArrayView2<'_, f32>, parallel: bool) -> (Array2<f6
                 }
             }
         }
-        let packed_ref = &packed;
-        for_each_mut(&mut g_panels, parallel, |q, gq| {
+        let packed_ref = &*packed;
+        for_each_mut(g_panels, panel_parallel, |q, gq| {
             for s in 0..nsub {
                 let klen = kc.min(rows - s * kc);
                 let sub = &packed_ref[s * np * panel_len..(s + 1) * np * panel_len];
@@ -198,7 +194,74 @@ fn gram_columns_f32_scaled(a: ArrayView2<'_, f32>, parallel: bool) -> (Array2<f6
                 }
             }
         });
-        r0 += rows;
+        sb += lanes;
+    }
+}
+
+/// `AᵀA` (d×d, f64) of an f32 matrix `A` (n×d, any strides, finite) with the SIMD tile kernel.
+pub fn gram_columns_f32(a: ArrayView2<'_, f32>, parallel: bool) -> Array2<f64> {
+    let (g, e) = gram_columns_f32_scaled(a, parallel);
+    let f = 4f64.powi(e);
+    g.mapv(|v| v * f)
+}
+
+/// `(S, e)` with `AᵀA = 4^e·S`: the input is scaled by `2^-e` (exact) so `max|a| ∈ [0.5, 1)`.
+///
+/// Work split: rows are cut into superblocks of 1024; superblock `b` goes to lane `b mod L`, each
+/// lane packs its own rows and accumulates its own `G_l`, and `G = Σ_l G_l` in lane order. `L`
+/// depends only on the shape (≤ 8, and all `G_l` within 64 MiB), never on the thread count, so
+/// the parallel result is bit-identical to the sequential one. Lanes run in parallel; with a
+/// single lane (huge `d`) the column panels of each superblock are split instead.
+fn gram_columns_f32_scaled(a: ArrayView2<'_, f32>, parallel: bool) -> (Array2<f64>, i32) {
+    let (n, d) = a.dim();
+    let m = max_abs(a.view());
+    if m == 0.0 || n == 0 || d == 0 {
+        return (Array2::zeros((d, d)), 0);
+    }
+    // f32 exponents span [-149, 128]; 2^-e may need two factors to stay representable.
+    let e = m.log2().floor() as i32 + 1;
+    let (s1, s2) = (2f32.powi(-e / 2), 2f32.powi(-e + e / 2));
+
+    let np = d.div_ceil(GRAM_NR);
+    let panels_len: usize = (0..np).map(|q| (q + 1) * GRAM_NR * GRAM_NR).sum();
+    let superblocks = n.div_ceil(SUPER_BLOCKS * GRAM_KC);
+    let lanes = MAX_LANES
+        .min(LANE_BUDGET / (panels_len * 8).max(1))
+        .min(superblocks)
+        .max(1);
+    let packed_len = SUPER_BLOCKS * np * GRAM_KC * GRAM_NR;
+    struct Lane {
+        g: Vec<Vec<f64>>,
+        packed: Vec<f32>,
+    }
+    let mut states: Vec<Lane> = (0..lanes)
+        .map(|_| Lane {
+            g: (0..np)
+                .map(|q| vec![0.0; (q + 1) * GRAM_NR * GRAM_NR])
+                .collect(),
+            packed: vec![0f32; packed_len],
+        })
+        .collect();
+    let a_ref = &a;
+    for_each_mut(&mut states, parallel && lanes > 1, |l, st| {
+        gram_lane(
+            a_ref,
+            l,
+            lanes,
+            s1,
+            s2,
+            &mut st.g,
+            &mut st.packed,
+            parallel && lanes == 1,
+        );
+    });
+    let mut g_panels = std::mem::take(&mut states[0].g);
+    for st in &states[1..] {
+        for (acc, add) in g_panels.iter_mut().zip(&st.g) {
+            for (x, y) in acc.iter_mut().zip(add) {
+                *x += y;
+            }
+        }
     }
 
     let mut g = Array2::<f64>::zeros((d, d));

@@ -38,6 +38,12 @@ macro_rules! for_each_case {
         $m!(dot_kernel_matches_definition);
         $m!(widening_f16_bf16);
         $m!(marchenko_pastur_density_integrates_to_one);
+        $m!(ks_scan_matches_definition);
+        $m!(power_law_recovers_pareto_alpha);
+        $m!(power_law_small_n_and_degenerate);
+        $m!(hill_median_and_clip_xmax);
+        $m!(farms_windows_and_alpha);
+        $m!(layer_walk_gates_and_conv_slices);
     };
 }
 
@@ -718,4 +724,210 @@ pub fn marchenko_pastur_density_integrates_to_one() {
     let h = spectrum::histogram(ev.as_slice().unwrap(), 30, false).unwrap();
     assert_eq!(h.counts.iter().sum::<u64>(), 500);
     assert_eq!(h.edges.len(), 31);
+}
+
+// ---------- spectrum: power-law fits, FARMS, layer walk ----------
+
+use spectralab_core::spectrum::farms::{farms_layer, window_starts, FarmsParams};
+use spectralab_core::spectrum::layers::{layer_esd, plan_layers, LayerKind, WalkParams};
+use spectralab_core::spectrum::power_law::{
+    fit_clipped_power_law, fit_power_law, ks_distance, ks_distance_naive, ks_scan_naive,
+    PowerLawParams, XminMethod,
+};
+
+fn pareto(n: usize, alpha: f64, xmin: f64, seed: u64) -> Vec<f64> {
+    // Inverse CDF: x = xmin·u^(−1/(α−1)), density ∝ x^(−α).
+    let mut rng = SeededRng::new(seed);
+    (0..n)
+        .map(|_| xmin * (1.0 - rng.uniform()).powf(-1.0 / (alpha - 1.0)))
+        .collect()
+}
+
+pub fn ks_scan_matches_definition() {
+    for (k, &n) in [2usize, 3, 19, 20, 21, 64, 65, 200, 700].iter().enumerate() {
+        // A bulk (uniform) plus a Pareto tail, sorted, as an ESD looks.
+        let mut x: Vec<f64> = SeededRng::new(k as u64)
+            .gaussian_matrix(n, 1)
+            .iter()
+            .map(|v| v.abs() + 0.1)
+            .collect();
+        x.extend(pareto(n / 4 + 1, 2.5, 3.0, 50 + k as u64));
+        x.sort_by(f64::total_cmp);
+        let small = x.len() < 20;
+        let naive = ks_scan_naive(&x, small);
+        let params = PowerLawParams {
+            evals_thresh: None,
+            keep_scan: true,
+            ..Default::default()
+        };
+        let fit = fit_power_law(&x, &params).unwrap();
+        let scan = fit.scan.clone().unwrap();
+        assert_eq!(scan.len(), naive.len());
+        for (i, ((_, a, d), (an, dn))) in scan.iter().zip(&naive).enumerate() {
+            assert_eq!(a, an, "α({i}) n={n}");
+            assert!((d - dn).abs() <= 1e-14, "D({i}) n={n}: {d} vs {dn}");
+        }
+        let best = naive
+            .iter()
+            .enumerate()
+            .fold(0, |b, (i, v)| if v.1 < naive[b].1 { i } else { b });
+        assert_eq!(fit.xmin_index, best, "argmin D, n={n}");
+        // Blocked D equals the definition on long tails too.
+        for i in [0usize, x.len() / 3, x.len() / 2] {
+            if i + 1 < x.len() {
+                let al = 2.3;
+                assert!((ks_distance(&x, i, al) - ks_distance_naive(&x, i, al)).abs() <= 1e-15);
+            }
+        }
+    }
+}
+
+pub fn power_law_recovers_pareto_alpha() {
+    let x = pareto(20000, 2.5, 1.0, 7);
+    let fit = fit_power_law(&x, &PowerLawParams::default()).unwrap();
+    assert!((fit.alpha - 2.5).abs() < 0.06, "α = {}", fit.alpha);
+    assert!(fit.d < 0.02, "D = {}", fit.d);
+    assert_eq!(fit.n_tail, x.iter().filter(|&&v| v >= fit.xmin).count());
+    assert!((fit.sigma - (fit.alpha - 1.0) / (fit.n_tail as f64).sqrt()).abs() < 1e-15);
+    // Eigenvalues at or below 1e-5 are dropped before the fit (WW's EVALS_THRESH).
+    let mut y = x.clone();
+    y.extend([0.0, 1e-6, 1e-5]);
+    let fy = fit_power_law(&y, &PowerLawParams::default()).unwrap();
+    assert_eq!((fy.alpha, fy.n_fitted), (fit.alpha, fit.n_fitted));
+}
+
+pub fn power_law_small_n_and_degenerate() {
+    // n = 12 < 20: bias-corrected α over tails ≥ 8, chosen by argmin D (WW 0.7.7).
+    let x = pareto(12, 3.0, 1.0, 3);
+    let mut xs = x.clone();
+    xs.sort_by(f64::total_cmp);
+    let fit = fit_power_law(&x, &PowerLawParams::default()).unwrap();
+    assert!(fit.small_n);
+    assert!(fit.n_tail >= 8);
+    let i = fit.xmin_index;
+    let k = (12 - i) as f64;
+    let s: f64 = xs[i..].iter().map(|v| (v / xs[i]).ln()).sum();
+    assert!((fit.alpha - (1.0 + (k - 1.0) / s)).abs() < 1e-12);
+    let naive = ks_scan_naive(&xs, true);
+    let best = naive
+        .iter()
+        .enumerate()
+        .fold(0, |b, (j, v)| if v.1 < naive[b].1 { j } else { b });
+    assert_eq!(i, best);
+    // Fewer than 2 eigenvalues above the threshold: a named failure, not α = −1.
+    assert!(fit_power_law(&[1.0], &PowerLawParams::default()).is_err());
+    assert!(fit_power_law(&[1e-7, 1e-8, 2.0], &PowerLawParams::default()).is_err());
+    assert!(fit_power_law(&[1.0, f64::NAN, 2.0], &PowerLawParams::default()).is_err());
+    // n < 8: the whole sample from x₀ (WW's fallback).
+    let f5 = fit_power_law(&[1.0, 2.0, 3.0, 5.0, 9.0], &PowerLawParams::default()).unwrap();
+    assert_eq!(f5.xmin_index, 0);
+}
+
+pub fn hill_median_and_clip_xmax() {
+    let x = pareto(1001, 3.0, 2.0, 11);
+    let mut xs = x.clone();
+    xs.sort_by(f64::total_cmp);
+    let p = PowerLawParams {
+        xmin_method: XminMethod::Median,
+        evals_thresh: None,
+        keep_scan: false,
+    };
+    let f = fit_power_law(&x, &p).unwrap();
+    assert_eq!(f.xmin_index, 500);
+    let k = 501.0;
+    let s: f64 = xs[500..].iter().map(|v| (v / xs[500]).ln()).sum();
+    assert!((f.alpha - (1.0 + k / s)).abs() < 1e-12);
+    // clip_xmax on a tail with two huge "fingers": removing them lowers α by > 1.
+    let mut y = pareto(300, 4.5, 1.0, 5);
+    y.extend([1e6, 2e6]);
+    let (fit, nf, raw) = fit_clipped_power_law(&y, &PowerLawParams::default(), 10, 1.0).unwrap();
+    assert!(fit.alpha <= raw.alpha);
+    assert!(
+        nf == 0 || fit.alpha + 1.0 < raw.alpha,
+        "fingers {nf}: {} vs raw {}",
+        fit.alpha,
+        raw.alpha
+    );
+}
+
+pub fn farms_windows_and_alpha() {
+    // Evenly spread starts, last one clamped to the edge (official fixed_sampling).
+    assert_eq!(
+        window_starts(384, 100, 9),
+        vec![0, 35, 70, 105, 140, 175, 210, 245, 280]
+    );
+    assert_eq!(window_starts(100, 100, 9), vec![0]);
+    assert_eq!(window_starts(105, 100, 9), vec![0, 1, 2, 3, 4, 5]);
+    assert_eq!(window_starts(1000, 100, 1), vec![0]);
+    // FARMS removes aspect-ratio bias: Gaussian matrices of Q = 1 and Q = 8 get close FARMS α,
+    // while their plain Hill α differ more.
+    let sq = SeededRng::new(1).gaussian_matrix_f32(400, 400).into_dyn();
+    let tall = SeededRng::new(2).gaussian_matrix_f32(3200, 400).into_dyn();
+    let fp = FarmsParams::default();
+    let fa = farms_layer(sq.view(), LayerKind::Dense, &fp, &GramParams::default()).unwrap();
+    let fb = farms_layer(tall.view(), LayerKind::Dense, &fp, &GramParams::default()).unwrap();
+    assert_eq!(
+        (fa.window_rows, fa.window_cols, fa.num_windows),
+        (100, 100, 81)
+    );
+    assert_eq!(fa.num_evals, 8100);
+    let hill = |w: &ndarray::ArrayD<f32>| {
+        let e = layer_esd(w.view(), LayerKind::Dense, &GramParams::default()).unwrap();
+        let p = PowerLawParams {
+            xmin_method: XminMethod::Median,
+            evals_thresh: None,
+            keep_scan: false,
+        };
+        fit_power_law(&e.evals, &p).unwrap().alpha
+    };
+    let (ha, hb) = (hill(&sq), hill(&tall));
+    assert!(
+        (fa.alpha - fb.alpha).abs() < 0.5 * (ha - hb).abs(),
+        "FARMS {} vs {}, Hill {ha} vs {hb}",
+        fa.alpha,
+        fb.alpha
+    );
+}
+
+pub fn layer_walk_gates_and_conv_slices() {
+    let t = |n: &str, s: &[usize]| (n.to_string(), s.to_vec(), None::<String>);
+    let plans = plan_layers(
+        &[
+            t("embeddings.token_type_embeddings.weight", &[2, 384]),
+            t("encoder.layer.0.attention.self.query.weight", &[384, 384]),
+            t("encoder.layer.0.attention.self.query.bias", &[384]),
+            t("conv.weight", &[64, 32, 3, 3]),
+            t("huge.weight", &[60000, 20]),
+            t("wide.weight", &[10, 20000]),
+            (
+                "odd.weight".into(),
+                vec![8, 8],
+                Some("unsupported dtype I64".into()),
+            ),
+        ],
+        &WalkParams::default(),
+    );
+    assert!(plans[0].skip.as_ref().unwrap().contains("min_evals"));
+    assert!(plans[1].skip.is_none() && plans[1].kind == Some(LayerKind::Dense));
+    assert!(plans[2].skip.as_ref().unwrap().contains("not a `.weight`"));
+    assert_eq!((plans[3].n, plans[3].m, plans[3].rf), (64, 32, 9));
+    assert!(plans[4].skip.as_ref().unwrap().contains("max_N"));
+    assert!(plans[5].skip.is_none());
+    assert!(plans[6].skip.as_ref().unwrap().contains("I64"));
+    // Conv ESD: 9 slices of 64×32 → 288 eigenvalues, each slice's ×½.
+    let w = SeededRng::new(4)
+        .gaussian_matrix_f32(64 * 32, 9)
+        .into_shape_with_order((64, 32, 3, 3))
+        .unwrap()
+        .into_dyn();
+    let esd = layer_esd(w.view(), LayerKind::Conv2d, &GramParams::default()).unwrap();
+    assert_eq!(esd.evals.len(), 288);
+    let s00 = w.slice(s![.., .., 0, 0]).to_owned();
+    let ev00 = linalg::gram_eigenvalues(s00.view(), &GramParams::default()).unwrap();
+    for v in ev00.iter() {
+        assert!(esd
+            .evals
+            .iter()
+            .any(|e| (e - 0.5 * v).abs() <= 1e-12 * v.abs().max(1.0)));
+    }
 }

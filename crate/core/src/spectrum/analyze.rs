@@ -1,0 +1,360 @@
+//! Model analysis: walk the tensors, build each layer's ESD, fit, and report with
+//! WeightWatcher's column names (see [`super::metrics`], [`super::power_law`], [`super::farms`]).
+//!
+//! Policy differences from WeightWatcher 0.7.7, on purpose:
+//! - a failed fit has `status = "failed"` and a `reason`, and its α-dependent columns are empty
+//!   (`None`), instead of `-1`; the summary means skip them (WW averages the −1 in);
+//! - a tensor that cannot be read (bad dtype, malformed bytes, NaN) becomes a row with
+//!   `status = "error"` naming the problem; the rest of the model is still analysed;
+//! - every skipped tensor is listed with its reason.
+
+use super::farms::{farms_layer, FarmsParams, FarmsReport};
+use super::layers::{layer_esd, LayerKind, LayerPlan};
+use super::metrics::norm_metrics;
+use super::power_law::{fit_clipped_power_law, fit_power_law, PowerLawFit, PowerLawParams, XminMethod};
+use crate::formats::TensorData;
+use crate::linalg::{GramInput, GramParams};
+use crate::Result;
+use ndarray::ArrayViewD;
+use serde::Serialize;
+
+/// WW's `fix_fingers`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FixFingers {
+    None,
+    /// `clip_xmax` with `max_fingers` (10) and `finger_thresh` (1.0).
+    ClipXmax { max_fingers: usize, finger_thresh: f64 },
+    /// `xmin_peak` (FARMS/AlphaPruning scan over the window around the ESD's log-peak).
+    XminPeak { xmin_max: Option<f64> },
+}
+
+/// Everything `analyze` can be asked for. `Default` = WeightWatcher 0.7.7's defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct AnalyzeParams {
+    pub walk: super::layers::WalkParams,
+    pub fix_fingers: FixFingers,
+    /// WW `xmax = -k`: drop the top `k` eigenvalues before fitting.
+    pub xmax_clip: Option<usize>,
+    /// FARMS beside the classic α (None: off).
+    pub farms: Option<FarmsParams>,
+    /// Compute f32 layers' Gram in f64 (slower; the f32 SIMD path is accurate to ~1e-6·λ_max).
+    pub exact: bool,
+    pub gram: GramParams,
+}
+
+impl Default for AnalyzeParams {
+    fn default() -> Self {
+        AnalyzeParams {
+            walk: Default::default(),
+            fix_fingers: FixFingers::None,
+            xmax_clip: None,
+            farms: None,
+            exact: false,
+            gram: GramParams::default(),
+        }
+    }
+}
+
+/// One analysed (or failed) layer. Field names are WeightWatcher's columns.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct LayerReport {
+    pub layer_id: usize,
+    pub name: String,
+    pub layer_type: String,
+    #[serde(rename = "N")]
+    pub n: usize,
+    #[serde(rename = "M")]
+    pub m: usize,
+    pub rf: usize,
+    #[serde(rename = "Q")]
+    pub q: f64,
+    pub num_evals: usize,
+    pub sv_max: f64,
+    pub sv_min: f64,
+    pub rank_loss: usize,
+    pub weak_rank_loss: usize,
+    pub lambda_max: f64,
+    pub alpha: Option<f64>,
+    pub xmin: Option<f64>,
+    pub xmax: Option<f64>,
+    #[serde(rename = "D")]
+    pub d: Option<f64>,
+    pub sigma: Option<f64>,
+    pub num_pl_spikes: Option<usize>,
+    pub status: String,
+    pub warning: String,
+    pub norm: f64,
+    pub log_norm: f64,
+    pub spectral_norm: f64,
+    pub log_spectral_norm: f64,
+    pub alpha_weighted: Option<f64>,
+    pub log_alpha_norm: Option<f64>,
+    pub stable_rank: f64,
+    pub matrix_rank: usize,
+    pub entropy: f64,
+    pub num_fingers: Option<usize>,
+    pub raw_alpha: Option<f64>,
+    /// Plain Hill α of the full ESD at the median (the estimator FARMS uses, without windows).
+    pub alpha_hill: Option<f64>,
+    pub farms: Option<FarmsReport>,
+    /// Why the fit failed / the tensor errored.
+    pub reason: Option<String>,
+    /// The ESD itself (ascending), for charts; not written to CSV.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evals: Option<Vec<f64>>,
+}
+
+/// WW `get_summary()`: means over analysed rows (failed fits excluded, see the module doc).
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Summary {
+    pub log_norm: f64,
+    pub alpha: f64,
+    pub alpha_weighted: f64,
+    pub log_alpha_norm: f64,
+    pub log_spectral_norm: f64,
+    pub stable_rank: f64,
+    pub farms_alpha: Option<f64>,
+}
+
+/// The whole analysis.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ModelReport {
+    pub layers: Vec<LayerReport>,
+    pub skipped: Vec<LayerPlan>,
+    pub summary: Summary,
+}
+
+const WEAK_RANK_TOL: f64 = 1e-6;
+
+fn fit_layer(evals: &[f64], p: &AnalyzeParams) -> Result<(PowerLawFit, Option<usize>, Option<f64>)> {
+    let ev: &[f64] = match p.xmax_clip {
+        Some(k) if k > 0 => {
+            if 2 * k > evals.len() {
+                return Err(crate::Error::InvalidParameter { name: "xmax", reason: format!("clipping {k} of {} eigenvalues", evals.len()) });
+            }
+            &evals[..evals.len() - k]
+        }
+        _ => evals,
+    };
+    match p.fix_fingers {
+        FixFingers::None => Ok((fit_power_law(ev, &PowerLawParams::default())?, None, None)),
+        FixFingers::ClipXmax { max_fingers, finger_thresh } => {
+            let (f, nf, raw) = fit_clipped_power_law(ev, &PowerLawParams::default(), max_fingers, finger_thresh)?;
+            Ok((f, Some(nf), Some(raw.alpha)))
+        }
+        FixFingers::XminPeak { xmin_max } => {
+            let pp = PowerLawParams { xmin_method: XminMethod::Peak { bins: 100, xmin_max }, ..Default::default() };
+            Ok((fit_power_law(ev, &pp)?, None, None))
+        }
+    }
+}
+
+fn analyze_typed<T: GramInput>(t: ArrayViewD<'_, T>, plan: &LayerPlan, p: &AnalyzeParams, keep_evals: bool) -> LayerReport {
+    let kind = plan.kind.unwrap_or(LayerKind::Dense);
+    let mut r = LayerReport {
+        layer_id: plan.index,
+        name: plan.name.clone(),
+        layer_type: match kind {
+            LayerKind::Dense => "dense".into(),
+            LayerKind::Conv2d => "conv2d".into(),
+        },
+        n: plan.n,
+        m: plan.m,
+        rf: plan.rf,
+        q: plan.n as f64 / plan.m as f64,
+        ..Default::default()
+    };
+    let esd = match layer_esd(t.view(), kind, &p.gram) {
+        Ok(e) => e,
+        Err(e) => {
+            r.status = "error".into();
+            r.reason = Some(format!("{}: {e}", plan.name));
+            return r;
+        }
+    };
+    let ev = &esd.evals;
+    r.num_evals = ev.len();
+    r.sv_max = esd.sv_max;
+    r.sv_min = esd.sv_min;
+    r.rank_loss = esd.rank_loss;
+    r.weak_rank_loss = ev.iter().filter(|&&l| l < WEAK_RANK_TOL).count();
+    r.lambda_max = *ev.last().unwrap_or(&0.0);
+    let fit = fit_layer(ev, p);
+    let alpha_for_norms = fit.as_ref().map(|f| f.0.alpha).unwrap_or(f64::NAN);
+    let nm = norm_metrics(ev, alpha_for_norms, plan.n);
+    r.norm = nm.norm;
+    r.log_norm = nm.log_norm;
+    r.spectral_norm = nm.spectral_norm;
+    r.log_spectral_norm = nm.log_spectral_norm;
+    r.stable_rank = nm.stable_rank;
+    r.matrix_rank = nm.matrix_rank;
+    r.entropy = nm.entropy;
+    match fit {
+        Ok((f, nf, raw)) => {
+            r.alpha = Some(f.alpha);
+            r.xmin = Some(f.xmin);
+            r.xmax = Some(f.xmax);
+            r.d = Some(f.d);
+            r.sigma = Some(f.sigma);
+            r.num_pl_spikes = Some(ev.iter().filter(|&&l| l >= f.xmin).count());
+            r.alpha_weighted = Some(nm.alpha_weighted);
+            r.log_alpha_norm = Some(nm.log_alpha_norm);
+            r.num_fingers = nf;
+            r.raw_alpha = raw;
+            r.status = "success".into();
+            r.warning = if f.alpha < 2.0 {
+                "over-trained".into()
+            } else if f.alpha > 6.0 {
+                "under-trained".into()
+            } else {
+                String::new()
+            };
+        }
+        Err(e) => {
+            r.status = "failed".into();
+            r.reason = Some(e.to_string());
+        }
+    }
+    let hill = PowerLawParams { xmin_method: XminMethod::Median, evals_thresh: None, keep_scan: false };
+    r.alpha_hill = fit_power_law(ev, &hill).ok().map(|f| f.alpha);
+    if let Some(fp) = &p.farms {
+        match farms_layer(t.view(), kind, fp, &p.gram) {
+            Ok(f) => r.farms = Some(f),
+            Err(e) => r.reason = Some(format!("FARMS: {e}")),
+        }
+    }
+    if keep_evals {
+        r.evals = Some(esd.evals);
+    }
+    r
+}
+
+/// Analyses one tensor according to its plan (`plan.kind` must be set).
+pub fn analyze_layer(data: &TensorData, plan: &LayerPlan, params: &AnalyzeParams, keep_evals: bool) -> LayerReport {
+    match data {
+        TensorData::F32(a) if params.exact => {
+            analyze_typed(a.mapv(|v| v as f64).view(), plan, params, keep_evals)
+        }
+        TensorData::F32(a) => analyze_typed(a.view(), plan, params, keep_evals),
+        TensorData::F64(a) => analyze_typed(a.view(), plan, params, keep_evals),
+    }
+}
+
+/// A row for a tensor that could not be loaded.
+pub fn error_report(plan: &LayerPlan, message: String) -> LayerReport {
+    LayerReport {
+        layer_id: plan.index,
+        name: plan.name.clone(),
+        n: plan.n,
+        m: plan.m,
+        rf: plan.rf,
+        status: "error".into(),
+        reason: Some(message),
+        ..Default::default()
+    }
+}
+
+/// Means over the rows with a successful fit (see the module doc).
+pub fn summarize(layers: &[LayerReport]) -> Summary {
+    let ok: Vec<&LayerReport> = layers.iter().filter(|l| l.status == "success").collect();
+    let mean = |f: &dyn Fn(&LayerReport) -> f64| {
+        if ok.is_empty() {
+            f64::NAN
+        } else {
+            ok.iter().map(|l| f(l)).sum::<f64>() / ok.len() as f64
+        }
+    };
+    let farms: Vec<f64> = ok.iter().filter_map(|l| l.farms.as_ref().map(|f| f.alpha)).collect();
+    Summary {
+        log_norm: mean(&|l| l.log_norm),
+        alpha: mean(&|l| l.alpha.unwrap_or(f64::NAN)),
+        alpha_weighted: mean(&|l| l.alpha_weighted.unwrap_or(f64::NAN)),
+        log_alpha_norm: mean(&|l| l.log_alpha_norm.unwrap_or(f64::NAN)),
+        log_spectral_norm: mean(&|l| l.log_spectral_norm),
+        stable_rank: mean(&|l| l.stable_rank),
+        farms_alpha: (!farms.is_empty()).then(|| farms.iter().sum::<f64>() / farms.len() as f64),
+    }
+}
+
+/// Analyses every planned tensor. `load` reads a tensor; `progress(done, total, name)` is called
+/// before each layer and may return `false` to stop (the finished rows are kept).
+pub fn analyze_model(
+    plans: &[LayerPlan],
+    mut load: impl FnMut(&LayerPlan) -> Result<TensorData>,
+    params: &AnalyzeParams,
+    mut progress: impl FnMut(usize, usize, &str) -> bool,
+) -> ModelReport {
+    let todo: Vec<&LayerPlan> = plans.iter().filter(|p| p.skip.is_none()).collect();
+    let mut layers = Vec::with_capacity(todo.len());
+    for (i, plan) in todo.iter().enumerate() {
+        if !progress(i, todo.len(), &plan.name) {
+            break;
+        }
+        let row = match load(plan) {
+            Ok(data) => analyze_layer(&data, plan, params, false),
+            Err(e) => error_report(plan, format!("{}: {e}", plan.name)),
+        };
+        layers.push(row);
+    }
+    progress(layers.len(), todo.len(), "");
+    let summary = summarize(&layers);
+    ModelReport { layers, skipped: plans.iter().filter(|p| p.skip.is_some()).cloned().collect(), summary }
+}
+
+/// CSV columns, in order (WW's names; `farms_*` and `reason` are Spectralab's).
+pub const CSV_COLUMNS: &[&str] = &[
+    "layer_id", "name", "layer_type", "N", "M", "rf", "Q", "num_evals", "sv_max", "sv_min", "rank_loss",
+    "weak_rank_loss", "lambda_max", "alpha", "xmin", "xmax", "D", "sigma", "num_pl_spikes", "status",
+    "warning", "norm", "log_norm", "spectral_norm", "log_spectral_norm", "alpha_weighted", "log_alpha_norm",
+    "stable_rank", "matrix_rank", "entropy", "num_fingers", "raw_alpha", "alpha_hill", "farms_alpha",
+    "farms_D", "farms_num_windows", "reason",
+];
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn num(v: f64) -> String {
+    // Shortest representation that round-trips.
+    format!("{v:?}")
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+/// The report as CSV: analysed rows, then skipped tensors (`status = skipped`, `reason`).
+pub fn to_csv(report: &ModelReport) -> String {
+    let mut out = CSV_COLUMNS.join(",");
+    out.push('\n');
+    for l in &report.layers {
+        let f = l.farms.as_ref();
+        let cells = [
+            l.layer_id.to_string(), csv_field(&l.name), l.layer_type.clone(), l.n.to_string(), l.m.to_string(),
+            l.rf.to_string(), num(l.q), l.num_evals.to_string(), num(l.sv_max), num(l.sv_min), l.rank_loss.to_string(),
+            l.weak_rank_loss.to_string(), num(l.lambda_max), opt(l.alpha.map(num)), opt(l.xmin.map(num)),
+            opt(l.xmax.map(num)), opt(l.d.map(num)), opt(l.sigma.map(num)), opt(l.num_pl_spikes), l.status.clone(),
+            l.warning.clone(), num(l.norm), num(l.log_norm), num(l.spectral_norm), num(l.log_spectral_norm),
+            opt(l.alpha_weighted.map(num)), opt(l.log_alpha_norm.map(num)), num(l.stable_rank),
+            l.matrix_rank.to_string(), num(l.entropy), opt(l.num_fingers), opt(l.raw_alpha.map(num)),
+            opt(l.alpha_hill.map(num)), opt(f.map(|f| num(f.alpha))), opt(f.map(|f| num(f.d))),
+            opt(f.map(|f| f.num_windows)), csv_field(l.reason.as_deref().unwrap_or("")),
+        ];
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    for s in &report.skipped {
+        let mut cells = vec![String::new(); CSV_COLUMNS.len()];
+        cells[0] = s.index.to_string();
+        cells[1] = csv_field(&s.name);
+        cells[19] = "skipped".into();
+        cells[CSV_COLUMNS.len() - 1] = csv_field(s.skip.as_deref().unwrap_or(""));
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,228 @@
+//! The layer walk (which tensors are analysed, as WeightWatcher does for a state dict) and the
+//! construction of each layer's ESD.
+//!
+//! - Only tensors whose name ends in `.weight` are layers (WW's state-dict rule; set
+//!   [`WalkParams::weights_only`] to `false` to analyse every tensor).
+//! - Rank 2 → dense (Linear, Embedding, and HF GPT‑2 `Conv1D`, whose `in × out` storage gives the
+//!   same singular values); rank 4 → Conv2D; any other rank is skipped with its reason.
+//! - Per slice `N = max`, `M = min` of its shape; `rf = kh·kw` for Conv2D (1 otherwise).
+//! - Size gates with WW 0.7.7 defaults: skipped if `M·rf < min_evals` (8) or `M·rf > max_evals`
+//!   (15000), or `N > max_n` (50000).
+//! - Conv2D (WW `conv2D_Wmats`): axes `(a, b, i, j)`; if `a + b ≥ i + j` the layout is PyTorch's
+//!   `(out, in, kh, kw)` and the slices are `T[:, :, i, j]`, else Keras' `(kh, kw, in, out)` with
+//!   slices `T[i, j, :, :]`. Each slice's eigenvalues are multiplied by ½ (WW's
+//!   `conv2d_norm`, the √(1/2) weight scaling) and all slices are pooled into one ESD.
+//! - The ESD is sorted ascending; Gram round-off below 0 is clamped to 0.
+
+use crate::linalg::{gram_eigenvalues, GramInput, GramParams};
+use crate::{Error, Result};
+use ndarray::{ArrayView2, ArrayViewD, Axis, Ix2};
+use serde::Serialize;
+
+/// Gates and filters of the walk.
+#[derive(Debug, Clone, Copy)]
+pub struct WalkParams {
+    pub min_evals: usize,
+    pub max_evals: usize,
+    pub max_n: usize,
+    pub weights_only: bool,
+}
+
+impl Default for WalkParams {
+    fn default() -> Self {
+        WalkParams {
+            min_evals: 8,
+            max_evals: 15000,
+            max_n: 50000,
+            weights_only: true,
+        }
+    }
+}
+
+/// Kind of an analysed layer (WW's `layer_type` for state dicts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LayerKind {
+    Dense,
+    Conv2d,
+}
+
+/// One tensor of the file and what the walk decided about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerPlan {
+    /// Position in the file (0-based, file order).
+    pub index: usize,
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub kind: Option<LayerKind>,
+    #[serde(rename = "N")]
+    pub n: usize,
+    #[serde(rename = "M")]
+    pub m: usize,
+    pub rf: usize,
+    /// Why the tensor is not analysed (None: analysed).
+    pub skip: Option<String>,
+}
+
+/// Plans the analysis of tensors given as `(name, shape, unsupported dtype reason)` in file order.
+pub fn plan_layers(
+    tensors: &[(String, Vec<usize>, Option<String>)],
+    params: &WalkParams,
+) -> Vec<LayerPlan> {
+    tensors
+        .iter()
+        .enumerate()
+        .map(|(index, (name, shape, dtype_problem))| {
+            let mut plan = LayerPlan {
+                index,
+                name: name.clone(),
+                shape: shape.clone(),
+                kind: None,
+                n: 0,
+                m: 0,
+                rf: 1,
+                skip: None,
+            };
+            let skip = |why: String| Some(why);
+            plan.skip = if params.weights_only && !name.ends_with(".weight") {
+                skip("not a `.weight` tensor".into())
+            } else if let Some(p) = dtype_problem {
+                skip(p.clone())
+            } else {
+                match shape.len() {
+                    2 => {
+                        plan.kind = Some(LayerKind::Dense);
+                        plan.n = shape[0].max(shape[1]);
+                        plan.m = shape[0].min(shape[1]);
+                        None
+                    }
+                    4 => {
+                        plan.kind = Some(LayerKind::Conv2d);
+                        let (a, b, i, j) = (shape[0], shape[1], shape[2], shape[3]);
+                        let (r, c, rf) = if a + b >= i + j {
+                            (a, b, i * j)
+                        } else {
+                            (i, j, a * b)
+                        };
+                        plan.n = r.max(c);
+                        plan.m = r.min(c);
+                        plan.rf = rf;
+                        None
+                    }
+                    1 => skip("1-D tensor (bias or norm): no spectrum".into()),
+                    0 => skip("scalar tensor".into()),
+                    d => skip(format!(
+                        "{d}-D tensor: only 2-D and 4-D (conv) weights are analysed"
+                    )),
+                }
+            };
+            if plan.skip.is_none() {
+                let evals = plan.m * plan.rf;
+                if plan.m == 0 {
+                    plan.skip = Some("empty tensor".into());
+                } else if evals < params.min_evals {
+                    plan.skip = Some(format!(
+                        "{evals} eigenvalues < min_evals = {}",
+                        params.min_evals
+                    ));
+                } else if evals > params.max_evals {
+                    plan.skip = Some(format!(
+                        "{evals} eigenvalues > max_evals = {}",
+                        params.max_evals
+                    ));
+                } else if plan.n > params.max_n {
+                    plan.skip = Some(format!("N = {} > max_N = {}", plan.n, params.max_n));
+                }
+                if plan.skip.is_some() {
+                    plan.kind = None;
+                }
+            }
+            plan
+        })
+        .collect()
+}
+
+/// A layer's pooled ESD and the per-slice singular-value facts WW reports.
+#[derive(Debug, Clone)]
+pub struct LayerEsd {
+    /// Ascending, ≥ 0, conv slices ×½ and pooled.
+    pub evals: Vec<f64>,
+    /// max σ over slices (after the conv scaling).
+    pub sv_max: f64,
+    /// max over slices of the slice's min σ.
+    pub sv_min: f64,
+    /// Σ over slices of (#σ − numerical rank).
+    pub rank_loss: usize,
+}
+
+/// The 2-D slices of a layer tensor (see the module doc), as views.
+pub fn layer_slices<'a, T>(
+    t: &'a ArrayViewD<'a, T>,
+    kind: LayerKind,
+) -> Result<Vec<ArrayView2<'a, T>>> {
+    let bad = |what: &str| Error::Shape {
+        expected: what.into(),
+        found: format!("{:?}", t.shape()),
+    };
+    match kind {
+        LayerKind::Dense => Ok(vec![t
+            .view()
+            .into_dimensionality::<Ix2>()
+            .map_err(|_| bad("a 2-D tensor"))?]),
+        LayerKind::Conv2d => {
+            if t.ndim() != 4 {
+                return Err(bad("a 4-D tensor"));
+            }
+            let s = t.shape();
+            let mut out = Vec::new();
+            if s[0] + s[1] >= s[2] + s[3] {
+                for i in 0..s[2] {
+                    for j in 0..s[3] {
+                        let v = t.index_axis(Axis(3), j).index_axis_move(Axis(2), i);
+                        out.push(v.into_dimensionality::<Ix2>().map_err(|_| bad("4-D"))?);
+                    }
+                }
+            } else {
+                for i in 0..s[0] {
+                    for j in 0..s[1] {
+                        let v = t.index_axis(Axis(0), i).index_axis_move(Axis(0), j);
+                        out.push(v.into_dimensionality::<Ix2>().map_err(|_| bad("4-D"))?);
+                    }
+                }
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// ESD of a layer tensor (f32 or f64 storage).
+pub fn layer_esd<T: GramInput>(
+    t: ArrayViewD<'_, T>,
+    kind: LayerKind,
+    gram: &GramParams,
+) -> Result<LayerEsd> {
+    let slices = layer_slices(&t, kind)?;
+    let scale = if kind == LayerKind::Conv2d { 0.5 } else { 1.0 };
+    let mut evals = Vec::new();
+    let (mut sv_max, mut sv_min, mut rank_loss) = (0.0f64, 0.0f64, 0usize);
+    for s in slices {
+        let n_big = s.nrows().max(s.ncols());
+        let ev: Vec<f64> = gram_eigenvalues(s, gram)?
+            .iter()
+            .map(|&l| (l * scale).max(0.0))
+            .collect();
+        let lmax = ev.last().copied().unwrap_or(0.0);
+        let lmin = ev.first().copied().unwrap_or(0.0);
+        sv_max = sv_max.max(lmax.sqrt());
+        sv_min = sv_min.max(lmin.sqrt());
+        rank_loss += ev.len() - super::metrics::matrix_rank(&ev, n_big);
+        evals.extend(ev);
+    }
+    evals.sort_by(f64::total_cmp);
+    Ok(LayerEsd {
+        evals,
+        sv_max,
+        sv_min,
+        rank_loss,
+    })
+}
