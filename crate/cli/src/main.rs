@@ -1,53 +1,279 @@
 //! `spectralab` — the native command line over the same core as the wasm builds.
 //!
-//! Commands (more arrive with the analysis engine):
-//!   spectralab demo [--rows N] [--cols M] [--seed S]
-//!       ESD of an N×M Gaussian matrix (entries N(0, 1/N)) against its Marchenko–Pastur edges.
-//!   spectralab --version | --help
+//! ```text
+//! spectralab analyze FILE [--farms] [--mp-fit] [--randomize] [--seed N]
+//!                         [--fix-fingers clip_xmax|xmin_peak] [--xmax -K] [--fast]
+//!                         [--min-evals N] [--max-evals N] [--max-n N]
+//!                         [--format csv|json] [--fail-if 'alpha>6']...
+//! spectralab demo [--rows N] [--cols M] [--seed S]
+//! ```
+//! `--fast` computes f32 layers' Gram in f32 SIMD instead of f64 (see `AnalyzeParams::exact`).
+//! `analyze` reads the file tensor by tensor with `pread` (never whole), prints the per-layer
+//! table (WeightWatcher's columns) to stdout and a progress bar to stderr. `--fail-if` gates CI:
+//! exit code 1 when any analysed layer satisfies the condition (`column op value`, op one of
+//! `> >= < <= == !=`). Usage errors exit with 2.
+
+mod fileio;
 
 use spectralab_core::linalg::{gram_eigenvalues, GramParams};
 use spectralab_core::random::SeededRng;
+use spectralab_core::spectrum::analyze::{
+    analyze_source, to_csv, AnalyzeParams, FixFingers, LayerReport,
+};
+use spectralab_core::spectrum::farms::FarmsParams;
 use spectralab_core::spectrum::marchenko_pastur_bounds;
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
-const USAGE: &str = "usage: spectralab demo [--rows N] [--cols M] [--seed S]\n       spectralab --version";
+const USAGE: &str = "usage:
+  spectralab analyze FILE [--farms] [--mp-fit] [--randomize] [--seed N]
+                          [--fix-fingers clip_xmax|xmin_peak] [--xmax -K] [--fast]
+                          [--min-evals N] [--max-evals N] [--max-n N]
+                          [--format csv|json] [--fail-if 'alpha>6']...
+  spectralab demo [--rows N] [--cols M] [--seed S]
+  spectralab --version";
 
-fn parse_flag(args: &[String], name: &str, default: u64) -> Result<u64, String> {
-    match args.iter().position(|a| a == name) {
-        None => Ok(default),
-        Some(i) => args
-            .get(i + 1)
-            .ok_or_else(|| format!("{name} needs a value"))?
-            .parse()
-            .map_err(|_| format!("{name}: not a non-negative integer")),
+enum Failure {
+    Usage(String),
+    Gate(String),
+    Run(String),
+}
+
+struct Args(Vec<String>);
+
+impl Args {
+    fn flag(&mut self, name: &str) -> bool {
+        match self.0.iter().position(|a| a == name) {
+            Some(i) => {
+                self.0.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+    fn value(&mut self, name: &str) -> Result<Option<String>, Failure> {
+        match self.0.iter().position(|a| a == name) {
+            None => Ok(None),
+            Some(i) if i + 1 < self.0.len() => {
+                let v = self.0.remove(i + 1);
+                self.0.remove(i);
+                Ok(Some(v))
+            }
+            Some(_) => Err(Failure::Usage(format!("{name} needs a value"))),
+        }
+    }
+    fn number<T: std::str::FromStr>(&mut self, name: &str) -> Result<Option<T>, Failure> {
+        self.value(name)?
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| Failure::Usage(format!("{name}: `{v}` is not a valid number")))
+            })
+            .transpose()
     }
 }
 
-fn demo(args: &[String]) -> Result<(), String> {
-    let rows = parse_flag(args, "--rows", 2000)? as usize;
-    let cols = parse_flag(args, "--cols", 500)? as usize;
-    let seed = parse_flag(args, "--seed", 1)?;
+/// A `--fail-if` condition: `column op value`.
+struct Gate {
+    column: String,
+    op: String,
+    value: f64,
+    text: String,
+}
+
+fn parse_gate(text: &str) -> Result<Gate, Failure> {
+    for op in [">=", "<=", "==", "!=", ">", "<"] {
+        if let Some((col, val)) = text.split_once(op) {
+            let value = val.trim().parse().map_err(|_| {
+                Failure::Usage(format!("--fail-if `{text}`: `{val}` is not a number"))
+            })?;
+            return Ok(Gate {
+                column: col.trim().to_string(),
+                op: op.into(),
+                value,
+                text: text.into(),
+            });
+        }
+    }
+    Err(Failure::Usage(format!(
+        "--fail-if `{text}`: expected `column op value`, e.g. 'alpha>6'"
+    )))
+}
+
+fn column(l: &LayerReport, name: &str) -> Option<f64> {
+    let v = serde_json::to_value(l).ok()?;
+    match name {
+        "farms_alpha" => l.farms.as_ref().map(|f| f.alpha),
+        _ => v.get(name)?.as_f64(),
+    }
+}
+
+fn holds(g: &Gate, x: f64) -> bool {
+    match g.op.as_str() {
+        ">" => x > g.value,
+        ">=" => x >= g.value,
+        "<" => x < g.value,
+        "<=" => x <= g.value,
+        "==" => x == g.value,
+        _ => x != g.value,
+    }
+}
+
+fn analyze(mut a: Args) -> Result<(), Failure> {
+    let mut p = AnalyzeParams::default();
+    if a.flag("--farms") {
+        p.farms = Some(FarmsParams::default());
+    }
+    p.mp_fit = a.flag("--mp-fit");
+    let seed: u64 = a.number("--seed")?.unwrap_or(0);
+    if a.flag("--randomize") {
+        p.randomize = Some(seed);
+    }
+    p.exact = !a.flag("--fast");
+    match a.value("--fix-fingers")?.as_deref() {
+        None => {}
+        Some("clip_xmax") => {
+            p.fix_fingers = FixFingers::ClipXmax {
+                max_fingers: 10,
+                finger_thresh: 1.0,
+            }
+        }
+        Some("xmin_peak") => p.fix_fingers = FixFingers::XminPeak { xmin_max: None },
+        Some(o) => {
+            return Err(Failure::Usage(format!(
+                "--fix-fingers: unknown `{o}` (clip_xmax|xmin_peak)"
+            )))
+        }
+    }
+    if let Some(k) = a.number::<i64>("--xmax")? {
+        p.xmax_clip = Some(k.unsigned_abs() as usize);
+    }
+    if let Some(v) = a.number("--min-evals")? {
+        p.walk.min_evals = v;
+    }
+    if let Some(v) = a.number("--max-evals")? {
+        p.walk.max_evals = v;
+    }
+    if let Some(v) = a.number("--max-n")? {
+        p.walk.max_n = v;
+    }
+    let format = a.value("--format")?.unwrap_or_else(|| "csv".into());
+    if format != "csv" && format != "json" {
+        return Err(Failure::Usage(format!("--format: `{format}` (csv|json)")));
+    }
+    let mut gates = Vec::new();
+    while let Some(g) = a.value("--fail-if")? {
+        gates.push(parse_gate(&g)?);
+    }
+    if let Some(unknown) = a.0.iter().find(|x| x.starts_with("--")) {
+        return Err(Failure::Usage(format!("unknown option {unknown}")));
+    }
+    let [path] = a.0.as_slice() else {
+        return Err(Failure::Usage("analyze needs exactly one FILE".into()));
+    };
+    let file = fileio::FileSource::open(path).map_err(Failure::Run)?;
+    let t0 = Instant::now();
+    let mut stderr = std::io::stderr();
+    let tty = std::io::IsTerminal::is_terminal(&stderr);
+    let report = analyze_source(&file, path, &p, |done, total, name| {
+        let eta = if done > 0 {
+            t0.elapsed().as_secs_f64() / done as f64 * (total - done) as f64
+        } else {
+            0.0
+        };
+        let width = 30;
+        let filled = (width * done).checked_div(total).unwrap_or(width);
+        let bar = format!(
+            "[{}{}] {done}/{total} {name} ETA {eta:.1}s",
+            "#".repeat(filled),
+            ".".repeat(width - filled)
+        );
+        let _ = if tty {
+            write!(stderr, "\r\x1b[2K{bar}")
+        } else {
+            writeln!(stderr, "{bar}")
+        };
+        true
+    })
+    .map_err(|e| Failure::Run(format!("{path}: {e}")))?;
+    if tty {
+        let _ = writeln!(stderr);
+    }
+    let _ = writeln!(
+        stderr,
+        "{} layers analysed, {} skipped, {:.2} s",
+        report.layers.len(),
+        report.skipped.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    let out = if format == "csv" {
+        to_csv(&report)
+    } else {
+        serde_json::to_string_pretty(&report).map_err(|e| Failure::Run(e.to_string()))? + "\n"
+    };
+    std::io::stdout()
+        .write_all(out.as_bytes())
+        .map_err(|e| Failure::Run(e.to_string()))?;
+    let mut hits = Vec::new();
+    for g in &gates {
+        for l in &report.layers {
+            if let Some(x) = column(l, &g.column) {
+                if holds(g, x) {
+                    hits.push(format!("{}: {} = {x} ({})", l.name, g.column, g.text));
+                }
+            }
+        }
+        if report.layers.iter().all(|l| column(l, &g.column).is_none()) {
+            return Err(Failure::Usage(format!(
+                "--fail-if: no layer has a numeric column `{}`",
+                g.column
+            )));
+        }
+    }
+    if !hits.is_empty() {
+        return Err(Failure::Gate(hits.join("\n")));
+    }
+    Ok(())
+}
+
+fn demo(mut a: Args) -> Result<(), Failure> {
+    let rows: usize = a.number("--rows")?.unwrap_or(2000);
+    let cols: usize = a.number("--cols")?.unwrap_or(500);
+    let seed: u64 = a.number("--seed")?.unwrap_or(1);
     if rows == 0 || cols == 0 || rows.saturating_mul(cols) > 1 << 28 {
-        return Err("--rows and --cols must be ≥ 1 with rows·cols ≤ 2^28".into());
+        return Err(Failure::Usage(
+            "--rows and --cols must be ≥ 1 with rows·cols ≤ 2^28".into(),
+        ));
     }
     let sigma = (1.0 / rows as f64).sqrt() as f32;
-    let w = SeededRng::new(seed).gaussian_matrix_f32(rows, cols).mapv(|v| v * sigma);
+    let w = SeededRng::new(seed)
+        .gaussian_matrix_f32(rows, cols)
+        .mapv(|v| v * sigma);
     let t = Instant::now();
-    let ev = gram_eigenvalues(w.view(), &GramParams::default()).map_err(|e| e.to_string())?;
+    let ev = gram_eigenvalues(w.view(), &GramParams::default())
+        .map_err(|e| Failure::Run(e.to_string()))?;
     let ms = t.elapsed().as_secs_f64() * 1e3;
     let (lo, hi) = marchenko_pastur_bounds(rows, cols, 1.0 / rows as f64);
     println!("matrix        {rows} × {cols}, entries N(0, 1/{rows}), seed {seed}");
-    println!("eigenvalues   {} (of the smaller Gram), {ms:.1} ms", ev.len());
+    println!(
+        "eigenvalues   {} (of the smaller Gram), {ms:.1} ms",
+        ev.len()
+    );
     println!("λ_min, λ_max  {:.6}, {:.6}", ev[0], ev[ev.len() - 1]);
     println!("MP bulk edges {lo:.6}, {hi:.6}");
     Ok(())
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("demo") => demo(&args[1..]),
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let cmd = if args.is_empty() {
+        None
+    } else {
+        Some(args.remove(0))
+    };
+    let result = match cmd.as_deref() {
+        Some("analyze") => analyze(Args(args)),
+        Some("demo") => demo(Args(args)),
         Some("--version") | Some("-V") => {
             println!("spectralab {}", env!("CARGO_PKG_VERSION"));
             Ok(())
@@ -56,13 +282,21 @@ fn main() -> ExitCode {
             println!("{USAGE}");
             Ok(())
         }
-        Some(other) => Err(format!("unknown command `{other}`\n{USAGE}")),
+        Some(other) => Err(Failure::Usage(format!("unknown command `{other}`"))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("spectralab: {e}");
+        Err(Failure::Gate(msg)) => {
+            eprintln!("spectralab: --fail-if matched:\n{msg}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Usage(msg)) => {
+            eprintln!("spectralab: {msg}\n{USAGE}");
             ExitCode::from(2)
+        }
+        Err(Failure::Run(msg)) => {
+            eprintln!("spectralab: {msg}");
+            ExitCode::from(3)
         }
     }
 }

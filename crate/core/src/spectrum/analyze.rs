@@ -10,8 +10,12 @@
 
 use super::farms::{farms_layer, FarmsParams, FarmsReport};
 use super::layers::{layer_esd, LayerKind, LayerPlan};
+use super::marchenko_pastur::{fit_marchenko_pastur, MpFit};
 use super::metrics::norm_metrics;
-use super::power_law::{fit_clipped_power_law, fit_power_law, PowerLawFit, PowerLawParams, XminMethod};
+use super::power_law::{
+    fit_clipped_power_law, fit_power_law, PowerLawFit, PowerLawParams, XminMethod,
+};
+use super::randomize::{randomize_layer, RandomizeReport};
 use crate::formats::TensorData;
 use crate::linalg::{GramInput, GramParams};
 use crate::Result;
@@ -23,9 +27,14 @@ use serde::Serialize;
 pub enum FixFingers {
     None,
     /// `clip_xmax` with `max_fingers` (10) and `finger_thresh` (1.0).
-    ClipXmax { max_fingers: usize, finger_thresh: f64 },
+    ClipXmax {
+        max_fingers: usize,
+        finger_thresh: f64,
+    },
     /// `xmin_peak` (FARMS/AlphaPruning scan over the window around the ESD's log-peak).
-    XminPeak { xmin_max: Option<f64> },
+    XminPeak {
+        xmin_max: Option<f64>,
+    },
 }
 
 /// Everything `analyze` can be asked for. `Default` = WeightWatcher 0.7.7's defaults.
@@ -37,7 +46,13 @@ pub struct AnalyzeParams {
     pub xmax_clip: Option<usize>,
     /// FARMS beside the classic α (None: off).
     pub farms: Option<FarmsParams>,
-    /// Compute f32 layers' Gram in f64 (slower; the f32 SIMD path is accurate to ~1e-6·λ_max).
+    /// WW `mp_fit=True`: Marchenko–Pastur fit of each ESD.
+    pub mp_fit: bool,
+    /// WW `randomize=True`, with the seed of the shuffles (None: off).
+    pub randomize: Option<u64>,
+    /// Compute f32 layers' Gram in f64 (default). `false` uses the f32 SIMD Gram: α, x_min and the
+    /// norms agree with WW to ~1e-7, but eigenvalues below ~1e-6·λ_max are noise, so
+    /// `matrix_rank`, `entropy` and `sv_min` of ill-conditioned layers differ.
     pub exact: bool,
     pub gram: GramParams,
 }
@@ -49,7 +64,9 @@ impl Default for AnalyzeParams {
             fix_fingers: FixFingers::None,
             xmax_clip: None,
             farms: None,
-            exact: false,
+            mp_fit: false,
+            randomize: None,
+            exact: true,
             gram: GramParams::default(),
         }
     }
@@ -97,6 +114,11 @@ pub struct LayerReport {
     /// Plain Hill α of the full ESD at the median (the estimator FARMS uses, without windows).
     pub alpha_hill: Option<f64>,
     pub farms: Option<FarmsReport>,
+    /// MP fit columns (`num_spikes, sigma_mp, mp_softrank, W_scale, bulk_max, bulk_min`).
+    pub mp: Option<MpFit>,
+    /// Randomisation columns; `num_traps` = spikes of the randomised ESD's MP fit.
+    pub rand: Option<RandomizeReport>,
+    pub num_traps: Option<usize>,
     /// Why the fit failed / the tensor errored.
     pub reason: Option<String>,
     /// The ESD itself (ascending), for charts; not written to CSV.
@@ -113,6 +135,7 @@ pub struct Summary {
     pub log_alpha_norm: f64,
     pub log_spectral_norm: f64,
     pub stable_rank: f64,
+    pub mp_softrank: Option<f64>,
     pub farms_alpha: Option<f64>,
 }
 
@@ -126,11 +149,17 @@ pub struct ModelReport {
 
 const WEAK_RANK_TOL: f64 = 1e-6;
 
-fn fit_layer(evals: &[f64], p: &AnalyzeParams) -> Result<(PowerLawFit, Option<usize>, Option<f64>)> {
+fn fit_layer(
+    evals: &[f64],
+    p: &AnalyzeParams,
+) -> Result<(PowerLawFit, Option<usize>, Option<f64>)> {
     let ev: &[f64] = match p.xmax_clip {
         Some(k) if k > 0 => {
             if 2 * k > evals.len() {
-                return Err(crate::Error::InvalidParameter { name: "xmax", reason: format!("clipping {k} of {} eigenvalues", evals.len()) });
+                return Err(crate::Error::InvalidParameter {
+                    name: "xmax",
+                    reason: format!("clipping {k} of {} eigenvalues", evals.len()),
+                });
             }
             &evals[..evals.len() - k]
         }
@@ -138,18 +167,33 @@ fn fit_layer(evals: &[f64], p: &AnalyzeParams) -> Result<(PowerLawFit, Option<us
     };
     match p.fix_fingers {
         FixFingers::None => Ok((fit_power_law(ev, &PowerLawParams::default())?, None, None)),
-        FixFingers::ClipXmax { max_fingers, finger_thresh } => {
-            let (f, nf, raw) = fit_clipped_power_law(ev, &PowerLawParams::default(), max_fingers, finger_thresh)?;
+        FixFingers::ClipXmax {
+            max_fingers,
+            finger_thresh,
+        } => {
+            let (f, nf, raw) =
+                fit_clipped_power_law(ev, &PowerLawParams::default(), max_fingers, finger_thresh)?;
             Ok((f, Some(nf), Some(raw.alpha)))
         }
         FixFingers::XminPeak { xmin_max } => {
-            let pp = PowerLawParams { xmin_method: XminMethod::Peak { bins: 100, xmin_max }, ..Default::default() };
+            let pp = PowerLawParams {
+                xmin_method: XminMethod::Peak {
+                    bins: 100,
+                    xmin_max,
+                },
+                ..Default::default()
+            };
             Ok((fit_power_law(ev, &pp)?, None, None))
         }
     }
 }
 
-fn analyze_typed<T: GramInput>(t: ArrayViewD<'_, T>, plan: &LayerPlan, p: &AnalyzeParams, keep_evals: bool) -> LayerReport {
+fn analyze_typed<T: GramInput>(
+    t: ArrayViewD<'_, T>,
+    plan: &LayerPlan,
+    p: &AnalyzeParams,
+    keep_evals: bool,
+) -> LayerReport {
     let kind = plan.kind.unwrap_or(LayerKind::Dense);
     let mut r = LayerReport {
         layer_id: plan.index,
@@ -215,12 +259,33 @@ fn analyze_typed<T: GramInput>(t: ArrayViewD<'_, T>, plan: &LayerPlan, p: &Analy
             r.reason = Some(e.to_string());
         }
     }
-    let hill = PowerLawParams { xmin_method: XminMethod::Median, evals_thresh: None, keep_scan: false };
+    let hill = PowerLawParams {
+        xmin_method: XminMethod::Median,
+        evals_thresh: None,
+        keep_scan: false,
+    };
     r.alpha_hill = fit_power_law(ev, &hill).ok().map(|f| f.alpha);
     if let Some(fp) = &p.farms {
         match farms_layer(t.view(), kind, fp, &p.gram) {
             Ok(f) => r.farms = Some(f),
             Err(e) => r.reason = Some(format!("FARMS: {e}")),
+        }
+    }
+    if p.mp_fit {
+        match fit_marchenko_pastur(ev, plan.n, plan.m) {
+            Ok(m) => r.mp = Some(m),
+            Err(e) => r.reason = Some(format!("MP fit: {e}")),
+        }
+    }
+    if let Some(seed) = p.randomize {
+        // One stream per layer: the seed mixed with the layer's position in the file.
+        let layer_seed = seed ^ (plan.index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        match randomize_layer(t.view(), kind, ev, plan.n, plan.m, layer_seed, &p.gram) {
+            Ok(rr) => {
+                r.num_traps = rr.rand_mp.map(|m| m.num_spikes);
+                r.rand = Some(rr);
+            }
+            Err(e) => r.reason = Some(format!("randomize: {e}")),
         }
     }
     if keep_evals {
@@ -230,7 +295,12 @@ fn analyze_typed<T: GramInput>(t: ArrayViewD<'_, T>, plan: &LayerPlan, p: &Analy
 }
 
 /// Analyses one tensor according to its plan (`plan.kind` must be set).
-pub fn analyze_layer(data: &TensorData, plan: &LayerPlan, params: &AnalyzeParams, keep_evals: bool) -> LayerReport {
+pub fn analyze_layer(
+    data: &TensorData,
+    plan: &LayerPlan,
+    params: &AnalyzeParams,
+    keep_evals: bool,
+) -> LayerReport {
     match data {
         TensorData::F32(a) if params.exact => {
             analyze_typed(a.mapv(|v| v as f64).view(), plan, params, keep_evals)
@@ -264,7 +334,10 @@ pub fn summarize(layers: &[LayerReport]) -> Summary {
             ok.iter().map(|l| f(l)).sum::<f64>() / ok.len() as f64
         }
     };
-    let farms: Vec<f64> = ok.iter().filter_map(|l| l.farms.as_ref().map(|f| f.alpha)).collect();
+    let farms: Vec<f64> = ok
+        .iter()
+        .filter_map(|l| l.farms.as_ref().map(|f| f.alpha))
+        .collect();
     Summary {
         log_norm: mean(&|l| l.log_norm),
         alpha: mean(&|l| l.alpha.unwrap_or(f64::NAN)),
@@ -272,6 +345,13 @@ pub fn summarize(layers: &[LayerReport]) -> Summary {
         log_alpha_norm: mean(&|l| l.log_alpha_norm.unwrap_or(f64::NAN)),
         log_spectral_norm: mean(&|l| l.log_spectral_norm),
         stable_rank: mean(&|l| l.stable_rank),
+        mp_softrank: {
+            let v: Vec<f64> = ok
+                .iter()
+                .filter_map(|l| l.mp.map(|m| m.mp_softrank))
+                .collect();
+            (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+        },
         farms_alpha: (!farms.is_empty()).then(|| farms.iter().sum::<f64>() / farms.len() as f64),
     }
 }
@@ -298,16 +378,63 @@ pub fn analyze_model(
     }
     progress(layers.len(), todo.len(), "");
     let summary = summarize(&layers);
-    ModelReport { layers, skipped: plans.iter().filter(|p| p.skip.is_some()).cloned().collect(), summary }
+    ModelReport {
+        layers,
+        skipped: plans.iter().filter(|p| p.skip.is_some()).cloned().collect(),
+        summary,
+    }
 }
 
 /// CSV columns, in order (WW's names; `farms_*` and `reason` are Spectralab's).
 pub const CSV_COLUMNS: &[&str] = &[
-    "layer_id", "name", "layer_type", "N", "M", "rf", "Q", "num_evals", "sv_max", "sv_min", "rank_loss",
-    "weak_rank_loss", "lambda_max", "alpha", "xmin", "xmax", "D", "sigma", "num_pl_spikes", "status",
-    "warning", "norm", "log_norm", "spectral_norm", "log_spectral_norm", "alpha_weighted", "log_alpha_norm",
-    "stable_rank", "matrix_rank", "entropy", "num_fingers", "raw_alpha", "alpha_hill", "farms_alpha",
-    "farms_D", "farms_num_windows", "reason",
+    "layer_id",
+    "name",
+    "layer_type",
+    "N",
+    "M",
+    "rf",
+    "Q",
+    "num_evals",
+    "sv_max",
+    "sv_min",
+    "rank_loss",
+    "weak_rank_loss",
+    "lambda_max",
+    "alpha",
+    "xmin",
+    "xmax",
+    "D",
+    "sigma",
+    "num_pl_spikes",
+    "status",
+    "warning",
+    "norm",
+    "log_norm",
+    "spectral_norm",
+    "log_spectral_norm",
+    "alpha_weighted",
+    "log_alpha_norm",
+    "stable_rank",
+    "matrix_rank",
+    "entropy",
+    "num_fingers",
+    "raw_alpha",
+    "alpha_hill",
+    "farms_alpha",
+    "farms_D",
+    "farms_num_windows",
+    "num_spikes",
+    "sigma_mp",
+    "mp_softrank",
+    "W_scale",
+    "bulk_max",
+    "bulk_min",
+    "max_rand_eval",
+    "rand_distance",
+    "ww_softrank",
+    "ww_maxdist",
+    "num_traps",
+    "reason",
 ];
 
 fn csv_field(s: &str) -> String {
@@ -334,15 +461,54 @@ pub fn to_csv(report: &ModelReport) -> String {
     for l in &report.layers {
         let f = l.farms.as_ref();
         let cells = [
-            l.layer_id.to_string(), csv_field(&l.name), l.layer_type.clone(), l.n.to_string(), l.m.to_string(),
-            l.rf.to_string(), num(l.q), l.num_evals.to_string(), num(l.sv_max), num(l.sv_min), l.rank_loss.to_string(),
-            l.weak_rank_loss.to_string(), num(l.lambda_max), opt(l.alpha.map(num)), opt(l.xmin.map(num)),
-            opt(l.xmax.map(num)), opt(l.d.map(num)), opt(l.sigma.map(num)), opt(l.num_pl_spikes), l.status.clone(),
-            l.warning.clone(), num(l.norm), num(l.log_norm), num(l.spectral_norm), num(l.log_spectral_norm),
-            opt(l.alpha_weighted.map(num)), opt(l.log_alpha_norm.map(num)), num(l.stable_rank),
-            l.matrix_rank.to_string(), num(l.entropy), opt(l.num_fingers), opt(l.raw_alpha.map(num)),
-            opt(l.alpha_hill.map(num)), opt(f.map(|f| num(f.alpha))), opt(f.map(|f| num(f.d))),
-            opt(f.map(|f| f.num_windows)), csv_field(l.reason.as_deref().unwrap_or("")),
+            l.layer_id.to_string(),
+            csv_field(&l.name),
+            l.layer_type.clone(),
+            l.n.to_string(),
+            l.m.to_string(),
+            l.rf.to_string(),
+            num(l.q),
+            l.num_evals.to_string(),
+            num(l.sv_max),
+            num(l.sv_min),
+            l.rank_loss.to_string(),
+            l.weak_rank_loss.to_string(),
+            num(l.lambda_max),
+            opt(l.alpha.map(num)),
+            opt(l.xmin.map(num)),
+            opt(l.xmax.map(num)),
+            opt(l.d.map(num)),
+            opt(l.sigma.map(num)),
+            opt(l.num_pl_spikes),
+            l.status.clone(),
+            l.warning.clone(),
+            num(l.norm),
+            num(l.log_norm),
+            num(l.spectral_norm),
+            num(l.log_spectral_norm),
+            opt(l.alpha_weighted.map(num)),
+            opt(l.log_alpha_norm.map(num)),
+            num(l.stable_rank),
+            l.matrix_rank.to_string(),
+            num(l.entropy),
+            opt(l.num_fingers),
+            opt(l.raw_alpha.map(num)),
+            opt(l.alpha_hill.map(num)),
+            opt(f.map(|f| num(f.alpha))),
+            opt(f.map(|f| num(f.d))),
+            opt(f.map(|f| f.num_windows)),
+            opt(l.mp.map(|m| m.num_spikes)),
+            opt(l.mp.map(|m| num(m.sigma_mp))),
+            opt(l.mp.map(|m| num(m.mp_softrank))),
+            opt(l.mp.map(|m| num(m.w_scale))),
+            opt(l.mp.map(|m| num(m.bulk_max))),
+            opt(l.mp.map(|m| num(m.bulk_min))),
+            opt(l.rand.as_ref().map(|x| num(x.max_rand_eval))),
+            opt(l.rand.as_ref().map(|x| num(x.rand_distance))),
+            opt(l.rand.as_ref().map(|x| num(x.ww_softrank))),
+            opt(l.rand.as_ref().map(|x| num(x.ww_maxdist))),
+            opt(l.num_traps),
+            csv_field(l.reason.as_deref().unwrap_or("")),
         ];
         out.push_str(&cells.join(","));
         out.push('\n');
@@ -357,4 +523,37 @@ pub fn to_csv(report: &ModelReport) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Reads a model file's index from `src`, plans the walk and analyses it (see [`analyze_model`]).
+/// `name_hint` (file name) names `.npy` tensors and sharpens format errors.
+pub fn analyze_source(
+    src: &dyn crate::formats::ByteSource,
+    name_hint: &str,
+    params: &AnalyzeParams,
+    progress: impl FnMut(usize, usize, &str) -> bool,
+) -> Result<ModelReport> {
+    use crate::formats::{read_index, read_tensor, Dtype, ReadParams};
+    let index = read_index(src, name_hint)?;
+    let described: Vec<(String, Vec<usize>, Option<String>)> = index
+        .tensors
+        .iter()
+        .map(|t| {
+            let problem = match &t.dtype {
+                Dtype::Other(d) => Some(format!(
+                    "unsupported dtype {d} (supported: F64, F32, F16, BF16)"
+                )),
+                _ => None,
+            };
+            (t.name.clone(), t.shape.clone(), problem)
+        })
+        .collect();
+    let plans = super::layers::plan_layers(&described, &params.walk);
+    let read = ReadParams::default();
+    Ok(analyze_model(
+        &plans,
+        |plan| read_tensor(src, &index.tensors[plan.index], &read),
+        params,
+        progress,
+    ))
 }

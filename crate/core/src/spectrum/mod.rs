@@ -10,11 +10,13 @@
 //!   with `Q = N/M ≥ 1`, `λ± = σ²N(1 ± 1/√Q)²` and
 //!   `ρ(λ) = Q·√((λ₊−λ)(λ−λ₋)) / (2π σ² N λ)` on `[λ₋, λ₊]`, 0 elsewhere (integrates to 1).
 
-// pub mod analyze; (enabled once formats lands)
+pub mod analyze;
 mod esd;
 pub mod farms;
 pub mod layers;
+pub mod marchenko_pastur;
 pub mod metrics;
 pub mod power_law;
+pub mod randomize;
 
 pub use esd::{histogram, marchenko_pastur_bounds, marchenko_pastur_density, Histogram};
