@@ -21,6 +21,7 @@
 //! ## Module map
 //! - [`error`]: the one error enum.
 //! - [`dtype`]: f16/bf16 → f32 widening.
+//! - [`formats`]: safetensors/.npy/.npz headers and tensors, read by byte range from a [`formats::ByteSource`].
 //! - [`kernels`]: the only place with `core::arch` (scalar reference + SIMD128 twin).
 //! - [`linalg`]: Gram matrices, symmetric eigen, SVD, Householder QR, randomized SVD, and
 //!   [`linalg::naive`] Jacobi references used by tests.
@@ -30,6 +31,7 @@
 
 pub mod dtype;
 pub mod error;
+pub mod formats;
 pub mod kernels;
 pub mod linalg;
 pub mod parallel;

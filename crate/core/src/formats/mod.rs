@@ -180,7 +180,9 @@ pub struct TensorEntry {
 impl TensorEntry {
     /// `prod(shape)` (1 for a 0-d array), `None` if it overflows `u64`.
     pub fn element_count(&self) -> Option<u64> {
-        self.shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
+        self.shape
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
     }
 }
 
@@ -309,7 +311,11 @@ pub fn read_index(src: &dyn ByteSource, name_hint: &str) -> Result<TensorIndex> 
             } else {
                 ""
             };
-            let shown = if name_hint.is_empty() { "input" } else { name_hint };
+            let shown = if name_hint.is_empty() {
+                "input"
+            } else {
+                name_hint
+            };
             Err(Error::Format {
                 what: format!(
                     "`{shown}` is not a safetensors, .npy or .npz file{hint}: first bytes {}",
@@ -324,9 +330,11 @@ pub fn read_index(src: &dyn ByteSource, name_hint: &str) -> Result<TensorIndex> 
 ///
 /// Reads exactly the entry's bytes (for a deflated `.npz` member: inflates the member from its
 /// start, skipping the `.npy` header, and checks the inflated size and CRC-32), in chunks of
-/// [`ReadParams::chunk_bytes`], decoding each chunk straight into the output array: peak memory
-/// is the output array plus one chunk (plus the ~40 KiB inflate state). F16/BF16 are widened to
-/// f32, big-endian data is byte-swapped, and Fortran-order data is placed in C order.
+/// [`ReadParams::chunk_bytes`], decoding each chunk straight into its final place in the output
+/// array: peak memory is the output array (`prod(shape)` × 4 or 8 bytes) plus at most
+/// 2.5 × `chunk_bytes` of scratch (plus ~45 KiB of inflate state for a deflated member); no
+/// second copy of the tensor is ever made. F16/BF16 are widened to f32, big-endian data is
+/// byte-swapped, and Fortran-order data is scattered to its C-order positions while reading.
 ///
 /// Errors: [`Error::UnsupportedDtype`] for [`Dtype::Other`]; [`Error::InvalidParameter`]
 /// (`max_tensor_bytes`) when the stored or decoded size exceeds the limit, before allocating;

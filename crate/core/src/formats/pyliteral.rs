@@ -81,7 +81,9 @@ impl Parser {
 
     fn value(&mut self, depth: usize) -> Result<PyValue, String> {
         self.skip_ws();
-        let c = self.peek().ok_or_else(|| format!("expected a value, found {}", self.here()))?;
+        let c = self
+            .peek()
+            .ok_or_else(|| format!("expected a value, found {}", self.here()))?;
         match c {
             '{' | '(' | '[' => {
                 if depth >= MAX_DEPTH {
@@ -193,7 +195,9 @@ impl Parser {
                     self.pos += 1;
                     match self.peek() {
                         None => {
-                            return Err(format!("unterminated string starting at character {start}"))
+                            return Err(format!(
+                                "unterminated string starting at character {start}"
+                            ))
                         }
                         Some(c) => {
                             s.push(match c {
@@ -244,8 +248,14 @@ impl Parser {
         if matches!(self.peek(), Some('L' | 'l')) {
             self.pos += 1;
         }
-        if self.peek().is_some_and(|c| c.is_alphanumeric() || c == '.' || c == '_') {
-            return Err(format!("malformed integer at character {start}: {}", self.here()));
+        if self
+            .peek()
+            .is_some_and(|c| c.is_alphanumeric() || c == '.' || c == '_')
+        {
+            return Err(format!(
+                "malformed integer at character {start}: {}",
+                self.here()
+            ));
         }
         Ok(PyValue::Int(if negative { -value } else { value }))
     }
@@ -269,10 +279,16 @@ mod tests {
                 ),
             ])
         );
-        assert_eq!(parse("(3,)").unwrap(), PyValue::Tuple(vec![PyValue::Int(3)]));
+        assert_eq!(
+            parse("(3,)").unwrap(),
+            PyValue::Tuple(vec![PyValue::Int(3)])
+        );
         assert_eq!(parse("()").unwrap(), PyValue::Tuple(vec![]));
         assert_eq!(parse("( 3 )").unwrap(), PyValue::Int(3));
-        assert_eq!(parse("(3L, 4L)").unwrap(), PyValue::Tuple(vec![PyValue::Int(3), PyValue::Int(4)]));
+        assert_eq!(
+            parse("(3L, 4L)").unwrap(),
+            PyValue::Tuple(vec![PyValue::Int(3), PyValue::Int(4)])
+        );
         assert_eq!(parse("\"a\\'b\"").unwrap(), PyValue::Str("a'b".into()));
         assert_eq!(
             parse("[('a', '<f4'), ('b', '>i8')]").unwrap(),
@@ -286,8 +302,18 @@ mod tests {
     #[test]
     fn rejects_malformed() {
         for bad in [
-            "", "{", "{'a' 1}", "{'a': 1 'b': 2}", "(1 2)", "'abc", "tru", "1.5", "--1",
-            "99999999999999999999999999999999999999999999", "{}}", "(,)",
+            "",
+            "{",
+            "{'a' 1}",
+            "{'a': 1 'b': 2}",
+            "(1 2)",
+            "'abc",
+            "tru",
+            "1.5",
+            "--1",
+            "99999999999999999999999999999999999999999999",
+            "{}}",
+            "(,)",
         ] {
             assert!(parse(bad).is_err(), "{bad:?} should not parse");
         }
