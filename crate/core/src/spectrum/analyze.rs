@@ -196,7 +196,7 @@ fn analyze_typed<T: GramInput>(
 ) -> LayerReport {
     let kind = plan.kind.unwrap_or(LayerKind::Dense);
     let mut r = LayerReport {
-        layer_id: plan.index,
+        layer_id: plan.layer_id,
         name: plan.name.clone(),
         layer_type: match kind {
             LayerKind::Dense => "dense".into(),
@@ -313,7 +313,7 @@ pub fn analyze_layer(
 /// A row for a tensor that could not be loaded.
 pub fn error_report(plan: &LayerPlan, message: String) -> LayerReport {
     LayerReport {
-        layer_id: plan.index,
+        layer_id: plan.layer_id,
         name: plan.name.clone(),
         n: plan.n,
         m: plan.m,
@@ -515,7 +515,7 @@ pub fn to_csv(report: &ModelReport) -> String {
     }
     for s in &report.skipped {
         let mut cells = vec![String::new(); CSV_COLUMNS.len()];
-        cells[0] = s.index.to_string();
+        cells[0] = s.layer_id.to_string();
         cells[1] = csv_field(&s.name);
         cells[19] = "skipped".into();
         cells[CSV_COLUMNS.len() - 1] = csv_field(s.skip.as_deref().unwrap_or(""));
@@ -548,7 +548,13 @@ pub fn analyze_source(
             (t.name.clone(), t.shape.clone(), problem)
         })
         .collect();
-    let plans = super::layers::plan_layers(&described, &params.walk);
+    // A state dict names its layers `*.weight`; a bare array file (.npy, or an .npz of
+    // embeddings) does not, so then every 2-D/4-D tensor is a layer.
+    let mut walk = params.walk;
+    if !index.tensors.iter().any(|t| t.name.ends_with(".weight")) {
+        walk.weights_only = false;
+    }
+    let plans = super::layers::plan_layers(&described, &walk);
     let read = ReadParams::default();
     Ok(analyze_model(
         &plans,

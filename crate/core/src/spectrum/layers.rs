@@ -13,8 +13,12 @@
 //!   slices `T[i, j, :, :]`. Each slice's eigenvalues are multiplied by ½ (WW's
 //!   `conv2d_norm`, the √(1/2) weight scaling) and all slices are pooled into one ESD.
 //! - The ESD is sorted ascending; Gram round-off below 0 is clamped to 0.
+//! - Eigenvalues of a Gram matrix are exact down to a noise floor (`≈ 64·N·ε₆₄·λ_max` for an
+//!   f64 Gram, `≈ 128·ε₃₂·λ_max` for the f32 SIMD Gram). A slice with eigenvalues below that floor
+//!   (rank-deficient or ill-conditioned) gets its spectrum from an f64 SVD instead (`σᵢ²`, as WW
+//!   computes it), so tiny singular values, `matrix_rank` and `entropy` stay exact.
 
-use crate::linalg::{gram_eigenvalues, GramInput, GramParams};
+use crate::linalg::{gram_eigenvalues, singular_values, GramInput, GramParams};
 use crate::{Error, Result};
 use ndarray::{ArrayView2, ArrayViewD, Axis, Ix2};
 use serde::Serialize;
@@ -52,6 +56,9 @@ pub enum LayerKind {
 pub struct LayerPlan {
     /// Position in the file (0-based, file order).
     pub index: usize,
+    /// WeightWatcher's `layer_id` for a state dict: 1-based counter over the tensors that are
+    /// layer candidates by name (`*.weight` when `weights_only`), in file order, analysed or not.
+    pub layer_id: usize,
     pub name: String,
     pub shape: Vec<usize>,
     pub kind: Option<LayerKind>,
@@ -69,12 +76,17 @@ pub fn plan_layers(
     tensors: &[(String, Vec<usize>, Option<String>)],
     params: &WalkParams,
 ) -> Vec<LayerPlan> {
+    let mut counter = 0;
     tensors
         .iter()
         .enumerate()
         .map(|(index, (name, shape, dtype_problem))| {
+            if !params.weights_only || name.ends_with(".weight") {
+                counter += 1;
+            }
             let mut plan = LayerPlan {
                 index,
+                layer_id: counter,
                 name: name.clone(),
                 shape: shape.clone(),
                 kind: None,
@@ -207,10 +219,19 @@ pub fn layer_esd<T: GramInput>(
     let (mut sv_max, mut sv_min, mut rank_loss) = (0.0f64, 0.0f64, 0usize);
     for s in slices {
         let n_big = s.nrows().max(s.ncols());
-        let ev: Vec<f64> = gram_eigenvalues(s, gram)?
-            .iter()
-            .map(|&l| (l * scale).max(0.0))
-            .collect();
+        let mut ev: Vec<f64> = gram_eigenvalues(s, gram)?.to_vec();
+        let top = ev.last().copied().unwrap_or(0.0);
+        let floor = if std::mem::size_of::<T>() == 4 {
+            128.0 * f32::EPSILON as f64 * top
+        } else {
+            64.0 * n_big as f64 * f64::EPSILON * top
+        };
+        if ev.first().is_some_and(|&l| l < floor) {
+            let s64 = s.mapv(|v| v.to_f64());
+            let sv = singular_values(s64.view())?;
+            ev = sv.iter().rev().map(|x| x * x).collect();
+        }
+        let ev: Vec<f64> = ev.iter().map(|&l| (l * scale).max(0.0)).collect();
         let lmax = ev.last().copied().unwrap_or(0.0);
         let lmin = ev.first().copied().unwrap_or(0.0);
         sv_max = sv_max.max(lmax.sqrt());

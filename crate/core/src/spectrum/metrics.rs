@@ -9,19 +9,17 @@
 //! - `matrix_rank = #{√λ > √λ_max · N · ε₆₄}` (numpy's tolerance on singular values);
 //! - `entropy = −Σ pᵢ ln pᵢ / ln(R + ε)`, `pᵢ = λᵢ/Σλ + ε`, `R = matrix_rank`, `ε = 1e‑10`.
 //!
-//! **Difference from WW:** our λ come from the Gram matrix, whose round-off is `≈ ε·λ_max`
-//! (WW's SVD gives `≈ ε²·λ_max` for zero singular values). For rank-deficient layers WW's
-//! `√λ > √λ_max·N·ε` test would count Gram noise as rank, so we count `λ > λ_max·N·ε₆₄·16`
-//! instead: identical on full-rank layers, and the honest numerical rank on deficient ones.
+//! The ESDs reaching these functions resolve tiny eigenvalues as an SVD would (see
+//! [`super::layers`]), so WW's singular-value tolerance applies unchanged.
 
 /// WW's `EPSILON` (matrix entropy).
 pub const ENTROPY_EPSILON: f64 = 1e-10;
 
 /// Numerical rank of an ESD (see the module doc); `n_big` = the larger matrix dimension.
 pub fn matrix_rank(evals: &[f64], n_big: usize) -> usize {
-    let lmax = evals.iter().copied().fold(0.0f64, f64::max);
-    let tol = lmax * n_big as f64 * f64::EPSILON * 16.0;
-    evals.iter().filter(|&&l| l > tol).count()
+    let smax = evals.iter().copied().fold(0.0f64, f64::max).sqrt();
+    let tol = smax * n_big as f64 * f64::EPSILON;
+    evals.iter().filter(|&&l| l.max(0.0).sqrt() > tol).count()
 }
 
 /// WW's normalised matrix entropy (see the module doc), in `[0, 1]` up to the ε terms.
