@@ -275,3 +275,187 @@ fn synthetic_matrices_defaults_and_mp_fit() {
         compare(&r, &one(&gold_mp), MP_COLS, &|_| name.clone());
     }
 }
+
+// ---------- FARMS against the numpy re-implementation of the official code (farms_ref.py) ----------
+
+use spectralab_core::formats::{read_index, read_tensor, ReadParams, TensorData};
+use spectralab_core::linalg::GramParams;
+use spectralab_core::spectrum::farms::{farms_layer, FarmsParams};
+use spectralab_core::spectrum::layers::LayerKind;
+use spectralab_core::spectrum::power_law::XminMethod;
+
+fn as_f64(t: TensorData) -> ndarray::ArrayD<f64> {
+    match t {
+        TensorData::F32(a) => a.mapv(|v| v as f64),
+        TensorData::F64(a) => a,
+    }
+}
+
+fn check_farms(name: &str, w: &ndarray::ArrayD<f64>, layer: &Value) {
+    let kind = if w.ndim() == 4 {
+        LayerKind::Conv2d
+    } else {
+        LayerKind::Dense
+    };
+    let configs: &[(&str, usize, usize)] = if kind == LayerKind::Conv2d {
+        &[("cv_conv2d_q1", 100, 9)]
+    } else {
+        &[("cv_n100_q1_s9", 100, 9), ("llm_n2000_q1_s15", 2000, 15)]
+    };
+    for &(key, rows, s) in configs {
+        for (est, method) in [
+            ("median", XminMethod::Median),
+            (
+                "xmin_peak",
+                XminMethod::Peak {
+                    bins: 100,
+                    xmin_max: None,
+                    drop_last: false,
+                },
+            ),
+        ] {
+            let Some(want) = layer[key].get(est) else {
+                continue;
+            };
+            let want = if kind == LayerKind::Conv2d {
+                &want["layer"]
+            } else {
+                want
+            };
+            let p = FarmsParams {
+                window_rows: rows,
+                q: 1.0,
+                windows_per_dim: s,
+                xmin_method: method,
+            };
+            let got = farms_layer(w.view(), kind, &p, &GramParams::default())
+                .unwrap_or_else(|e| panic!("{name} {key} {est}: {e}"));
+            let close = |what: &str, a: f64, b: f64, tol: f64| {
+                assert!(
+                    (a - b).abs() <= tol * b.abs().max(1e-300),
+                    "{name} {key} {est} {what}: ours {a} vs ref {b}"
+                );
+            };
+            close("alpha", got.alpha, want["alpha"].as_f64().unwrap(), 1e-9);
+            close("D", got.d, want["D"].as_f64().unwrap(), 1e-9);
+            close(
+                "spectral_norm",
+                got.spectral_norm,
+                want["spectral_norm"].as_f64().unwrap(),
+                1e-9,
+            );
+            close(
+                "stable_rank",
+                got.stable_rank,
+                want["stable_rank"].as_f64().unwrap(),
+                1e-9,
+            );
+            assert_eq!(
+                got.num_evals as u64,
+                want["eigs_num"].as_u64().unwrap(),
+                "{name} {key} eigs_num"
+            );
+            if kind == LayerKind::Dense {
+                assert_eq!(
+                    got.num_windows as u64,
+                    layer[key]["num_windows"].as_u64().unwrap(),
+                    "{name} {key} windows"
+                );
+            } else {
+                assert_eq!(
+                    got.num_windows as u64,
+                    want["num_blocks"].as_u64().unwrap(),
+                    "{name} blocks"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn farms_synthetic_matches_reference() {
+    let g = golden("farms_synthetic.json");
+    for layer in g["layers"].as_array().unwrap() {
+        let name = layer["name"].as_str().unwrap();
+        let bytes =
+            std::fs::read(root().join(format!("tests/goldens/htsr/synthetic_{name}.npy"))).unwrap();
+        let idx = read_index(&bytes, "x.npy").unwrap();
+        let w = as_f64(read_tensor(&bytes, &idx.tensors[0], &ReadParams::default()).unwrap());
+        check_farms(name, &w, layer);
+    }
+}
+
+#[test]
+fn farms_minilm_matches_reference() {
+    let bytes = minilm_f32();
+    let idx = read_index(&bytes, "model.safetensors").unwrap();
+    let g = golden("farms_minilm_f32.json");
+    for layer in g["layers"].as_array().unwrap() {
+        let name = layer["name"].as_str().unwrap();
+        let entry = idx.get(&format!("{name}.weight")).unwrap();
+        let w = as_f64(read_tensor(&bytes, entry, &ReadParams::default()).unwrap());
+        check_farms(name, &w, layer);
+    }
+}
+
+#[test]
+fn minilm_f32_xmin_peak_powerlaw_path() {
+    let bytes = minilm_f32();
+    let p = AnalyzeParams {
+        fix_fingers: FixFingers::XminPeak { xmin_max: None },
+        ..Default::default()
+    };
+    let r = run(&bytes, "model.safetensors", &p);
+    let cols = [
+        ("alpha", 1e-9),
+        ("xmin", 1e-9),
+        ("D", 1e-9),
+        ("num_pl_spikes", 0.0),
+    ];
+    assert_eq!(
+        compare(&r, &golden("minilm_f32_xmin_peak.json"), &cols, &strip),
+        39
+    );
+}
+
+/// WW's shuffles are unseeded, so the randomisation columns can only agree statistically:
+/// a shuffled matrix's top eigenvalue and its distance to the real spectrum are stable to a few %.
+#[test]
+fn minilm_f32_randomize_statistics() {
+    let bytes = minilm_f32();
+    let p = AnalyzeParams {
+        randomize: Some(7),
+        ..Default::default()
+    };
+    let r = run(&bytes, "model.safetensors", &p);
+    let g = golden("minilm_f32_randomize.json");
+    for row in g["details"].as_array().unwrap() {
+        let name = row["name"].as_str().unwrap();
+        let l = r.layers.iter().find(|l| strip(&l.name) == name).unwrap();
+        let rr = l.rand.as_ref().unwrap();
+        let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
+        assert!(
+            rel(rr.max_rand_eval, row["max_rand_eval"].as_f64().unwrap()) < 0.1,
+            "{name} max_rand_eval"
+        );
+        assert!(
+            rel(rr.ww_softrank, row["ww_softrank"].as_f64().unwrap()) < 0.1,
+            "{name} ww_softrank"
+        );
+        assert!(
+            rel(rr.rand_distance, row["rand_distance"].as_f64().unwrap()) < 0.3,
+            "{name} rand_distance"
+        );
+        assert_eq!(
+            l.num_traps.map(|v| v as u64),
+            row["num_traps"].as_u64(),
+            "{name} num_traps"
+        );
+    }
+    // Seeded: the same seed gives the same numbers.
+    let again = run(&bytes, "model.safetensors", &p);
+    assert_eq!(
+        again.layers[3].rand.as_ref().unwrap().rand_distance,
+        r.layers[3].rand.as_ref().unwrap().rand_distance
+    );
+}

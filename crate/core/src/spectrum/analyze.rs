@@ -180,6 +180,7 @@ fn fit_layer(
                 xmin_method: XminMethod::Peak {
                     bins: 100,
                     xmin_max,
+                    drop_last: true,
                 },
                 ..Default::default()
             };

@@ -22,9 +22,9 @@
 //! Defaults: `window_rows = 100`, `Q = 1`, `s = 9` (the authors' CNN settings; they used
 //! 2000-row windows and `s = 15` for LLaMA).
 
-use super::layers::{layer_slices, LayerKind};
+use super::layers::{layer_slices, slice_esd, LayerKind};
 use super::power_law::{fit_power_law, PowerLawParams, XminMethod};
-use crate::linalg::{gram_eigenvalues, GramInput, GramParams};
+use crate::linalg::{GramInput, GramParams};
 use crate::{Error, Result};
 use ndarray::{s, ArrayViewD};
 use serde::Serialize;
@@ -111,7 +111,7 @@ pub fn farms_layer<T: GramInput>(
             for &a in &rows {
                 for &b in &cols {
                     let win = w.slice(s![a..a + nr, b..b + nc]);
-                    pooled.extend(gram_eigenvalues(win, gram)?.iter().map(|v| v.max(0.0)));
+                    pooled.extend(slice_esd(win, gram)?.iter().map(|v| v.max(0.0)));
                 }
             }
             pooled.sort_by(f64::total_cmp);
@@ -158,11 +158,7 @@ pub fn farms_layer<T: GramInput>(
                 let mut pooled = Vec::new();
                 for sl in &tall {
                     let blk = sl.slice(s![d * h..(d + 1) * h, ..w]);
-                    pooled.extend(
-                        gram_eigenvalues(blk, gram)?
-                            .iter()
-                            .map(|v| (0.5 * v).max(0.0)),
-                    );
+                    pooled.extend(slice_esd(blk, gram)?.iter().map(|v| (0.5 * v).max(0.0)));
                 }
                 pooled.sort_by(f64::total_cmp);
                 let (alpha, xmin, dd) = tail_fit(&pooled, params.xmin_method)?;

@@ -219,18 +219,7 @@ pub fn layer_esd<T: GramInput>(
     let (mut sv_max, mut sv_min, mut rank_loss) = (0.0f64, 0.0f64, 0usize);
     for s in slices {
         let n_big = s.nrows().max(s.ncols());
-        let mut ev: Vec<f64> = gram_eigenvalues(s, gram)?.to_vec();
-        let top = ev.last().copied().unwrap_or(0.0);
-        let floor = if std::mem::size_of::<T>() == 4 {
-            128.0 * f32::EPSILON as f64 * top
-        } else {
-            64.0 * n_big as f64 * f64::EPSILON * top
-        };
-        if ev.first().is_some_and(|&l| l < floor) {
-            let s64 = s.mapv(|v| v.to_f64());
-            let sv = singular_values(s64.view())?;
-            ev = sv.iter().rev().map(|x| x * x).collect();
-        }
+        let ev = slice_esd(s, gram)?;
         let ev: Vec<f64> = ev.iter().map(|&l| (l * scale).max(0.0)).collect();
         let lmax = ev.last().copied().unwrap_or(0.0);
         let lmin = ev.first().copied().unwrap_or(0.0);
@@ -246,4 +235,23 @@ pub fn layer_esd<T: GramInput>(
         sv_min,
         rank_loss,
     })
+}
+
+/// Eigenvalues of `SᵀS` (or `SSᵀ`) of one 2-D slice, ascending, unscaled: from the Gram matrix,
+/// or from an f64 SVD when some fall below the Gram's noise floor (see the module doc).
+pub fn slice_esd<T: GramInput>(s: ArrayView2<'_, T>, gram: &GramParams) -> Result<Vec<f64>> {
+    let n_big = s.nrows().max(s.ncols());
+    let ev = gram_eigenvalues(s, gram)?.to_vec();
+    let top = ev.last().copied().unwrap_or(0.0);
+    let floor = if std::mem::size_of::<T>() == 4 {
+        128.0 * f32::EPSILON as f64 * top
+    } else {
+        64.0 * n_big as f64 * f64::EPSILON * top
+    };
+    if ev.first().is_some_and(|&l| l < floor) {
+        let s64 = s.mapv(|v| v.to_f64());
+        let sv = singular_values(s64.view())?;
+        return Ok(sv.iter().rev().map(|x| x * x).collect());
+    }
+    Ok(ev)
 }

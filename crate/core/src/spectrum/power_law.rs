@@ -37,7 +37,14 @@ pub const SMALL_N_MIN_TAIL: usize = 8;
 pub enum XminMethod {
     KsScan,
     Median,
-    Peak { bins: usize, xmin_max: Option<f64> },
+    /// `drop_last`: WeightWatcher's `xmin_peak` goes through powerlaw 1.5's `Fit`, whose
+    /// candidates are `unique(in-range values)[:-1]` — the last in-range value is never tried.
+    /// FARMS's own scan (`drop_last = false`) tries it.
+    Peak {
+        bins: usize,
+        xmin_max: Option<f64>,
+        drop_last: bool,
+    },
 }
 
 /// Parameters of [`fit_power_law`].
@@ -271,18 +278,33 @@ pub fn fit_power_law(evals: &[f64], params: &PowerLawParams) -> Result<PowerLawF
             };
             Ok(finish(&x, i, alpha, d, false, None))
         }
-        XminMethod::Peak { bins, xmin_max } => {
+        XminMethod::Peak {
+            bins,
+            xmin_max,
+            drop_last,
+        } => {
             let p = histogram_peak(&x, bins.max(1));
             let lower = (0.95 * p).log10(); // sic: a log10 value used as a linear bound
             let upper = xmin_max.unwrap_or(1.5 * p);
             let (a, _) = alphas(&x, false);
-            let mut best: Option<(f64, usize)> = None;
-            for i in 0..n - 1 {
-                if x[i] < lower {
-                    continue;
+            // Last in-range candidate index (exclusive end of the scan).
+            let mut end = (0..n - 1).find(|&i| x[i] > upper).unwrap_or(n - 1);
+            if drop_last {
+                let in_range_end = (0..n).find(|&i| x[i] > upper).unwrap_or(n);
+                // unique(in-range)[:-1]: drop every copy of the largest in-range value.
+                if in_range_end > 0 {
+                    let last = x[in_range_end - 1];
+                    end = end.min(
+                        (0..in_range_end)
+                            .find(|&i| x[i] == last)
+                            .unwrap_or(in_range_end),
+                    );
                 }
-                if x[i] > upper {
-                    break;
+            }
+            let mut best: Option<(f64, usize)> = None;
+            for i in 0..end {
+                if x[i] < lower || (i > 0 && x[i] == x[i - 1]) {
+                    continue;
                 }
                 let d = if a[i] > 1.0 {
                     ks_distance(&x, i, a[i])
