@@ -5,7 +5,8 @@
 #   3. clippy -D warnings: host, wasm32 (+simd128)
 #   4. native tests (core with rayon)
 #   7. release wasm builds (baseline, SIMD, threads; shared memory verified)
-#   8. end-to-end tests in headless Chromium (playwright-core + Debian Chromium)
+#   8. the wasm engine in Node against the native CLI and WeightWatcher's goldens
+#   9. end-to-end tests in headless Chromium (playwright-core + Debian Chromium)
 # Each wasm variant uses its own target dir (target/wasm-<variant>) for tests and release builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +52,9 @@ done
 
 step "release wasm builds"
 bash scripts/build-wasm.sh baseline simd threads
+
+step "wasm engine in Node (web/engine/node.mjs vs native CLI and WeightWatcher)"
+node --test tests/node/
 
 step "end-to-end (headless Chromium)"
 node tests/e2e/smoke.mjs

@@ -7,9 +7,11 @@
 
 use ndarray::ArrayView2;
 use serde::Serialize;
+
 use spectralab_core::linalg::{self, GramParams};
 use spectralab_core::{kernels, random::SeededRng, spectrum, Error};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// Size of the rayon pool started by [`start_thread_pool`] (0: not started).
 static POOL_SIZE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -200,4 +202,174 @@ pub fn demo_spectrum(rows: usize, cols: usize, bins: usize, seed: u64) -> Result
         mp_upper: hi,
     };
     serde_wasm_bindgen::to_value(&out).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// A [`ByteSource`](spectralab_core::formats::ByteSource) over a JS function
+/// `readAt(offset: number, length: number) → Uint8Array` (synchronous: `fs.readSync` in Node,
+/// `FileReaderSync` on a `Blob.slice` in a Worker), so a file is read tensor by tensor.
+struct JsSource {
+    len: u64,
+    read_at: js_sys::Function,
+}
+
+impl spectralab_core::formats::ByteSource for JsSource {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> spectralab_core::Result<()> {
+        let io = |what: String| Error::Io { what };
+        let got = self
+            .read_at
+            .call2(
+                &JsValue::NULL,
+                &JsValue::from_f64(offset as f64),
+                &JsValue::from_f64(buf.len() as f64),
+            )
+            .map_err(|e| io(format!("readAt({offset}, {}) threw: {e:?}", buf.len())))?;
+        let arr = js_sys::Uint8Array::new(&got);
+        if arr.length() as usize != buf.len() {
+            return Err(io(format!(
+                "readAt({offset}, {}) returned {} bytes",
+                buf.len(),
+                arr.length()
+            )));
+        }
+        arr.copy_to(buf);
+        Ok(())
+    }
+}
+
+/// Options of [`analyze_model`] (all optional; defaults = WeightWatcher 0.7.7's).
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct AnalyzeOptions {
+    farms: bool,
+    mp_fit: bool,
+    randomize: bool,
+    seed: u64,
+    fix_fingers: Option<String>,
+    xmax: Option<i64>,
+    fast: bool,
+    min_evals: Option<usize>,
+    max_evals: Option<usize>,
+    max_n: Option<usize>,
+    parallel: Option<bool>,
+}
+
+fn analyze_params(
+    o: AnalyzeOptions,
+) -> Result<spectralab_core::spectrum::analyze::AnalyzeParams, JsError> {
+    use spectralab_core::spectrum::analyze::{AnalyzeParams, FixFingers};
+    let fix_fingers = match o.fix_fingers.as_deref() {
+        None => FixFingers::None,
+        Some("clip_xmax") => FixFingers::ClipXmax {
+            max_fingers: 10,
+            finger_thresh: 1.0,
+        },
+        Some("xmin_peak") => FixFingers::XminPeak { xmin_max: None },
+        Some(x) => {
+            return Err(JsError::new(&format!(
+                "fixFingers: unknown `{x}` (clip_xmax | xmin_peak)"
+            )))
+        }
+    };
+    let mut p = AnalyzeParams {
+        farms: o.farms.then(Default::default),
+        mp_fit: o.mp_fit,
+        randomize: o.randomize.then_some(o.seed),
+        exact: !o.fast,
+        fix_fingers,
+        ..AnalyzeParams::default()
+    };
+    p.xmax_clip = o.xmax.map(|k| k.unsigned_abs() as usize);
+    if let Some(v) = o.min_evals {
+        p.walk.min_evals = v;
+    }
+    if let Some(v) = o.max_evals {
+        p.walk.max_evals = v;
+    }
+    if let Some(v) = o.max_n {
+        p.walk.max_n = v;
+    }
+    p.gram.parallel = o.parallel.unwrap_or(true);
+    Ok(p)
+}
+
+/// Eigenspectrum analysis of a model file (`.safetensors`, `.npy`, `.npz`) of `length` bytes
+/// read through `readAt(offset, length) → Uint8Array`. `options`: `{farms, mpFit, randomize,
+/// seed, fixFingers, xmax, fast, minEvals, maxEvals, maxN, parallel}`. `progress(done, total,
+/// name)` is called before each layer; returning `false` stops (finished rows are kept).
+/// Returns `{layers, skipped, summary}` with WeightWatcher's column names.
+#[wasm_bindgen(js_name = analyzeModel)]
+pub fn analyze_model(
+    length: f64,
+    read_at: js_sys::Function,
+    name: &str,
+    options: JsValue,
+    progress: Option<js_sys::Function>,
+) -> Result<JsValue, JsError> {
+    if !(length.is_finite() && length >= 0.0 && length <= 2f64.powi(53)) {
+        return Err(JsError::new("length must be a non-negative byte count"));
+    }
+    const KNOWN: &[&str] = &[
+        "farms",
+        "mpFit",
+        "randomize",
+        "seed",
+        "fixFingers",
+        "xmax",
+        "fast",
+        "minEvals",
+        "maxEvals",
+        "maxN",
+        "parallel",
+    ];
+    let opts: AnalyzeOptions = if options.is_undefined() || options.is_null() {
+        AnalyzeOptions::default()
+    } else {
+        // serde-wasm-bindgen reads only the fields it knows, so reject typos here.
+        if let Some(obj) = options.dyn_ref::<js_sys::Object>() {
+            for key in js_sys::Object::keys(obj)
+                .iter()
+                .filter_map(|k| k.as_string())
+            {
+                if !KNOWN.contains(&key.as_str()) {
+                    return Err(JsError::new(&format!(
+                        "options: unknown option `{key}` (known: {})",
+                        KNOWN.join(", ")
+                    )));
+                }
+            }
+        }
+        serde_wasm_bindgen::from_value(options)
+            .map_err(|e| JsError::new(&format!("options: {e}")))?
+    };
+    let params = analyze_params(opts)?;
+    let src = JsSource {
+        len: length as u64,
+        read_at,
+    };
+    let report = spectralab_core::spectrum::analyze::analyze_source(
+        &src,
+        name,
+        &params,
+        |done, total, layer| match &progress {
+            None => true,
+            Some(f) => f
+                .call3(
+                    &JsValue::NULL,
+                    &JsValue::from(done as u32),
+                    &JsValue::from(total as u32),
+                    &JsValue::from_str(layer),
+                )
+                .map(|v| v.as_bool() != Some(false))
+                .unwrap_or(true),
+        },
+    )
+    .map_err(|e| JsError::new(&format!("{name}: {e}")))?;
+    let ser = serde_wasm_bindgen::Serializer::json_compatible();
+    report
+        .serialize(&ser)
+        .map_err(|e| JsError::new(&e.to_string()))
 }

@@ -7,8 +7,8 @@
 Usage (from the repository root; venv in .cache/ww-venv, see README.md):
 
     .cache/ww-venv/bin/python tests/goldens/htsr/make_goldens.py            # all fast goldens
-    .cache/ww-venv/bin/python tests/goldens/htsr/make_goldens.py --tpl      # + fit='TPL'/'E_TPL' (~4 min)
-    .cache/ww-venv/bin/python tests/goldens/htsr/make_goldens.py --timings  # + ww_timings.json (~1-4 min)
+    .cache/ww-venv/bin/python tests/goldens/htsr/make_goldens.py --tpl      # + fit='TPL'/'E_TPL' (~5 min)
+    .cache/ww-venv/bin/python tests/goldens/htsr/make_goldens.py --timings  # + ww_timings.json (~75 s)
     .cache/ww-venv/bin/python tests/goldens/htsr/make_goldens.py --only synthetic farms
 
 Everything runs single-threaded (OMP/OPENBLAS/MKL_NUM_THREADS=1 are forced before numpy is
@@ -37,7 +37,6 @@ import json
 import logging
 import math
 import platform
-import re
 import subprocess
 import sys
 import time
@@ -45,6 +44,7 @@ import types
 
 import numpy as np
 
+sys.dont_write_bytecode = True  # no __pycache__ next to the goldens when farms_ref is imported
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 sys.path.insert(0, HERE)
@@ -688,7 +688,7 @@ SLOW = ["tpl", "timings"]  # only with --tpl / --timings or --only
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", nargs="+", choices=SECTIONS + SLOW, help="run only these sections")
-    ap.add_argument("--tpl", action="store_true", help="also fit='TPL' and 'E_TPL' on the 6 query layers (~4 min)")
+    ap.add_argument("--tpl", action="store_true", help="also fit='TPL' and 'E_TPL' on the 6 query layers (~5 min)")
     ap.add_argument("--timings", action="store_true", help="also write ww_timings.json (single runs, 1 thread)")
     ap.add_argument("--regen-inputs", action="store_true", help="rewrite synthetic_*.npy from their seeds")
     a = ap.parse_args()
