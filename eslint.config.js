@@ -3,14 +3,14 @@ import js from '@eslint/js';
 import globals from 'globals';
 
 export default [
-  { ignores: ['web/pkg/**', 'dist/**', 'node_modules/**', 'target/**', 'tests/artifacts/**'] },
+  { ignores: ['web/pkg/**', 'dist/**', 'node_modules/**', 'target/**', 'tests/artifacts/**', '.cache/**', '.bench-venv/**'] },
   js.configs.recommended,
   {
     files: ['web/**/*.js', 'bench/web/**/*.js'],
     languageOptions: { ecmaVersion: 2022, sourceType: 'module', globals: { ...globals.browser, ...globals.worker } },
   },
   {
-    files: ['scripts/**/*.mjs', 'tests/**/*.mjs', 'eslint.config.js'],
+    files: ['scripts/**/*.mjs', 'tests/**/*.mjs', 'eslint.config.js', 'web/engine/node.mjs'],
     languageOptions: { ecmaVersion: 2022, sourceType: 'module', globals: { ...globals.node } },
   },
   {
