@@ -309,47 +309,8 @@ pub fn analyze_model(
     options: JsValue,
     progress: Option<js_sys::Function>,
 ) -> Result<JsValue, JsError> {
-    if !(length.is_finite() && length >= 0.0 && length <= 2f64.powi(53)) {
-        return Err(JsError::new("length must be a non-negative byte count"));
-    }
-    const KNOWN: &[&str] = &[
-        "farms",
-        "mpFit",
-        "randomize",
-        "seed",
-        "fixFingers",
-        "xmax",
-        "fast",
-        "minEvals",
-        "maxEvals",
-        "maxN",
-        "parallel",
-    ];
-    let opts: AnalyzeOptions = if options.is_undefined() || options.is_null() {
-        AnalyzeOptions::default()
-    } else {
-        // serde-wasm-bindgen reads only the fields it knows, so reject typos here.
-        if let Some(obj) = options.dyn_ref::<js_sys::Object>() {
-            for key in js_sys::Object::keys(obj)
-                .iter()
-                .filter_map(|k| k.as_string())
-            {
-                if !KNOWN.contains(&key.as_str()) {
-                    return Err(JsError::new(&format!(
-                        "options: unknown option `{key}` (known: {})",
-                        KNOWN.join(", ")
-                    )));
-                }
-            }
-        }
-        serde_wasm_bindgen::from_value(options)
-            .map_err(|e| JsError::new(&format!("options: {e}")))?
-    };
-    let params = analyze_params(opts)?;
-    let src = JsSource {
-        len: length as u64,
-        read_at,
-    };
+    let params = parse_options(options)?;
+    let src = js_source(length, read_at)?;
     let report = spectralab_core::spectrum::analyze::analyze_source(
         &src,
         name,
@@ -368,8 +329,106 @@ pub fn analyze_model(
         },
     )
     .map_err(|e| JsError::new(&format!("{name}: {e}")))?;
-    let ser = serde_wasm_bindgen::Serializer::json_compatible();
-    report
-        .serialize(&ser)
+    to_js(&report)
+}
+
+fn parse_options(
+    options: JsValue,
+) -> Result<spectralab_core::spectrum::analyze::AnalyzeParams, JsError> {
+    const KNOWN: &[&str] = &[
+        "farms",
+        "mpFit",
+        "randomize",
+        "seed",
+        "fixFingers",
+        "xmax",
+        "fast",
+        "minEvals",
+        "maxEvals",
+        "maxN",
+        "parallel",
+    ];
+    if options.is_undefined() || options.is_null() {
+        return analyze_params(AnalyzeOptions::default());
+    }
+    // serde-wasm-bindgen reads only the fields it knows, so reject typos here.
+    if let Some(obj) = options.dyn_ref::<js_sys::Object>() {
+        for key in js_sys::Object::keys(obj)
+            .iter()
+            .filter_map(|k| k.as_string())
+        {
+            if !KNOWN.contains(&key.as_str()) {
+                return Err(JsError::new(&format!(
+                    "options: unknown option `{key}` (known: {})",
+                    KNOWN.join(", ")
+                )));
+            }
+        }
+    }
+    let o: AnalyzeOptions = serde_wasm_bindgen::from_value(options)
+        .map_err(|e| JsError::new(&format!("options: {e}")))?;
+    analyze_params(o)
+}
+
+fn js_source(length: f64, read_at: js_sys::Function) -> Result<JsSource, JsError> {
+    if !(length.is_finite() && (0.0..=2f64.powi(53)).contains(&length)) {
+        return Err(JsError::new("length must be a non-negative byte count"));
+    }
+    Ok(JsSource {
+        len: length as u64,
+        read_at,
+    })
+}
+
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// The layer walk of a model file without analysing it: `[{index, layer_id, name, shape, kind,
+/// N, M, rf, skip}]` in file order (`skip`: why a tensor is not analysed, or null).
+/// Reads headers only: instant even for multi-GB files.
+#[wasm_bindgen(js_name = planModel)]
+pub fn plan_model(
+    length: f64,
+    read_at: js_sys::Function,
+    name: &str,
+    options: JsValue,
+) -> Result<JsValue, JsError> {
+    let params = parse_options(options)?;
+    let src = js_source(length, read_at)?;
+    let (_, plans) = spectralab_core::spectrum::analyze::plan_source(&src, name, &params)
+        .map_err(|e| JsError::new(&format!("{name}: {e}")))?;
+    to_js(&plans)
+}
+
+/// Analyses the tensor at file position `index` (from [`plan_model`]) and returns its row
+/// (WeightWatcher columns; with `keepEvals`, the ESD as `evals`). A tensor that cannot be read
+/// gives a row with `status: "error"` and its `reason`, not an exception.
+#[wasm_bindgen(js_name = analyzeLayer)]
+pub fn analyze_layer(
+    length: f64,
+    read_at: js_sys::Function,
+    name: &str,
+    index: usize,
+    options: JsValue,
+    keep_evals: bool,
+) -> Result<JsValue, JsError> {
+    let params = parse_options(options)?;
+    let src = js_source(length, read_at)?;
+    let (tensors, plans) = spectralab_core::spectrum::analyze::plan_source(&src, name, &params)
+        .map_err(|e| JsError::new(&format!("{name}: {e}")))?;
+    let plan = plans
+        .get(index)
+        .ok_or_else(|| JsError::new(&format!("no tensor at position {index}")))?;
+    if let Some(why) = &plan.skip {
+        return Err(JsError::new(&format!(
+            "{} is not analysed: {why}",
+            plan.name
+        )));
+    }
+    let row = spectralab_core::spectrum::analyze::analyze_planned_layer(
+        &src, &tensors, plan, &params, keep_evals,
+    );
+    to_js(&row)
 }

@@ -19,7 +19,6 @@ use super::Real;
 use crate::kernels::{gram_tile_f32, GRAM_KC, GRAM_MR, GRAM_NR};
 use crate::parallel::for_each_mut;
 use crate::{Error, Result};
-use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
 use ndarray::{Array1, Array2, ArrayView2};
 
@@ -72,19 +71,24 @@ fn unscale(values: impl Iterator<Item = f64>, e: i32, what: &str) -> Result<Vec<
     Ok(out)
 }
 
+/// `AᵀA` with faer's triangular matmul (lower half only, then mirrored: half the flops).
 fn gram_f64_faer(a: ArrayView2<'_, f64>) -> Array2<f64> {
+    use faer::linalg::matmul::triangular::{matmul as tri_matmul, BlockStructure};
     let d = a.ncols();
     let fa = as_faer(&a);
     let mut g = Mat::<f64>::zeros(d, d);
-    matmul(
+    tri_matmul(
         g.as_mut(),
+        BlockStructure::TriangularLower,
         Accum::Replace,
         fa.transpose(),
+        BlockStructure::Rectangular,
         fa,
+        BlockStructure::Rectangular,
         1.0,
         Par::Seq,
     );
-    Array2::from_shape_fn((d, d), |(i, j)| g[(i, j)])
+    Array2::from_shape_fn((d, d), |(i, j)| if i >= j { g[(i, j)] } else { g[(j, i)] })
 }
 
 fn gram_scaled<T: GramInput>(

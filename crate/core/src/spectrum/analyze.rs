@@ -526,15 +526,14 @@ pub fn to_csv(report: &ModelReport) -> String {
     out
 }
 
-/// Reads a model file's index from `src`, plans the walk and analyses it (see [`analyze_model`]).
-/// `name_hint` (file name) names `.npy` tensors and sharpens format errors.
-pub fn analyze_source(
+/// Reads a model file's index and plans the walk (which tensors are layers, which are skipped
+/// and why). Returns the index too, for [`analyze_planned_layer`].
+pub fn plan_source(
     src: &dyn crate::formats::ByteSource,
     name_hint: &str,
     params: &AnalyzeParams,
-    progress: impl FnMut(usize, usize, &str) -> bool,
-) -> Result<ModelReport> {
-    use crate::formats::{read_index, read_tensor, Dtype, ReadParams};
+) -> Result<(crate::formats::TensorIndex, Vec<LayerPlan>)> {
+    use crate::formats::{read_index, Dtype};
     let index = read_index(src, name_hint)?;
     let described: Vec<(String, Vec<usize>, Option<String>)> = index
         .tensors
@@ -556,6 +555,34 @@ pub fn analyze_source(
         walk.weights_only = false;
     }
     let plans = super::layers::plan_layers(&described, &walk);
+    Ok((index, plans))
+}
+
+/// Reads and analyses one planned layer (a row with `status = "error"` if it cannot be read).
+pub fn analyze_planned_layer(
+    src: &dyn crate::formats::ByteSource,
+    index: &crate::formats::TensorIndex,
+    plan: &LayerPlan,
+    params: &AnalyzeParams,
+    keep_evals: bool,
+) -> LayerReport {
+    use crate::formats::{read_tensor, ReadParams};
+    match read_tensor(src, &index.tensors[plan.index], &ReadParams::default()) {
+        Ok(data) => analyze_layer(&data, plan, params, keep_evals),
+        Err(e) => error_report(plan, format!("{}: {e}", plan.name)),
+    }
+}
+
+/// Reads a model file's index from `src`, plans the walk and analyses it (see [`analyze_model`]).
+/// `name_hint` (file name) names `.npy` tensors and sharpens format errors.
+pub fn analyze_source(
+    src: &dyn crate::formats::ByteSource,
+    name_hint: &str,
+    params: &AnalyzeParams,
+    progress: impl FnMut(usize, usize, &str) -> bool,
+) -> Result<ModelReport> {
+    use crate::formats::{read_tensor, ReadParams};
+    let (index, plans) = plan_source(src, name_hint, params)?;
     let read = ReadParams::default();
     Ok(analyze_model(
         &plans,
