@@ -1,9 +1,11 @@
-// The lab page: picks a wasm build, starts the engine worker, runs the built-in demo (ESD of a
+// The lab page: picks a wasm build, starts the model lab (lab.js) and the engine worker of the
+// built-in demo, runs the demo (ESD of a
 // Gaussian matrix vs Marchenko–Pastur) and wires the controls. No numerics here: the engine
 // computes, demo-chart.js maps to pixels.
 import { chooseBuild, detectFeatures, explainChoice, readBuildOverride } from '../engine/loader.js';
 import { CancelledError, createEngine } from '../engine/client.js';
 import { renderEsdChart } from './demo-chart.js';
+import { startLab } from './lab.js';
 
 const $ = (sel) => document.querySelector(sel);
 const ui = {
@@ -47,6 +49,9 @@ window.spectralabReady = false;
 
 const engine = createEngine({ build, threads: features.hardwareConcurrency });
 window.spectralab = { engine, features, state };
+
+// The model lab has its own engine worker, so the demo's Cancel never stops a model run.
+window.spectralab.lab = startLab({ build, threads: features.hardwareConcurrency, simd: features.simd });
 
 /** Short build label for the status line: "threads ×4" / "SIMD" / "baseline". */
 function buildLabel(info) {

@@ -34,6 +34,20 @@ async function init(build, threads) {
   return { build, ...mod.buildInfo() };
 }
 
+/** The model opened by openModel: {blob, name, options}. */
+let model = null;
+
+/** `readAt(offset, length)` for the wasm source: a synchronous Blob.slice read (Workers only). */
+function blobReader(blob) {
+  const reader = new FileReaderSync();
+  return (offset, length) => {
+    const start = Number(offset);
+    const end = start + Number(length);
+    if (end > blob.size) throw new Error(`read past the end of the file (${end} > ${blob.size} bytes)`);
+    return new Uint8Array(reader.readAsArrayBuffer(blob.slice(start, end)));
+  };
+}
+
 /** Converts a number or numeric string to the BigInt a `u64` parameter needs. */
 const toU64 = (v) => (typeof v === 'bigint' ? v : BigInt(v ?? 0));
 
@@ -64,6 +78,28 @@ const METHODS = {
   /** (rows, cols, sigma, seed) → Float32Array */
   gaussianMatrixF32: ([rows, cols, sigma = 1, seed = 0n]) =>
     wasm.gaussianMatrixF32(rows, cols, sigma, toU64(seed)),
+
+  /**
+   * (blob, name, options) → the plan `[{index, layer_id, name, shape, kind, N, M, rf, skip}]`.
+   * Keeps the Blob (a File from drag-and-drop / the picker, or a fetched Blob) in the worker; the
+   * file is read tensor by tensor through Blob.slice, never whole.
+   */
+  openModel: ([blob, name, options]) => {
+    if (!(blob instanceof Blob)) throw new Error('openModel: expected a File or Blob');
+    const src = { blob, name: String(name ?? (blob.name || 'model')), options: options ?? {} };
+    const plan = wasm.planModel(blob.size, blobReader(blob), src.name, src.options);
+    model = src;
+    return plan;
+  },
+
+  /** (index, keepEvals) → one row (WeightWatcher columns; `evals` as Float64Array when kept). */
+  analyzeLayer: ([index, keepEvals = false]) => {
+    if (!model) throw new Error('no model open (call openModel first)');
+    const { blob, name, options } = model;
+    const row = wasm.analyzeLayer(blob.size, blobReader(blob), name, index, options, Boolean(keepEvals));
+    if (row && row.evals) row.evals = toF64(row.evals);
+    return row;
+  },
 
   /** ('exportName', ...args) → whatever the export returns. */
   call: ([name, ...args]) => {

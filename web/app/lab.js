@@ -1,0 +1,544 @@
+// The model lab: open a weight file (built-in example, ?src=, drag-and-drop, file picker), analyse
+// it layer by layer in the engine worker (one call per layer, so rows stream in), and show the
+// layer table, α per layer, and the selected layer's ESD and rank plot. No numerics here: the
+// engine computes, crate/plot draws, web/chart handles interaction and export.
+import { CancelledError, createEngine } from '../engine/client.js';
+import { createChartView } from '../chart/interact.js';
+import { downloadBlob, toCsv } from '../chart/export.js';
+import { loadCharts } from './charts.js';
+
+export const EXAMPLE_URL = new URL('examples/minilm-l6-encoder-f16.safetensors', document.baseURI).href;
+const ACCEPT = /\.(safetensors|npy|npz)$/i;
+
+/** Table columns: WeightWatcher names, a label, a formatter. */
+const num = (d = 4) => (v) => (Number.isFinite(v) ? (Number.isInteger(v) && Math.abs(v) < 1e6 ? String(v) : v.toPrecision(d)) : '—');
+const COLUMNS = [
+  { key: 'layer_id', label: '#', fmt: num() },
+  { key: 'name', label: 'name', fmt: (v) => v ?? '' },
+  { key: 'N', label: 'N', fmt: num() },
+  { key: 'M', label: 'M', fmt: num() },
+  { key: 'Q', label: 'Q', fmt: num(3) },
+  { key: 'num_evals', label: 'evals', fmt: num() },
+  { key: 'alpha', label: 'α', fmt: num(4) },
+  { key: 'farms_alpha', label: 'α FARMS', get: (r) => r.farms?.alpha, fmt: num(4) },
+  { key: 'xmin', label: 'x_min', fmt: num(4) },
+  { key: 'D', label: 'D', fmt: num(3) },
+  { key: 'lambda_max', label: 'λ_max', fmt: num(4) },
+  { key: 'stable_rank', label: 'stable rank', fmt: num(4) },
+  { key: 'entropy', label: 'entropy', fmt: num(4) },
+  { key: 'alpha_weighted', label: 'α̂ (weighted)', fmt: num(4) },
+  { key: 'log_norm', label: 'log norm', fmt: num(4) },
+  { key: 'warning', label: 'warning', fmt: (v, r) => (r.status && r.status !== 'success' ? `${r.status}: ${r.reason ?? ''}` : v || '') },
+];
+/** Export columns: every scalar WeightWatcher column, plus FARMS and MP summaries. */
+const EXPORT_KEYS = ['layer_id', 'name', 'layer_type', 'N', 'M', 'rf', 'Q', 'num_evals', 'sv_max', 'sv_min', 'rank_loss', 'weak_rank_loss', 'lambda_max', 'alpha', 'xmin', 'xmax', 'D', 'sigma', 'num_pl_spikes', 'status', 'warning', 'norm', 'log_norm', 'spectral_norm', 'log_spectral_norm', 'alpha_weighted', 'log_alpha_norm', 'stable_rank', 'matrix_rank', 'entropy', 'num_fingers', 'raw_alpha', 'alpha_hill', 'num_traps', 'reason'];
+const EXPORT_COLUMNS = [
+  ...EXPORT_KEYS.map((key) => ({ key })),
+  { key: 'farms_alpha', get: (r) => r.farms?.alpha },
+  { key: 'farms_D', get: (r) => r.farms?.D },
+  { key: 'mp_sigma', get: (r) => r.mp?.sigma_mp },
+  { key: 'mp_num_spikes', get: (r) => r.mp?.num_spikes },
+  { key: 'mp_softrank', get: (r) => r.mp?.mp_softrank },
+];
+
+const el = (tag, props = {}, ...children) => {
+  const e = Object.assign(document.createElement(tag), props);
+  e.append(...children);
+  return e;
+};
+
+function fmtMs(ms) {
+  if (!Number.isFinite(ms)) return '—';
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * Starts the lab in `root` (the section of index.html with the lab's elements).
+ * @param {{build: string, threads: number, simd: boolean}} o engine build to use
+ */
+export function startLab({ build, threads, simd }) {
+  const $ = (id) => document.getElementById(id);
+  const ui = {
+    drop: $('lab-drop'),
+    file: $('lab-file'),
+    example: $('lab-example'),
+    run: $('lab-run'),
+    cancel: $('lab-cancel'),
+    farms: $('lab-opt-farms'),
+    mpFit: $('lab-opt-mpfit'),
+    randomize: $('lab-opt-randomize'),
+    error: $('lab-error'),
+    source: $('lab-source'),
+    progress: $('lab-progress'),
+    progressText: $('lab-progress-text'),
+    table: $('lab-table'),
+    thead: $('lab-thead'),
+    tbody: $('lab-tbody'),
+    skipped: $('lab-skipped'),
+    csv: $('lab-export-csv'),
+    json: $('lab-export-json'),
+    alpha: $('lab-chart-alpha'),
+    esd: $('lab-chart-esd'),
+    rank: $('lab-chart-rank'),
+    chartSource: $('lab-chart-source'),
+    selected: $('lab-selected'),
+  };
+
+  /** Read by tests/e2e/lab.mjs. */
+  const lab = {
+    status: 'loading', // loading | opening | running | done | cancelled | error
+    source: null, // {name, size, kind: 'example'|'url'|'file'}
+    plan: [],
+    rows: [], // analysed rows, file order (no evals)
+    skipped: [], // [{name, reason}]
+    error: null,
+    done: 0,
+    total: 0,
+    runId: 0,
+    startedAt: null,
+    elapsedMs: null,
+    selected: null, // plan index
+    charts: null,
+    longTasks: [], // {start, duration} of main-thread long tasks (PerformanceObserver)
+    mainThreadMs: { table: 0, alphaChart: 0, layerCharts: 0 }, // longest table / chart redraws
+  };
+  window.spectralabLab = lab;
+
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) lab.longTasks.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  } catch {
+    // longtask timing is not available everywhere
+  }
+
+  const engine = createEngine({ build, threads });
+  lab.engine = engine;
+  const evals = new Map(); // plan index → Float64Array
+  let source = null; // {blob, name, kind}
+  let sort = { key: null, dir: 1 };
+  let charts = null;
+
+  // --- charts ---------------------------------------------------------------------------------
+  const chartSize = { width: 620, height: 400 }; // ESD and rank plot, side by side
+  const alphaSize = { width: 1240, height: 340 }; // α per layer, across the page
+  const rowsWithEvals = () => lab.rows.filter((r) => r && r.status !== 'error');
+  const selectedRow = () => {
+    const r = lab.rows.find((x) => x.index === lab.selected);
+    return r && evals.has(r.index) ? { ...r, evals: evals.get(r.index) } : null;
+  };
+  const alphaView = createChartView(ui.alpha, {
+    name: 'alpha-per-layer',
+    xLabel: 'layer',
+    yLabel: 'α',
+    placeholder: 'α per layer appears as layers finish.',
+    render: (range) => (charts && rowsWithEvals().length ? charts.alphaChart(rowsWithEvals(), { ...alphaSize, ...range }) : null),
+  });
+  const esdView = createChartView(ui.esd, {
+    name: 'esd',
+    xLabel: 'λ',
+    yLabel: 'density',
+    placeholder: 'Select a layer to see its eigenvalue spectrum.',
+    render: (range) => {
+      const r = selectedRow();
+      return charts && r ? charts.esdChart(r, { ...chartSize, ...range }) : null;
+    },
+  });
+  const rankView = createChartView(ui.rank, {
+    name: 'rank',
+    xLabel: 'rank',
+    yLabel: 'λ',
+    placeholder: 'Select a layer to see its rank plot.',
+    render: (range) => {
+      const r = selectedRow();
+      return charts && r ? charts.rankChart(r, { ...chartSize, ...range }) : null;
+    },
+  });
+
+  let alphaTimer = null;
+  let alphaLast = 0;
+  /** Redraws α per layer at most once a second while rows stream in (keeps the main thread free). */
+  function scheduleAlpha(now = false) {
+    if (alphaTimer && !now) return;
+    clearTimeout(alphaTimer);
+    const wait = now ? 0 : Math.max(0, 1000 - (performance.now() - alphaLast));
+    alphaTimer = setTimeout(() => {
+      alphaTimer = null;
+      alphaLast = performance.now();
+      alphaView.refresh();
+      lab.mainThreadMs.alphaChart = Math.max(lab.mainThreadMs.alphaChart, performance.now() - alphaLast);
+    }, wait);
+  }
+
+  const chartsReady = loadCharts({ simd }).then((c) => {
+    charts = c;
+    lab.charts = c.source;
+    ui.chartSource.textContent = c.source === 'fallback' ? 'Charts: built-in fallback (this build has no plotters charts yet).' : `Charts: ${c.source}.`;
+    alphaView.refresh();
+    esdView.refresh();
+    rankView.refresh();
+  });
+
+  // --- table ----------------------------------------------------------------------------------
+  const value = (c, r) => (c.get ? c.get(r) : r[c.key]);
+  ui.thead.replaceChildren(
+    el(
+      'tr',
+      {},
+      ...COLUMNS.map((c) => {
+        const b = el('button', { type: 'button', textContent: c.label, title: `Sort by ${c.label}` });
+        b.addEventListener('click', () => {
+          sort = sort.key === c.key ? { key: c.key, dir: -sort.dir } : { key: c.key, dir: 1 };
+          renderTable();
+        });
+        const th = el('th', { scope: 'col' }, b);
+        th.dataset.key = c.key;
+        return th;
+      }),
+    ),
+  );
+
+  function sortedRows() {
+    const rows = lab.plan.filter((p) => !p.skip).map((p) => lab.rows.find((r) => r.index === p.index) ?? { ...p, pending: true });
+    if (!sort.key) return rows;
+    const c = COLUMNS.find((x) => x.key === sort.key);
+    return rows.slice().sort((a, b) => {
+      const va = value(c, a);
+      const vb = value(c, b);
+      const na = va === undefined || va === null || (typeof va === 'number' && !Number.isFinite(va));
+      const nb = vb === undefined || vb === null || (typeof vb === 'number' && !Number.isFinite(vb));
+      if (na || nb) return na - nb; // missing values last
+      return (typeof va === 'number' ? va - vb : String(va).localeCompare(String(vb))) * sort.dir;
+    });
+  }
+
+  // Rows stream in one by one: unless a sort is active, only the changed rows are rebuilt (once
+  // per animation frame), so the main thread stays free while the worker analyses.
+  let tableQueued = false;
+  const dirty = new Set();
+  function queueTable(index) {
+    if (index !== undefined) dirty.add(index);
+    if (tableQueued) return;
+    tableQueued = true;
+    requestAnimationFrame(() => {
+      tableQueued = false;
+      const t = performance.now();
+      const rows = [...dirty].map((i) => ui.tbody.querySelector(`tr[data-index="${i}"]`));
+      dirty.clear();
+      if (sort.key || rows.some((tr) => !tr)) renderTable();
+      else for (const tr of rows) tr.replaceWith(buildRow(rowAt(Number(tr.dataset.index))));
+      updateTableExtras();
+      lab.mainThreadMs.table = Math.max(lab.mainThreadMs.table, performance.now() - t);
+    });
+  }
+
+  /** The analysed row of plan index `i`, or its plan entry marked pending. */
+  function rowAt(i) {
+    return lab.rows.find((r) => r.index === i) ?? { ...lab.plan.find((p) => p.index === i), pending: true };
+  }
+
+  function buildRow(r) {
+    const tr = el('tr', { tabIndex: r.index === lab.selected ? 0 : -1 });
+    tr.dataset.index = r.index;
+    if (r.pending) tr.classList.add('pending');
+    if (r.warning) tr.classList.add(`warn-${r.warning}`);
+    if (r.status && r.status !== 'success') tr.classList.add(`status-${r.status}`);
+    if (r.index === lab.selected) {
+      tr.classList.add('selected');
+      tr.setAttribute('aria-selected', 'true');
+    }
+    for (const c of COLUMNS) {
+      const v = value(c, r);
+      const td = el('td', { textContent: r.pending && !['layer_id', 'name', 'N', 'M'].includes(c.key) ? '' : c.fmt(v, r) });
+      if (c.key === 'name') td.className = 'name';
+      tr.append(td);
+    }
+    return tr;
+  }
+
+  function renderTable() {
+    for (const th of ui.thead.querySelectorAll('th')) {
+      th.setAttribute('aria-sort', th.dataset.key === sort.key ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none');
+    }
+    const rows = sortedRows();
+    const focusedIndex = document.activeElement?.closest?.('#lab-tbody tr')?.dataset.index;
+    const frag = document.createDocumentFragment();
+    for (const r of rows) frag.append(buildRow(r));
+    ui.tbody.replaceChildren(frag);
+    if (lab.selected === null && rows.length) ui.tbody.firstElementChild.tabIndex = 0;
+    if (focusedIndex !== undefined) ui.tbody.querySelector(`tr[data-index="${focusedIndex}"]`)?.focus();
+    updateTableExtras();
+  }
+
+  let skippedShown = null;
+  function updateTableExtras() {
+    if (skippedShown !== lab.skipped) {
+      skippedShown = lab.skipped;
+      ui.skipped.replaceChildren(
+        ...(lab.skipped.length
+          ? [el('summary', { textContent: `${lab.skipped.length} tensor(s) not analysed` }), el('ul', {}, ...lab.skipped.map((s) => el('li', {}, el('code', { textContent: s.name }), ` — ${s.reason}`)))]
+          : []),
+      );
+      ui.skipped.hidden = lab.skipped.length === 0;
+    }
+    ui.csv.disabled = ui.json.disabled = lab.rows.length === 0;
+  }
+
+  ui.tbody.addEventListener('click', (e) => {
+    const tr = e.target.closest('tr');
+    if (tr) select(Number(tr.dataset.index), { focus: true });
+  });
+  ui.tbody.addEventListener('keydown', (e) => {
+    const tr = e.target.closest('tr');
+    if (!tr) return;
+    let next = null;
+    if (e.key === 'ArrowDown') next = tr.nextElementSibling;
+    else if (e.key === 'ArrowUp') next = tr.previousElementSibling;
+    else if (e.key === 'Home') next = ui.tbody.firstElementChild;
+    else if (e.key === 'End') next = ui.tbody.lastElementChild;
+    else if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      select(Number(tr.dataset.index), { focus: true });
+      return;
+    } else return;
+    e.preventDefault();
+    if (next) {
+      tr.tabIndex = -1;
+      next.tabIndex = 0;
+      next.focus();
+      select(Number(next.dataset.index), { focus: true });
+    }
+  });
+
+  /** Selects a layer; fetches its ESD (keepEvals) if the run did not keep it. */
+  async function select(index, { focus = false } = {}) {
+    lab.selected = index;
+    const row = lab.rows.find((r) => r.index === index);
+    const plan = lab.plan.find((p) => p.index === index);
+    ui.selected.textContent = plan ? `Selected: ${plan.name} (${plan.N}×${plan.M})` : '';
+    renderTable();
+    if (focus) ui.tbody.querySelector(`tr[data-index="${index}"]`)?.focus();
+    if (row && !evals.has(index) && row.status !== 'error' && lab.status !== 'running') {
+      try {
+        const r = await engine.call('analyzeLayer', index, true);
+        if (r?.evals) evals.set(index, r.evals);
+      } catch (err) {
+        if (!(err instanceof CancelledError)) ui.selected.textContent += ` — ESD unavailable: ${err.message}`;
+      }
+    }
+    if (lab.selected === index) {
+      const t = performance.now();
+      esdView.reset();
+      rankView.reset();
+      lab.mainThreadMs.layerCharts = Math.max(lab.mainThreadMs.layerCharts, performance.now() - t);
+    }
+  }
+
+  // --- running --------------------------------------------------------------------------------
+  function options() {
+    return { farms: ui.farms.checked, mpFit: ui.mpFit.checked, randomize: ui.randomize.checked };
+  }
+
+  function showError(msg) {
+    ui.error.textContent = msg;
+    ui.error.hidden = !msg;
+  }
+
+  function setProgress(done, total, name, etaMs) {
+    ui.progress.max = Math.max(1, total);
+    ui.progress.value = done;
+    const parts = [`layer ${done}/${total}`];
+    if (name) parts.push(name);
+    if (Number.isFinite(etaMs)) parts.push(`ETA ${fmtMs(etaMs)}`);
+    ui.progressText.textContent = parts.join(' · ');
+  }
+
+  function setBusy(busy) {
+    ui.cancel.disabled = !busy;
+    ui.run.disabled = busy || !source;
+    ui.example.disabled = busy;
+    ui.file.disabled = busy;
+    ui.drop.classList.toggle('busy', busy);
+  }
+
+  /** Opens `blob` and analyses every planned layer, one engine call each. */
+  async function run() {
+    if (!source) return;
+    const runId = ++lab.runId;
+    const { blob, name } = source;
+    const opts = options();
+    Object.assign(lab, { status: 'opening', error: null, rows: [], skipped: [], plan: [], done: 0, total: 0, selected: null, startedAt: performance.now(), elapsedMs: null });
+    evals.clear();
+    showError('');
+    setBusy(true);
+    ui.source.textContent = `${name} (${(blob.size / 2 ** 20).toFixed(1)} MiB)`;
+    setProgress(0, 0, 'reading the header…');
+    renderTable();
+    alphaView.reset();
+    esdView.reset();
+    rankView.reset();
+    try {
+      await engine.ready;
+      const plan = await engine.call('openModel', blob, name, opts);
+      if (runId !== lab.runId) return;
+      lab.plan = plan;
+      lab.skipped = plan.filter((p) => p.skip).map((p) => ({ name: p.name, reason: p.skip }));
+      const todo = plan.filter((p) => !p.skip);
+      lab.total = todo.length;
+      lab.status = 'running';
+      renderTable();
+      if (!todo.length) throw new Error(`${name}: no analysable weight matrix found (${plan.length} tensor(s), all skipped)`);
+      const t0 = performance.now();
+      for (const [i, p] of todo.entries()) {
+        const elapsed = performance.now() - t0;
+        setProgress(i, todo.length, p.name, i ? (elapsed / i) * (todo.length - i) : NaN);
+        let row;
+        try {
+          row = await engine.call('analyzeLayer', p.index, true);
+        } catch (err) {
+          if (err instanceof CancelledError) throw err;
+          row = { ...p, status: 'error', reason: err.message, warning: '' };
+        }
+        if (runId !== lab.runId) return;
+        if (row.evals) evals.set(p.index, row.evals);
+        delete row.evals;
+        row.index = p.index;
+        lab.rows.push(row);
+        lab.done = lab.rows.length;
+        queueTable(p.index);
+        scheduleAlpha();
+        if (lab.selected === null && row.status !== 'error') select(p.index);
+      }
+      lab.status = 'done';
+      lab.elapsedMs = performance.now() - lab.startedAt;
+      setProgress(todo.length, todo.length, `done in ${fmtMs(lab.elapsedMs)} (${engine.build})`);
+    } catch (err) {
+      if (runId !== lab.runId) return;
+      lab.elapsedMs = performance.now() - lab.startedAt;
+      if (err instanceof CancelledError) {
+        lab.status = 'cancelled';
+        setProgress(lab.done, lab.total, `cancelled after ${lab.done} layer(s); the engine was restarted`);
+      } else {
+        lab.status = 'error';
+        lab.error = err.message;
+        showError(`Could not analyse ${name}: ${err.message}`);
+        setProgress(lab.done, lab.total, 'failed');
+      }
+    } finally {
+      if (runId === lab.runId) {
+        await engine.ready.catch(() => {});
+        setBusy(false);
+        renderTable();
+        scheduleAlpha(true);
+      }
+    }
+  }
+
+  /** Sets the source and runs it. */
+  function open(blob, name, kind) {
+    source = { blob, name, kind };
+    lab.source = { name, size: blob.size, kind };
+    return run();
+  }
+
+  async function openUrl(url, kind) {
+    const u = new URL(url, document.baseURI);
+    const name = decodeURIComponent(u.pathname.split('/').pop() || 'model');
+    if (u.origin !== location.origin) {
+      showError(`Refusing to open ${u.href}: only files from this site (${location.origin}) can be opened with ?src=.`);
+      lab.status = 'error';
+      return;
+    }
+    setBusy(true);
+    showError('');
+    ui.source.textContent = `fetching ${name}…`;
+    try {
+      const res = await fetch(u.href);
+      if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`);
+      const blob = await res.blob(); // kept by the browser; the worker reads it by slices
+      await open(blob, name, kind);
+    } catch (err) {
+      lab.status = 'error';
+      lab.error = err.message;
+      showError(`Could not fetch ${name}: ${err.message}`);
+      setBusy(false);
+    }
+  }
+
+  function openFile(file) {
+    if (!file) return;
+    if (!ACCEPT.test(file.name)) {
+      showError(`${file.name}: not a .safetensors, .npy or .npz file.`);
+      return;
+    }
+    open(file, file.name, 'file');
+  }
+
+  ui.file.addEventListener('change', () => {
+    openFile(ui.file.files?.[0]);
+    ui.file.value = '';
+  });
+  // Changing an option re-runs the open model (when idle; during a run it applies to the next one).
+  for (const box of [ui.farms, ui.mpFit, ui.randomize]) {
+    box.addEventListener('change', () => {
+      if (source && !['running', 'opening'].includes(lab.status)) run();
+    });
+  }
+  ui.example.addEventListener('click', () => openUrl(EXAMPLE_URL, 'example'));
+  ui.run.addEventListener('click', () => run());
+  ui.cancel.addEventListener('click', () => {
+    lab.runId++; // the loop of the cancelled run stops touching the page
+    const finishedRun = lab.runId;
+    engine.cancel();
+    lab.status = 'cancelled';
+    lab.elapsedMs = performance.now() - lab.startedAt;
+    setProgress(lab.done, lab.total, `cancelled after ${lab.done} layer(s); the engine was restarted`);
+    engine.ready.finally(() => {
+      if (finishedRun === lab.runId) setBusy(false);
+    });
+    renderTable();
+    scheduleAlpha(true);
+  });
+  // Drag-and-drop anywhere on the page.
+  let dragDepth = 0;
+  document.addEventListener('dragenter', (e) => {
+    if (![...(e.dataTransfer?.types ?? [])].includes('Files')) return;
+    dragDepth++;
+    document.body.classList.add('dragging');
+  });
+  document.addEventListener('dragleave', () => {
+    dragDepth = Math.max(0, dragDepth - 1);
+    if (!dragDepth) document.body.classList.remove('dragging');
+  });
+  document.addEventListener('dragover', (e) => {
+    if ([...(e.dataTransfer?.types ?? [])].includes('Files')) e.preventDefault();
+  });
+  document.addEventListener('drop', (e) => {
+    dragDepth = 0;
+    document.body.classList.remove('dragging');
+    const file = e.dataTransfer?.files?.[0];
+    if (!file) return;
+    e.preventDefault();
+    if (lab.status === 'running' || lab.status === 'opening') {
+      lab.runId++;
+      engine.cancel();
+      engine.ready.then(() => openFile(file), () => {});
+    } else openFile(file);
+  });
+
+  // Exports.
+  const stem = () => (source?.name ?? 'model').replace(/\.[^.]+$/, '');
+  ui.csv.addEventListener('click', () => {
+    downloadBlob(new Blob([toCsv(lab.rows, EXPORT_COLUMNS)], { type: 'text/csv' }), `${stem()}-layers.csv`);
+  });
+  ui.json.addEventListener('click', () => {
+    const doc = { source: lab.source, options: options(), build: engine.build, layers: lab.rows, skipped: lab.skipped };
+    downloadBlob(new Blob([JSON.stringify(doc, null, 2)], { type: 'application/json' }), `${stem()}-layers.json`);
+  });
+
+  setBusy(false);
+  renderTable();
+  const src = new URLSearchParams(location.search).get('src');
+  const start = chartsReady.catch(() => {}).then(() => openUrl(src ?? EXAMPLE_URL, src ? 'url' : 'example'));
+  return { lab, engine, start, open, openUrl, run, views: { alpha: alphaView, esd: esdView, rank: rankView } };
+}
