@@ -56,7 +56,8 @@ bash scripts/build-wasm.sh baseline simd threads
 step "wasm engine in Node (web/engine/node.mjs vs native CLI and WeightWatcher)"
 node --test tests/node/
 
-step "end-to-end (headless Chromium)"
+step "end-to-end (headless Chromium): engine smoke, then the lab"
 node tests/e2e/smoke.mjs
+node tests/e2e/lab.mjs
 
 step "all tests passed"
