@@ -4,16 +4,18 @@
 //! spectralab analyze FILE [--farms] [--mp-fit] [--randomize] [--seed N]
 //!                         [--fix-fingers clip_xmax|xmin_peak] [--xmax -K] [--fast]
 //!                         [--min-evals N] [--max-evals N] [--max-n N]
-//!                         [--format csv|json] [--fail-if 'alpha>6']...
+//!                         [--format csv|json] [--fail-if 'alpha>6']... [--plot DIR]
 //! spectralab demo [--rows N] [--cols M] [--seed S]
 //! ```
 //! `--fast` computes f32 layers' Gram in f32 SIMD instead of f64 (see `AnalyzeParams::exact`).
 //! `analyze` reads the file tensor by tensor with `pread` (never whole), prints the per-layer
 //! table (WeightWatcher's columns) to stdout and a progress bar to stderr. `--fail-if` gates CI:
 //! exit code 1 when any analysed layer satisfies the condition (`column op value`, op one of
-//! `> >= < <= == !=`). Usage errors exit with 2.
+//! `> >= < <= == !=`). Usage errors exit with 2. `--plot DIR` also writes SVG charts to `DIR`
+//! (`alpha.svg`, `esd_<layer>.svg`, `rank_<layer>.svg`; see `plot.rs`).
 
 mod fileio;
+mod plot;
 
 use spectralab_core::linalg::{gram_eigenvalues, GramParams};
 use spectralab_core::random::SeededRng;
@@ -30,7 +32,7 @@ const USAGE: &str = "usage:
   spectralab analyze FILE [--farms] [--mp-fit] [--randomize] [--seed N]
                           [--fix-fingers clip_xmax|xmin_peak] [--xmax -K] [--fast]
                           [--min-evals N] [--max-evals N] [--max-n N]
-                          [--format csv|json] [--fail-if 'alpha>6']...
+                          [--format csv|json] [--fail-if 'alpha>6']... [--plot DIR]
   spectralab demo [--rows N] [--cols M] [--seed S]
   spectralab --version";
 
@@ -161,6 +163,7 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
     if format != "csv" && format != "json" {
         return Err(Failure::Usage(format!("--format: `{format}` (csv|json)")));
     }
+    let plot_dir = a.value("--plot")?;
     let mut gates = Vec::new();
     while let Some(g) = a.value("--fail-if")? {
         gates.push(parse_gate(&g)?);
@@ -175,7 +178,7 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
     let t0 = Instant::now();
     let mut stderr = std::io::stderr();
     let tty = std::io::IsTerminal::is_terminal(&stderr);
-    let report = analyze_source(&file, path, &p, |done, total, name| {
+    let progress = |done: usize, total: usize, name: &str| {
         let eta = if done > 0 {
             t0.elapsed().as_secs_f64() / done as f64 * (total - done) as f64
         } else {
@@ -194,8 +197,12 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
             writeln!(stderr, "{bar}")
         };
         true
-    })
-    .map_err(|e| Failure::Run(format!("{path}: {e}")))?;
+    };
+    let report = match &plot_dir {
+        None => analyze_source(&file, path, &p, progress).map_err(|e| e.to_string()),
+        Some(_) => plot::analyze_keeping_evals(&file, path, &p, progress),
+    };
+    let mut report = report.map_err(|e| Failure::Run(format!("{path}: {e}")))?;
     if tty {
         let _ = writeln!(stderr);
     }
@@ -206,6 +213,18 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
         report.skipped.len(),
         t0.elapsed().as_secs_f64()
     );
+    if let Some(dir) = &plot_dir {
+        let (files, problems) =
+            plot::write_charts(&report, std::path::Path::new(dir)).map_err(Failure::Run)?;
+        for p in &problems {
+            let _ = writeln!(stderr, "--plot: {p}");
+        }
+        let _ = writeln!(stderr, "{} charts written to {dir}", files.len());
+        // The ESDs were kept for the charts only: the table stays as without --plot.
+        for l in &mut report.layers {
+            l.evals = None;
+        }
+    }
     let out = if format == "csv" {
         to_csv(&report)
     } else {

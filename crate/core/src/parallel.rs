@@ -27,3 +27,18 @@ where
     let _ = parallel;
     items.iter_mut().enumerate().for_each(|(i, t)| f(i, t));
 }
+
+/// `items.iter().map(f).collect()`, in parallel when `parallel` is true and the feature is on;
+/// the output order is the input order either way.
+pub fn map_collect<T: Sync, R: Send, F>(items: &[T], parallel: bool, f: F) -> Vec<R>
+where
+    F: Fn(&T) -> R + Sync + Send,
+{
+    #[cfg(feature = "parallel")]
+    if parallel {
+        use rayon::prelude::*;
+        return items.par_iter().map(f).collect();
+    }
+    let _ = parallel;
+    items.iter().map(f).collect()
+}

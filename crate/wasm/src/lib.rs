@@ -5,6 +5,8 @@
 //! Matrices cross the boundary as a flat row-major typed array plus `rows`, `cols`.
 //! Conventions (ordering, normalisation) are the core's: see `spectralab_core`.
 
+pub mod charts;
+
 use ndarray::ArrayView2;
 use serde::Serialize;
 

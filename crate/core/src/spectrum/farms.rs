@@ -107,12 +107,21 @@ pub fn farms_layer<T: GramInput>(
             let nc = ((nr as f64 * params.q).floor() as usize).clamp(1, c);
             let rows = window_starts(r, nr, params.windows_per_dim);
             let cols = window_starts(c, nc, params.windows_per_dim);
-            let mut pooled = Vec::with_capacity(rows.len() * cols.len() * nr.min(nc));
-            for &a in &rows {
-                for &b in &cols {
-                    let win = w.slice(s![a..a + nr, b..b + nc]);
-                    pooled.extend(slice_esd(win, gram)?.iter().map(|v| v.max(0.0)));
-                }
+            // Windows are independent: the threaded build runs them in parallel; pooling keeps
+            // the window order, so the result does not depend on the thread count.
+            let starts: Vec<(usize, usize)> = rows
+                .iter()
+                .flat_map(|&a| cols.iter().map(move |&b| (a, b)))
+                .collect();
+            let per_window = crate::parallel::map_collect(&starts, gram.parallel, |&(a, b)| {
+                slice_esd(
+                    w.slice(s![a..a + nr, b..b + nc]),
+                    &GramParams { parallel: false },
+                )
+            });
+            let mut pooled = Vec::with_capacity(starts.len() * nr.min(nc));
+            for ev in per_window {
+                pooled.extend(ev?.iter().map(|v| v.max(0.0)));
             }
             pooled.sort_by(f64::total_cmp);
             let (alpha, xmin, d) = tail_fit(&pooled, params.xmin_method)?;

@@ -1,0 +1,81 @@
+//! SVG charts (`spectralab-plot`) of the rows `analyzeLayer` / `analyzeModel` return.
+//!
+//! **Browser main thread only**: plotters measures text through the DOM
+//! (`window().document().body()`), which Node and Web Workers do not have. Each export checks
+//! for a `document.body` first and returns a `JsError` instead of panicking.
+//!
+//! Each returns `{ svg, plot: { left, top, right, bottom }, x: { min, max, log }, y: {…} }`:
+//! `plot` is the plotting area in SVG pixels and `x`/`y` the visible value ranges (on a log
+//! axis, map with `ln`). `options` (optional): `{ width, height, xRange: [lo, hi],
+//! yRange: [lo, hi], theme: "light" | "dark" }`; zoom = call again with a new range.
+
+use serde::de::DeserializeOwned;
+use spectralab_plot::{ChartLayer, ChartOptions, ChartSvg, PlotError};
+use wasm_bindgen::prelude::*;
+
+fn has_dom_body() -> bool {
+    let global = js_sys::global();
+    let document = js_sys::Reflect::get(&global, &JsValue::from_str("document"))
+        .ok()
+        .filter(|d| d.is_object());
+    document
+        .and_then(|d| js_sys::Reflect::get(&d, &JsValue::from_str("body")).ok())
+        .is_some_and(|b| b.is_object())
+}
+
+fn require_dom() -> Result<(), JsError> {
+    if has_dom_body() {
+        Ok(())
+    } else {
+        Err(JsError::new(
+            "charts need a browser main thread with document.body (plotters measures text \
+             through the DOM); they cannot run in Node or a Web Worker",
+        ))
+    }
+}
+
+fn from_js<T: DeserializeOwned>(v: JsValue, what: &str) -> Result<T, JsError> {
+    serde_wasm_bindgen::from_value(v).map_err(|e| JsError::new(&format!("{what}: {e}")))
+}
+
+fn options(v: JsValue) -> Result<ChartOptions, JsError> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(ChartOptions::default());
+    }
+    from_js(v, "chart options")
+}
+
+fn out(r: Result<ChartSvg, PlotError>) -> Result<JsValue, JsError> {
+    let c = r.map_err(|e| JsError::new(&e.to_string()))?;
+    crate::to_js(&c)
+}
+
+/// Log-log ESD histogram of one layer row (needs `evals`: analyse with `keepEvals`), with the
+/// power-law fit, the `xmin` marker and the MP density (when the row has an MP fit).
+#[wasm_bindgen(js_name = esdChart)]
+pub fn esd_chart(layer: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+    let layer: ChartLayer = from_js(layer, "layer")?;
+    let opts = self::options(options)?;
+    require_dom()?;
+    out(spectralab_plot::esd_chart(&layer, &opts))
+}
+
+/// Eigenvalue against rank (log-log) of one layer row (needs `evals`), with the `xmin` marker.
+#[wasm_bindgen(js_name = rankChart)]
+pub fn rank_chart(layer: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+    let layer: ChartLayer = from_js(layer, "layer")?;
+    let opts = self::options(options)?;
+    require_dom()?;
+    out(spectralab_plot::rank_chart(&layer, &opts))
+}
+
+/// α per layer (x = position in `layers`), classic and FARMS α, the 2 ≤ α ≤ 6 band, layers
+/// with a `warning` circled. `layers`: the `layers` array of `analyzeModel`'s report, or the
+/// rows of `analyzeLayer` in file order.
+#[wasm_bindgen(js_name = alphaChart)]
+pub fn alpha_chart(layers: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+    let layers: Vec<ChartLayer> = from_js(layers, "layers")?;
+    let opts = self::options(options)?;
+    require_dom()?;
+    out(spectralab_plot::alpha_chart(&layers, &opts))
+}
