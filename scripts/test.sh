@@ -7,7 +7,8 @@
 #   7. release wasm builds (baseline, SIMD, threads; shared memory verified)
 #   8. the wasm engine in Node against the native CLI and WeightWatcher's goldens
 #   9. end-to-end tests in headless Chromium (playwright-core + Debian Chromium)
-# Each wasm variant uses its own target dir (target/wasm-<variant>) for tests and release builds.
+# Each wasm variant uses its own target dir (target/wasm-<variant>) for tests and release builds;
+# the wasm tests run in the release profile so they share dependencies with the release builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
@@ -44,10 +45,10 @@ cargo test --workspace
 for v in baseline simd; do
   flags=""; [ $v = simd ] && flags="-C target-feature=+simd128"
   step "wasm tests ($v build) in Node"
-  RUSTFLAGS="$flags" CARGO_TARGET_DIR=target/wasm-$v cargo test -p spectralab-wasm --target wasm32-unknown-unknown
+  RUSTFLAGS="$flags" CARGO_TARGET_DIR=target/wasm-$v cargo test --release -p spectralab-wasm --target wasm32-unknown-unknown
   step "wasm tests ($v build) in headless Chromium"
   RUSTFLAGS="$flags" CARGO_TARGET_DIR=target/wasm-$v WASM_BINDGEN_USE_BROWSER=1 \
-    cargo test -p spectralab-wasm --target wasm32-unknown-unknown
+    cargo test --release -p spectralab-wasm --target wasm32-unknown-unknown
 done
 
 step "release wasm builds"
