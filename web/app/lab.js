@@ -389,25 +389,33 @@ export function startLab({ build, threads, simd }) {
       renderTable();
       if (!todo.length) throw new Error(`${name}: no analysable weight matrix found (${plan.length} tensor(s), all skipped)`);
       const t0 = performance.now();
-      for (const [i, p] of todo.entries()) {
+      // One engine call per batch of `threadCount` layers: the threaded build analyses a batch
+      // in parallel; single-threaded builds get batches of one (rows stream in either way).
+      const info = await engine.ready;
+      const batch = Math.max(1, info.build === 'threads' ? info.threadCount || 1 : 1);
+      for (let i = 0; i < todo.length; i += batch) {
+        const group = todo.slice(i, i + batch);
         const elapsed = performance.now() - t0;
-        setProgress(i, todo.length, p.name, i ? (elapsed / i) * (todo.length - i) : NaN);
-        let row;
+        setProgress(i, todo.length, group.map((p) => p.name).join(', '), i ? (elapsed / i) * (todo.length - i) : NaN);
+        let rows;
         try {
-          row = await engine.call('analyzeLayer', p.index, true);
+          rows = await engine.call('analyzeLayers', group.map((p) => p.index), true);
         } catch (err) {
           if (err instanceof CancelledError) throw err;
-          row = { ...p, status: 'error', reason: err.message, warning: '' };
+          rows = group.map((p) => ({ ...p, status: 'error', reason: err.message, warning: '' }));
         }
         if (runId !== lab.runId) return;
-        if (row.evals) evals.set(p.index, row.evals);
-        delete row.evals;
-        row.index = p.index;
-        lab.rows.push(row);
-        lab.done = lab.rows.length;
-        queueTable(p.index);
+        for (const [k, p] of group.entries()) {
+          const row = rows[k];
+          if (row.evals) evals.set(p.index, row.evals);
+          delete row.evals;
+          row.index = p.index;
+          lab.rows.push(row);
+          lab.done = lab.rows.length;
+          queueTable(p.index);
+          if (lab.selected === null && row.status !== 'error') select(p.index);
+        }
         scheduleAlpha();
-        if (lab.selected === null && row.status !== 'error') select(p.index);
       }
       lab.status = 'done';
       lab.elapsedMs = performance.now() - lab.startedAt;

@@ -101,6 +101,18 @@ const METHODS = {
     return row;
   },
 
+  /**
+   * (indices, keepEvals) → rows, in order. The threaded build analyses the batch in parallel over
+   * layers (tensors are read here, in order); other builds run it sequentially.
+   */
+  analyzeLayers: ([indices, keepEvals = false]) => {
+    if (!model) throw new Error('no model open (call openModel first)');
+    const { blob, name, options } = model;
+    const rows = wasm.analyzeLayers(blob.size, blobReader(blob), name, Uint32Array.from(indices), options, Boolean(keepEvals));
+    for (const row of rows) if (row && row.evals) row.evals = toF64(row.evals);
+    return rows;
+  },
+
   /** ('exportName', ...args) → whatever the export returns. */
   call: ([name, ...args]) => {
     const fn = wasm[name];

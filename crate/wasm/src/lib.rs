@@ -434,3 +434,39 @@ pub fn analyze_layer(
     );
     to_js(&row)
 }
+
+/// Analyses several planned tensors (positions from [`plan_model`]) in one call: the tensors are
+/// read in order on this thread, then analysed in parallel over layers in the threaded build
+/// (one rayon task per layer). Returns their rows in the same order. Batch as many layers as
+/// there are threads to keep memory bounded and rows streaming.
+#[wasm_bindgen(js_name = analyzeLayers)]
+pub fn analyze_layers(
+    length: f64,
+    read_at: js_sys::Function,
+    name: &str,
+    indices: Vec<u32>,
+    options: JsValue,
+    keep_evals: bool,
+) -> Result<JsValue, JsError> {
+    let params = parse_options(options)?;
+    let src = js_source(length, read_at)?;
+    let (tensors, plans) = spectralab_core::spectrum::analyze::plan_source(&src, name, &params)
+        .map_err(|e| JsError::new(&format!("{name}: {e}")))?;
+    let mut batch = Vec::with_capacity(indices.len());
+    for &i in &indices {
+        let plan = plans
+            .get(i as usize)
+            .ok_or_else(|| JsError::new(&format!("no tensor at position {i}")))?;
+        if let Some(why) = &plan.skip {
+            return Err(JsError::new(&format!(
+                "{} is not analysed: {why}",
+                plan.name
+            )));
+        }
+        batch.push(plan);
+    }
+    let rows = spectralab_core::spectrum::analyze::analyze_planned_layers(
+        &src, &tensors, &batch, &params, keep_evals,
+    );
+    to_js(&rows)
+}

@@ -357,8 +357,32 @@ pub fn summarize(layers: &[LayerReport]) -> Summary {
     }
 }
 
-/// Analyses every planned tensor. `load` reads a tensor; `progress(done, total, name)` is called
-/// before each layer and may return `false` to stop (the finished rows are kept).
+/// Analyses already-loaded tensors, in parallel over layers when `params.gram.parallel` and the
+/// `parallel` feature allow (coarse-grained: one layer per task); rows come back in input order,
+/// identical to a sequential run.
+pub fn analyze_loaded(
+    batch: &[(&LayerPlan, Result<TensorData>)],
+    params: &AnalyzeParams,
+    keep_evals: bool,
+) -> Vec<LayerReport> {
+    let layer_parallel = params.gram.parallel && batch.len() > 1;
+    // Inside a layer-parallel batch each layer runs sequentially (no nested splitting).
+    let inner = AnalyzeParams {
+        gram: GramParams {
+            parallel: params.gram.parallel && !layer_parallel,
+        },
+        ..*params
+    };
+    crate::parallel::map_collect(batch, layer_parallel, |(plan, data)| match data {
+        Ok(d) => analyze_layer(d, plan, &inner, keep_evals),
+        Err(e) => error_report(plan, format!("{}: {e}", plan.name)),
+    })
+}
+
+/// Analyses every planned tensor. `load` reads a tensor (called on the calling thread, in file
+/// order); tensors are analysed in batches of [`crate::parallel::available_threads`] layers,
+/// in parallel when the build has threads. `progress(done, total, name)` is called before each
+/// layer and may return `false` to stop (the finished rows are kept).
 pub fn analyze_model(
     plans: &[LayerPlan],
     mut load: impl FnMut(&LayerPlan) -> Result<TensorData>,
@@ -366,16 +390,26 @@ pub fn analyze_model(
     mut progress: impl FnMut(usize, usize, &str) -> bool,
 ) -> ModelReport {
     let todo: Vec<&LayerPlan> = plans.iter().filter(|p| p.skip.is_none()).collect();
+    let batch_size = if params.gram.parallel {
+        crate::parallel::available_threads().max(1)
+    } else {
+        1
+    };
     let mut layers = Vec::with_capacity(todo.len());
-    for (i, plan) in todo.iter().enumerate() {
-        if !progress(i, todo.len(), &plan.name) {
+    let mut stop = false;
+    for chunk in todo.chunks(batch_size) {
+        let mut batch = Vec::with_capacity(chunk.len());
+        for plan in chunk {
+            if !progress(layers.len() + batch.len(), todo.len(), &plan.name) {
+                stop = true;
+                break;
+            }
+            batch.push((*plan, load(plan)));
+        }
+        layers.extend(analyze_loaded(&batch, params, false));
+        if stop {
             break;
         }
-        let row = match load(plan) {
-            Ok(data) => analyze_layer(&data, plan, params, false),
-            Err(e) => error_report(plan, format!("{}: {e}", plan.name)),
-        };
-        layers.push(row);
     }
     progress(layers.len(), todo.len(), "");
     let summary = summarize(&layers);
@@ -571,6 +605,28 @@ pub fn analyze_planned_layer(
         Ok(data) => analyze_layer(&data, plan, params, keep_evals),
         Err(e) => error_report(plan, format!("{}: {e}", plan.name)),
     }
+}
+
+/// Reads the planned layers `batch` (sequentially, on the calling thread) and analyses them,
+/// in parallel over layers in the threaded build (see [`analyze_loaded`]).
+pub fn analyze_planned_layers(
+    src: &dyn crate::formats::ByteSource,
+    index: &crate::formats::TensorIndex,
+    batch: &[&LayerPlan],
+    params: &AnalyzeParams,
+    keep_evals: bool,
+) -> Vec<LayerReport> {
+    use crate::formats::{read_tensor, ReadParams};
+    let loaded: Vec<(&LayerPlan, Result<TensorData>)> = batch
+        .iter()
+        .map(|p| {
+            (
+                *p,
+                read_tensor(src, &index.tensors[p.index], &ReadParams::default()),
+            )
+        })
+        .collect();
+    analyze_loaded(&loaded, params, keep_evals)
 }
 
 /// Reads a model file's index from `src`, plans the walk and analyses it (see [`analyze_model`]).
