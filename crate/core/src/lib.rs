@@ -28,7 +28,10 @@
 //! - [`random`]: seeded, platform-independent random matrices.
 //! - [`parallel`]: the switch between rayon and sequential execution.
 //! - [`spectrum`]: ESD histograms and the Marchenko–Pastur law.
+//! - [`diversity`]: Vendi scores, matrix entropies, effective ranks, nuclear norms, DSE, UNComp.
+//! - [`transforms`]: FFT, Walsh–Hadamard, DCT and Householder kernels.
 
+pub mod diversity;
 pub mod dtype;
 pub mod error;
 pub mod formats;
@@ -37,5 +40,6 @@ pub mod linalg;
 pub mod parallel;
 pub mod random;
 pub mod spectrum;
+pub mod transforms;
 
 pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! Transform kernels (issue 8). Placeholder: filled in by the transforms work.
