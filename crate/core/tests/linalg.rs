@@ -12,3 +12,24 @@ macro_rules! native_case {
 }
 
 for_each_case!(native_case);
+
+macro_rules! native_case_in {
+    ($module:ident, $name:ident) => {
+        #[test]
+        fn $name() {
+            cases::$module::$name();
+        }
+    };
+}
+macro_rules! native_diversity_case {
+    ($name:ident) => {
+        native_case_in!(diversity, $name);
+    };
+}
+macro_rules! native_transform_case {
+    ($name:ident) => {
+        native_case_in!(transforms, $name);
+    };
+}
+for_each_diversity_case!(native_diversity_case);
+for_each_transform_case!(native_transform_case);

@@ -22,4 +22,23 @@ macro_rules! wasm_case {
 }
 
 for_each_case!(wasm_case);
+
+macro_rules! wasm_diversity_case {
+    ($name:ident) => {
+        #[wasm_bindgen_test]
+        fn $name() {
+            cases::diversity::$name();
+        }
+    };
+}
+macro_rules! wasm_transform_case {
+    ($name:ident) => {
+        #[wasm_bindgen_test]
+        fn $name() {
+            cases::transforms::$name();
+        }
+    };
+}
+for_each_diversity_case!(wasm_diversity_case);
+for_each_transform_case!(wasm_transform_case);
 for_each_binding_case!(wasm_case_bindings);

@@ -6,6 +6,9 @@
 //! mismatch with its index.
 #![allow(dead_code)]
 
+pub mod diversity;
+pub mod transforms;
+
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2};
 use spectralab_core::linalg::{self, naive, GramParams, RandomizedSvdParams};
 use spectralab_core::random::SeededRng;
