@@ -28,10 +28,12 @@
 //! - [`random`]: seeded, platform-independent random matrices.
 //! - [`parallel`]: the switch between rayon and sequential execution.
 //! - [`spectrum`]: ESD histograms and the Marchenko–Pastur law.
-//! - [`diversity`]: Vendi scores, matrix entropies, effective ranks, nuclear norms, DSE, UNComp.
-//! - [`transforms`]: FFT, Walsh–Hadamard, DCT and Householder kernels.
+//! - [`metrics`]: Vendi scores, matrix entropies, effective ranks, nuclear norms, DSE, UNComp.
+//! - [`transform`]: FFT, Walsh–Hadamard, DCT and Householder kernels.
+//! - [`compress`]: truncation curves, structured approximations, rank budgets.
 
-pub mod diversity;
+pub mod compress;
+pub mod metrics;
 pub mod dtype;
 pub mod error;
 pub mod formats;
@@ -40,6 +42,6 @@ pub mod linalg;
 pub mod parallel;
 pub mod random;
 pub mod spectrum;
-pub mod transforms;
+pub mod transform;
 
 pub use error::{Error, Result};

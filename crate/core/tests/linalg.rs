@@ -21,15 +21,15 @@ macro_rules! native_case_in {
         }
     };
 }
-macro_rules! native_diversity_case {
+macro_rules! native_metrics_case {
     ($name:ident) => {
-        native_case_in!(diversity, $name);
+        native_case_in!(metrics, $name);
     };
 }
 macro_rules! native_transform_case {
     ($name:ident) => {
-        native_case_in!(transforms, $name);
+        native_case_in!(transform, $name);
     };
 }
-for_each_diversity_case!(native_diversity_case);
+for_each_metrics_case!(native_metrics_case);
 for_each_transform_case!(native_transform_case);

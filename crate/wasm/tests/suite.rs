@@ -23,11 +23,11 @@ macro_rules! wasm_case {
 
 for_each_case!(wasm_case);
 
-macro_rules! wasm_diversity_case {
+macro_rules! wasm_metrics_case {
     ($name:ident) => {
         #[wasm_bindgen_test]
         fn $name() {
-            cases::diversity::$name();
+            cases::metrics::$name();
         }
     };
 }
@@ -35,10 +35,10 @@ macro_rules! wasm_transform_case {
     ($name:ident) => {
         #[wasm_bindgen_test]
         fn $name() {
-            cases::transforms::$name();
+            cases::transform::$name();
         }
     };
 }
-for_each_diversity_case!(wasm_diversity_case);
+for_each_metrics_case!(wasm_metrics_case);
 for_each_transform_case!(wasm_transform_case);
 for_each_binding_case!(wasm_case_bindings);

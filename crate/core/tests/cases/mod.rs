@@ -6,8 +6,8 @@
 //! mismatch with its index.
 #![allow(dead_code)]
 
-pub mod diversity;
-pub mod transforms;
+pub mod metrics;
+pub mod transform;
 
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2};
 use spectralab_core::linalg::{self, naive, GramParams, RandomizedSvdParams};

@@ -1,4 +1,4 @@
-//! Shared transforms cases (run natively by `tests/linalg.rs` and as wasm32 by
+//! Shared transform cases (run natively by `tests/linalg.rs` and as wasm32 by
 //! `crate/wasm/tests/suite.rs`). Each case is a plain `pub fn`; [`for_each_transform_case`] lists them.
 #![allow(dead_code)]
 

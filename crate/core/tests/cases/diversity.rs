@@ -1,9 +1,0 @@
-//! Shared diversity cases (run natively by `tests/linalg.rs` and as wasm32 by
-//! `crate/wasm/tests/suite.rs`). Each case is a plain `pub fn`; [`for_each_diversity_case`] lists them.
-#![allow(dead_code)]
-
-/// Lists every diversity case; `$m!(module::name)`-style expansion like `for_each_case`.
-#[macro_export]
-macro_rules! for_each_diversity_case {
-    ($m:ident) => {};
-}
