@@ -33,12 +33,12 @@
 //! - [`compress`]: truncation curves, structured approximations, rank budgets.
 
 pub mod compress;
-pub mod metrics;
 pub mod dtype;
 pub mod error;
 pub mod formats;
 pub mod kernels;
 pub mod linalg;
+pub mod metrics;
 pub mod parallel;
 pub mod random;
 pub mod spectrum;
