@@ -60,5 +60,8 @@ node --test tests/node/
 step "end-to-end (headless Chromium): engine smoke, then the lab"
 node tests/e2e/smoke.mjs
 node tests/e2e/lab.mjs
+for panel in metrics compress transform; do
+  if [ -f "tests/e2e/$panel.mjs" ]; then node "tests/e2e/$panel.mjs"; fi
+done
 
 step "all tests passed"

@@ -23,6 +23,7 @@ const COLUMNS = [
   { key: 'farms_alpha', label: 'α FARMS', get: (r) => r.farms?.alpha, fmt: num(4) },
   { key: 'xmin', label: 'x_min', fmt: num(4) },
   { key: 'D', label: 'D', fmt: num(3) },
+  { key: 'Lambda', label: 'Λ (TPL)', fmt: num(4) },
   { key: 'lambda_max', label: 'λ_max', fmt: num(4) },
   { key: 'stable_rank', label: 'stable rank', fmt: num(4) },
   { key: 'entropy', label: 'entropy', fmt: num(4) },
@@ -31,7 +32,7 @@ const COLUMNS = [
   { key: 'warning', label: 'warning', fmt: (v, r) => (r.status && r.status !== 'success' ? `${r.status}: ${r.reason ?? ''}` : v || '') },
 ];
 /** Export columns: every scalar WeightWatcher column, plus FARMS and MP summaries. */
-const EXPORT_KEYS = ['layer_id', 'name', 'layer_type', 'N', 'M', 'rf', 'Q', 'num_evals', 'sv_max', 'sv_min', 'rank_loss', 'weak_rank_loss', 'lambda_max', 'alpha', 'xmin', 'xmax', 'D', 'sigma', 'num_pl_spikes', 'status', 'warning', 'norm', 'log_norm', 'spectral_norm', 'log_spectral_norm', 'alpha_weighted', 'log_alpha_norm', 'stable_rank', 'matrix_rank', 'entropy', 'num_fingers', 'raw_alpha', 'alpha_hill', 'num_traps', 'reason'];
+const EXPORT_KEYS = ['layer_id', 'name', 'layer_type', 'N', 'M', 'rf', 'Q', 'num_evals', 'sv_max', 'sv_min', 'rank_loss', 'weak_rank_loss', 'lambda_max', 'alpha', 'xmin', 'xmax', 'D', 'sigma', 'num_pl_spikes', 'Lambda', 'status', 'warning', 'norm', 'log_norm', 'spectral_norm', 'log_spectral_norm', 'alpha_weighted', 'log_alpha_norm', 'stable_rank', 'matrix_rank', 'entropy', 'num_fingers', 'raw_alpha', 'alpha_hill', 'num_traps', 'reason'];
 const EXPORT_COLUMNS = [
   ...EXPORT_KEYS.map((key) => ({ key })),
   { key: 'farms_alpha', get: (r) => r.farms?.alpha },
@@ -66,6 +67,7 @@ export function startLab({ build, threads, simd }) {
     cancel: $('lab-cancel'),
     farms: $('lab-opt-farms'),
     mpFit: $('lab-opt-mpfit'),
+    fit: $('lab-opt-fit'),
     randomize: $('lab-opt-randomize'),
     error: $('lab-error'),
     source: $('lab-source'),
@@ -336,7 +338,7 @@ export function startLab({ build, threads, simd }) {
 
   // --- running --------------------------------------------------------------------------------
   function options() {
-    return { farms: ui.farms.checked, mpFit: ui.mpFit.checked, randomize: ui.randomize.checked };
+    return { farms: ui.farms.checked, mpFit: ui.mpFit.checked, randomize: ui.randomize.checked, fit: ui.fit.value };
   }
 
   function showError(msg) {
@@ -445,6 +447,8 @@ export function startLab({ build, threads, simd }) {
   /** Sets the source and runs it. */
   function open(blob, name, kind) {
     source = { blob, name, kind };
+    // Panels (compression, transforms, per-layer metrics) follow the lab's open model.
+    document.dispatchEvent(new CustomEvent('spectralab:model', { detail: { blob, name, kind } }));
     lab.source = { name, size: blob.size, kind };
     return run();
   }
@@ -487,7 +491,7 @@ export function startLab({ build, threads, simd }) {
     ui.file.value = '';
   });
   // Changing an option re-runs the open model (when idle; during a run it applies to the next one).
-  for (const box of [ui.farms, ui.mpFit, ui.randomize]) {
+  for (const box of [ui.farms, ui.mpFit, ui.randomize, ui.fit]) {
     box.addEventListener('change', () => {
       if (source && !['running', 'opening'].includes(lab.status)) run();
     });
@@ -548,5 +552,5 @@ export function startLab({ build, threads, simd }) {
   renderTable();
   const src = new URLSearchParams(location.search).get('src');
   const start = chartsReady.catch(() => {}).then(() => openUrl(src ?? EXAMPLE_URL, src ? 'url' : 'example'));
-  return { lab, engine, start, open, openUrl, run, views: { alpha: alphaView, esd: esdView, rank: rankView } };
+  return { lab, engine, start, open, openUrl, run, currentModel: () => source, views: { alpha: alphaView, esd: esdView, rank: rankView } };
 }

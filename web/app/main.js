@@ -5,7 +5,10 @@
 import { chooseBuild, detectFeatures, explainChoice, readBuildOverride } from '../engine/loader.js';
 import { CancelledError, createEngine } from '../engine/client.js';
 import { renderEsdChart } from './demo-chart.js';
+import { startCompressPanel } from './compress.js';
 import { startLab } from './lab.js';
+import { startMetricsPanel } from './metrics.js';
+import { startTransformPanel } from './transform.js';
 
 const $ = (sel) => document.querySelector(sel);
 const ui = {
@@ -52,6 +55,11 @@ window.spectralab = { engine, features, state };
 
 // The model lab has its own engine worker, so the demo's Cancel never stops a model run.
 window.spectralab.lab = startLab({ build, threads: features.hardwareConcurrency, simd: features.simd });
+// Each panel owns its engine worker too (its Cancel stops only its own work).
+const panelOptions = { build, threads: features.hardwareConcurrency, lab: window.spectralab.lab };
+window.spectralab.metrics = startMetricsPanel(panelOptions);
+window.spectralab.compress = startCompressPanel(panelOptions);
+window.spectralab.transform = startTransformPanel(panelOptions);
 
 /** Short build label for the status line: "threads ×4" / "SIMD" / "baseline". */
 function buildLabel(info) {

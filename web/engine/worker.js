@@ -9,6 +9,9 @@
 // Every request gets exactly one {result} or {error} reply, so the client never hangs on a thrown
 // error. Only terminating the worker (the client's cancel) stops a call.
 import { pkgUrl } from './loader.js';
+import { compressMethods } from './methods/compress.js';
+import { metricsMethods } from './methods/metrics.js';
+import { transformMethods } from './methods/transform.js';
 
 /** The imported wasm-bindgen module of the loaded build (null until init). */
 let wasm = null;
@@ -122,6 +125,15 @@ const METHODS = {
     return fn(...args);
   },
 };
+
+// The panels' methods (web/engine/methods/*.js); a name clash with a core method is a bug.
+const PANEL_ENV = { wasm: () => wasm, blobReader, toF64, toU64 };
+for (const extra of [metricsMethods(PANEL_ENV), transformMethods(PANEL_ENV), compressMethods(PANEL_ENV)]) {
+  for (const [name, fn] of Object.entries(extra)) {
+    if (Object.hasOwn(METHODS, name)) throw new Error(`engine method "${name}" defined twice`);
+    METHODS[name] = fn;
+  }
+}
 
 /**
  * Buffers of `value` that can be moved instead of copied: typed arrays that own a whole, non-shared

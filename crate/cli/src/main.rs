@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! spectralab analyze FILE [--farms] [--mp-fit] [--randomize] [--seed N]
-//!                         [--fix-fingers clip_xmax|xmin_peak] [--xmax -K] [--fast]
+//!                         [--fix-fingers clip_xmax|xmin_peak] [--fit PL|TPL|E_TPL] [--xmax -K] [--fast]
 //!                         [--min-evals N] [--max-evals N] [--max-n N]
 //!                         [--format csv|json] [--fail-if 'alpha>6']... [--plot DIR]
 //! spectralab demo [--rows N] [--cols M] [--seed S]
@@ -20,7 +20,7 @@ mod plot;
 use spectralab_core::linalg::{gram_eigenvalues, GramParams};
 use spectralab_core::random::SeededRng;
 use spectralab_core::spectrum::analyze::{
-    analyze_source, to_csv, AnalyzeParams, FixFingers, LayerReport,
+    analyze_source, to_csv, AnalyzeParams, FitKind, FixFingers, LayerReport,
 };
 use spectralab_core::spectrum::farms::FarmsParams;
 use spectralab_core::spectrum::marchenko_pastur_bounds;
@@ -30,7 +30,7 @@ use std::time::Instant;
 
 const USAGE: &str = "usage:
   spectralab analyze FILE [--farms] [--mp-fit] [--randomize] [--seed N]
-                          [--fix-fingers clip_xmax|xmin_peak] [--xmax -K] [--fast]
+                          [--fix-fingers clip_xmax|xmin_peak] [--fit PL|TPL|E_TPL] [--xmax -K] [--fast]
                           [--min-evals N] [--max-evals N] [--max-n N]
                           [--format csv|json] [--fail-if 'alpha>6']... [--plot DIR]
   spectralab demo [--rows N] [--cols M] [--seed S]
@@ -145,6 +145,14 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
             return Err(Failure::Usage(format!(
                 "--fix-fingers: unknown `{o}` (clip_xmax|xmin_peak)"
             )))
+        }
+    }
+    if let Some(f) = a.value("--fit")? {
+        let (kind, peak) =
+            FitKind::from_ww_name(&f).map_err(|e| Failure::Usage(format!("--fit: {e}")))?;
+        p.fit = kind;
+        if peak {
+            p.fix_fingers = FixFingers::XminPeak { xmin_max: None };
         }
     }
     if let Some(k) = a.number::<i64>("--xmax")? {

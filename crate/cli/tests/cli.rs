@@ -134,3 +134,33 @@ fn bad_files_give_clear_errors() {
     assert_eq!(usage.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn truncated_power_law_fit_adds_lambda() {
+    let f = root().join("tests/goldens/htsr/synthetic_student_t.npy");
+    let out = bin()
+        .args(["analyze", f.to_str().unwrap(), "--fit", "TPL", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let layer = &v["layers"][0];
+    assert_eq!(layer["status"], "success");
+    assert!(layer["Lambda"].as_f64().unwrap() > 0.0, "{layer}");
+    assert!(layer["alpha"].as_f64().unwrap() > 1.0);
+    let csv = bin()
+        .args(["analyze", f.to_str().unwrap(), "--fit", "e_tpl"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&csv.stdout);
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let row: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
+    let lambda = header.iter().position(|h| *h == "Lambda").unwrap();
+    assert!(row[lambda].parse::<f64>().unwrap() > 0.0, "{text}");
+    let bad = bin()
+        .args(["analyze", f.to_str().unwrap(), "--fit", "cauchy"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("PL | TPL | E_TPL"));
+}

@@ -6,6 +6,9 @@
 //! Conventions (ordering, normalisation) are the core's: see `spectralab_core`.
 
 pub mod charts;
+mod compress;
+mod metrics;
+mod transform;
 
 use ndarray::ArrayView2;
 use serde::Serialize;
@@ -251,6 +254,7 @@ struct AnalyzeOptions {
     randomize: bool,
     seed: u64,
     fix_fingers: Option<String>,
+    fit: Option<String>,
     xmax: Option<i64>,
     fast: bool,
     min_evals: Option<usize>,
@@ -284,6 +288,14 @@ fn analyze_params(
         fix_fingers,
         ..AnalyzeParams::default()
     };
+    if let Some(f) = o.fit.as_deref() {
+        let (kind, peak) = spectralab_core::spectrum::analyze::FitKind::from_ww_name(f)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        p.fit = kind;
+        if peak {
+            p.fix_fingers = FixFingers::XminPeak { xmin_max: None };
+        }
+    }
     p.xmax_clip = o.xmax.map(|k| k.unsigned_abs() as usize);
     if let Some(v) = o.min_evals {
         p.walk.min_evals = v;
@@ -300,7 +312,7 @@ fn analyze_params(
 
 /// Eigenspectrum analysis of a model file (`.safetensors`, `.npy`, `.npz`) of `length` bytes
 /// read through `readAt(offset, length) → Uint8Array`. `options`: `{farms, mpFit, randomize,
-/// seed, fixFingers, xmax, fast, minEvals, maxEvals, maxN, parallel}`. `progress(done, total,
+/// seed, fixFingers, fit, xmax, fast, minEvals, maxEvals, maxN, parallel}`. `progress(done, total,
 /// name)` is called before each layer; returning `false` stops (finished rows are kept).
 /// Returns `{layers, skipped, summary}` with WeightWatcher's column names.
 #[wasm_bindgen(js_name = analyzeModel)]
@@ -343,6 +355,7 @@ fn parse_options(
         "randomize",
         "seed",
         "fixFingers",
+        "fit",
         "xmax",
         "fast",
         "minEvals",

@@ -15,7 +15,9 @@ use super::metrics::norm_metrics;
 use super::power_law::{
     fit_clipped_power_law, fit_power_law, PowerLawFit, PowerLawParams, XminMethod,
 };
+use super::power_law::{histogram_peak, EVALS_THRESH};
 use super::randomize::{randomize_layer, RandomizeReport};
+use super::truncated_power_law::{fit_truncated_power_law, TplParams};
 use crate::formats::TensorData;
 use crate::linalg::{GramInput, GramParams};
 use crate::Result;
@@ -37,11 +39,43 @@ pub enum FixFingers {
     },
 }
 
+/// WW's `fit`: the tail model. WW's `'E_TPL'` is `TruncatedPowerLaw` with
+/// [`FixFingers::XminPeak`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum FitKind {
+    /// `'PL'` (default): WW's own power-law scan ([`super::power_law`]).
+    #[default]
+    PowerLaw,
+    /// `'TPL'`: truncated power law `x^{−α}e^{−Λx}` as powerlaw 1.5 fits it
+    /// ([`super::truncated_power_law`]); adds the `Lambda` column. Slow: a 2-parameter
+    /// Nelder–Mead per candidate x_min.
+    TruncatedPowerLaw,
+}
+
+impl FitKind {
+    /// WW's `fit` names (case-insensitive): `PL`/`power_law`, `TPL`/`truncated_power_law`, and
+    /// `E_TPL`, which also returns `true` = "use `fix_fingers = xmin_peak`" (WW's
+    /// `normalize_params`).
+    pub fn from_ww_name(name: &str) -> Result<(FitKind, bool)> {
+        match name.to_ascii_lowercase().as_str() {
+            "pl" | "power_law" => Ok((FitKind::PowerLaw, false)),
+            "tpl" | "truncated_power_law" => Ok((FitKind::TruncatedPowerLaw, false)),
+            "e_tpl" => Ok((FitKind::TruncatedPowerLaw, true)),
+            other => Err(crate::Error::InvalidParameter {
+                name: "fit",
+                reason: format!("unknown `{other}` (PL | TPL | E_TPL)"),
+            }),
+        }
+    }
+}
+
 /// Everything `analyze` can be asked for. `Default` = WeightWatcher 0.7.7's defaults.
 #[derive(Debug, Clone, Copy)]
 pub struct AnalyzeParams {
     pub walk: super::layers::WalkParams,
     pub fix_fingers: FixFingers,
+    /// WW `fit`: PL (default) or TPL.
+    pub fit: FitKind,
     /// WW `xmax = -k`: drop the top `k` eigenvalues before fitting.
     pub xmax_clip: Option<usize>,
     /// FARMS beside the classic α (None: off).
@@ -62,6 +96,7 @@ impl Default for AnalyzeParams {
         AnalyzeParams {
             walk: Default::default(),
             fix_fingers: FixFingers::None,
+            fit: FitKind::PowerLaw,
             xmax_clip: None,
             farms: None,
             mp_fit: false,
@@ -98,6 +133,9 @@ pub struct LayerReport {
     pub d: Option<f64>,
     pub sigma: Option<f64>,
     pub num_pl_spikes: Option<usize>,
+    /// TPL's exponential cut-off `Λ` (WW column `Lambda`; only with `fit = TPL`).
+    #[serde(rename = "Lambda")]
+    pub lambda: Option<f64>,
     pub status: String,
     pub warning: String,
     pub norm: f64,
@@ -149,10 +187,34 @@ pub struct ModelReport {
 
 const WEAK_RANK_TOL: f64 = 1e-6;
 
-fn fit_layer(
-    evals: &[f64],
-    p: &AnalyzeParams,
-) -> Result<(PowerLawFit, Option<usize>, Option<f64>)> {
+/// The tail fit of one layer, whatever the model.
+struct LayerFit {
+    alpha: f64,
+    xmin: f64,
+    xmax: Option<f64>,
+    d: f64,
+    sigma: Option<f64>,
+    lambda: Option<f64>,
+    num_fingers: Option<usize>,
+    raw_alpha: Option<f64>,
+}
+
+impl LayerFit {
+    fn pl(f: PowerLawFit, num_fingers: Option<usize>, raw_alpha: Option<f64>) -> Self {
+        LayerFit {
+            alpha: f.alpha,
+            xmin: f.xmin,
+            xmax: Some(f.xmax),
+            d: f.d,
+            sigma: Some(f.sigma),
+            lambda: None,
+            num_fingers,
+            raw_alpha,
+        }
+    }
+}
+
+fn fit_layer(evals: &[f64], p: &AnalyzeParams) -> Result<LayerFit> {
     let ev: &[f64] = match p.xmax_clip {
         Some(k) if k > 0 => {
             if 2 * k > evals.len() {
@@ -165,15 +227,53 @@ fn fit_layer(
         }
         _ => evals,
     };
+    if p.fit == FitKind::TruncatedPowerLaw {
+        let xmin_range = match p.fix_fingers {
+            FixFingers::None => None,
+            FixFingers::XminPeak { xmin_max } => {
+                let nz: Vec<f64> = ev.iter().copied().filter(|&v| v > EVALS_THRESH).collect();
+                if nz.is_empty() {
+                    return Err(crate::Error::InvalidParameter {
+                        name: "evals",
+                        reason: "no eigenvalue above the fitting threshold".into(),
+                    });
+                }
+                let peak = histogram_peak(&nz, 100);
+                // sic: WW's lower bound is a log10 value used as a linear bound.
+                Some(((0.95 * peak).log10(), xmin_max.unwrap_or(1.5 * peak)))
+            }
+            FixFingers::ClipXmax { .. } => {
+                return Err(crate::Error::InvalidParameter {
+                    name: "fix_fingers",
+                    reason: "clip_xmax fits a plain power law; it cannot be combined with TPL".into(),
+                })
+            }
+        };
+        let f = fit_truncated_power_law(ev, EVALS_THRESH, &TplParams { xmin_range })?;
+        return Ok(LayerFit {
+            alpha: f.alpha,
+            xmin: f.xmin,
+            xmax: None,
+            d: f.d,
+            sigma: None,
+            lambda: Some(f.lambda),
+            num_fingers: None,
+            raw_alpha: None,
+        });
+    }
     match p.fix_fingers {
-        FixFingers::None => Ok((fit_power_law(ev, &PowerLawParams::default())?, None, None)),
+        FixFingers::None => Ok(LayerFit::pl(
+            fit_power_law(ev, &PowerLawParams::default())?,
+            None,
+            None,
+        )),
         FixFingers::ClipXmax {
             max_fingers,
             finger_thresh,
         } => {
             let (f, nf, raw) =
                 fit_clipped_power_law(ev, &PowerLawParams::default(), max_fingers, finger_thresh)?;
-            Ok((f, Some(nf), Some(raw.alpha)))
+            Ok(LayerFit::pl(f, Some(nf), Some(raw.alpha)))
         }
         FixFingers::XminPeak { xmin_max } => {
             let pp = PowerLawParams {
@@ -184,7 +284,7 @@ fn fit_layer(
                 },
                 ..Default::default()
             };
-            Ok((fit_power_law(ev, &pp)?, None, None))
+            Ok(LayerFit::pl(fit_power_law(ev, &pp)?, None, None))
         }
     }
 }
@@ -225,7 +325,7 @@ fn analyze_typed<T: GramInput>(
     r.weak_rank_loss = ev.iter().filter(|&&l| l < WEAK_RANK_TOL).count();
     r.lambda_max = *ev.last().unwrap_or(&0.0);
     let fit = fit_layer(ev, p);
-    let alpha_for_norms = fit.as_ref().map(|f| f.0.alpha).unwrap_or(f64::NAN);
+    let alpha_for_norms = fit.as_ref().map(|f| f.alpha).unwrap_or(f64::NAN);
     let nm = norm_metrics(ev, alpha_for_norms, plan.n);
     r.norm = nm.norm;
     r.log_norm = nm.log_norm;
@@ -235,17 +335,18 @@ fn analyze_typed<T: GramInput>(
     r.matrix_rank = nm.matrix_rank;
     r.entropy = nm.entropy;
     match fit {
-        Ok((f, nf, raw)) => {
+        Ok(f) => {
             r.alpha = Some(f.alpha);
             r.xmin = Some(f.xmin);
-            r.xmax = Some(f.xmax);
+            r.xmax = f.xmax;
             r.d = Some(f.d);
-            r.sigma = Some(f.sigma);
+            r.sigma = f.sigma;
+            r.lambda = f.lambda;
             r.num_pl_spikes = Some(ev.iter().filter(|&&l| l >= f.xmin).count());
             r.alpha_weighted = Some(nm.alpha_weighted);
             r.log_alpha_norm = Some(nm.log_alpha_norm);
-            r.num_fingers = nf;
-            r.raw_alpha = raw;
+            r.num_fingers = f.num_fingers;
+            r.raw_alpha = f.raw_alpha;
             r.status = "success".into();
             r.warning = if f.alpha < 2.0 {
                 "over-trained".into()
@@ -441,6 +542,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "D",
     "sigma",
     "num_pl_spikes",
+    "Lambda",
     "status",
     "warning",
     "norm",
@@ -515,6 +617,7 @@ pub fn to_csv(report: &ModelReport) -> String {
             opt(l.d.map(num)),
             opt(l.sigma.map(num)),
             opt(l.num_pl_spikes),
+            opt(l.lambda.map(num)),
             l.status.clone(),
             l.warning.clone(),
             num(l.norm),
@@ -552,7 +655,8 @@ pub fn to_csv(report: &ModelReport) -> String {
         let mut cells = vec![String::new(); CSV_COLUMNS.len()];
         cells[0] = s.layer_id.to_string();
         cells[1] = csv_field(&s.name);
-        cells[19] = "skipped".into();
+        let status = CSV_COLUMNS.iter().position(|c| *c == "status").unwrap_or(0);
+        cells[status] = "skipped".into();
         cells[CSV_COLUMNS.len() - 1] = csv_field(s.skip.as_deref().unwrap_or(""));
         out.push_str(&cells.join(","));
         out.push('\n');

@@ -16,7 +16,9 @@ pub mod farms;
 pub mod layers;
 pub mod marchenko_pastur;
 pub mod metrics;
+pub mod optimize;
 pub mod power_law;
 pub mod randomize;
+pub mod truncated_power_law;
 
 pub use esd::{histogram, marchenko_pastur_bounds, marchenko_pastur_density, Histogram};

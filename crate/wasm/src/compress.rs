@@ -1,0 +1,1 @@
+//! Bindings of `spectralab_core::compress` (placeholder until they land).

@@ -1,0 +1,1 @@
+//! Bindings of `spectralab_core::metrics` (placeholder until they land).

@@ -1,0 +1,1 @@
+//! Bindings of `spectralab_core::transform` (placeholder until they land).
