@@ -193,6 +193,22 @@ async function main() {
       await page.click('#lab-chart-esd .chart-toolbar button:has-text("Reset zoom")');
       const reset = await page.getAttribute('#lab-chart-esd', 'data-zoomed');
       report('zoom by wheel and by drag-box; Reset restores the full view', zoomed === 'true' && Array.isArray(range.xRange) && reset === 'false', JSON.stringify({ zoomed, range, reset }));
+      // Pan: the arrow keys on the focused chart, then Shift+drag; both shift the visible range.
+      const view0 = await page.evaluate(() => ({ x: { ...window.spectralab.lab.views.esd.view.x }, y: { ...window.spectralab.lab.views.esd.view.y } }));
+      await stage.focus();
+      await page.keyboard.press('ArrowRight');
+      const keyRange = await page.evaluate(() => window.spectralab.lab.views.esd.range);
+      await page.keyboard.down('Shift');
+      await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.4, { steps: 5 });
+      await page.mouse.up();
+      await page.keyboard.up('Shift');
+      await page.waitForTimeout(100);
+      const dragRange = await page.evaluate(() => window.spectralab.lab.views.esd.range);
+      const movedRight = (r) => Array.isArray(r?.xRange) && r.xRange[0] > view0.x.min && r.xRange[1] > view0.x.max;
+      report('pan with the arrow keys and with Shift+drag', movedRight(keyRange) && movedRight(dragRange) && dragRange.xRange[0] > keyRange.xRange[0], JSON.stringify({ view0: view0.x, keyRange, dragRange }));
+      await page.keyboard.press('0');
       for (const [sel2, ext] of [['#lab-export-csv', 'csv'], ['#lab-export-json', 'json'], ['#lab-chart-alpha .chart-toolbar button:has-text("SVG")', 'svg'], ['#lab-chart-esd .chart-toolbar button:has-text("PNG")', 'png']]) {
         const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 10_000 }), page.click(sel2)]);
         const path = await dl.path();

@@ -1,5 +1,6 @@
 // Interaction on a chart SVG drawn by crate/plot (or web/chart/fallback.js): hover read-out, zoom
-// (wheel or drag-box, double-click or "Reset" to undo) and export (SVG, PNG). No numerics: the
+// (wheel or drag-box, double-click or "Reset" to undo), pan (Shift+drag, or the arrow keys when
+// the chart has focus; +/− zoom, 0 resets) and export (SVG, PNG). No numerics: the
 // chart's renderer returns `{svg, plot: {left, top, right, bottom}, x: {min, max, log}, y: {…}}`
 // in SVG pixels, and this module only maps pixels ↔ values with that mapping.
 import { downloadBlob, svgToPngBlob } from './export.js';
@@ -59,6 +60,41 @@ export function createChartView(container, { render, name, xLabel = 'x', yLabel 
   let range = {};
   let view = null; // the last render result
   let drag = null;
+  let pan = null; // {x, y, view} while Shift+dragging
+  let panFrame = 0;
+  stage.tabIndex = 0;
+  stage.setAttribute('aria-label', `${name} chart: arrow keys pan, + and − zoom, 0 resets`);
+
+  /** Axis range shifted by `t` (a fraction of its span; log axes shift in log10). */
+  function shiftAxis(axis, t) {
+    if (axis.log) {
+      const a = Math.log10(axis.min);
+      const b = Math.log10(axis.max);
+      const d = t * (b - a);
+      return [10 ** (a + d), 10 ** (b + d)];
+    }
+    const d = t * (axis.max - axis.min);
+    return [axis.min + d, axis.max + d];
+  }
+
+  /** Axis range scaled by `f` around its centre. */
+  function scaleAxis(axis, f) {
+    if (axis.log) {
+      const a = Math.log10(axis.min);
+      const b = Math.log10(axis.max);
+      const c = (a + b) / 2;
+      return [10 ** (c + (a - c) * f), 10 ** (c + (b - c) * f)];
+    }
+    const c = (axis.min + axis.max) / 2;
+    return [c + (axis.min - c) * f, c + (axis.max - c) * f];
+  }
+
+  /** Pans the current view by fractions (tx, ty) of the plot (positive = towards larger values). */
+  function panBy(tx, ty, from = view) {
+    if (!from) return;
+    range = { xRange: shiftAxis(from.x, tx), yRange: shiftAxis(from.y, ty) };
+    draw();
+  }
 
   function draw() {
     let out = null;
@@ -108,6 +144,19 @@ export function createChartView(container, { render, name, xLabel = 'x', yLabel 
 
   stage.addEventListener('pointermove', (e) => {
     const v = readout(e.clientX, e.clientY);
+    if (pan) {
+      const { plot } = pan.view;
+      const p = toSvgPx(e.clientX, e.clientY);
+      if (p && !panFrame) {
+        const tx = -((e.clientX - pan.x) / p.scale) / (plot.right - plot.left);
+        const ty = ((e.clientY - pan.y) / p.scale) / (plot.bottom - plot.top);
+        panFrame = requestAnimationFrame(() => {
+          panFrame = 0;
+          if (pan) panBy(tx, ty, pan.view);
+        });
+      }
+      return;
+    }
     if (drag) {
       const x0 = Math.min(drag.x, e.clientX);
       const y0 = Math.min(drag.y, e.clientY);
@@ -129,11 +178,21 @@ export function createChartView(container, { render, name, xLabel = 'x', yLabel 
     if (!view || e.button !== 0) return;
     const v = readout(e.clientX, e.clientY);
     if (!v?.inside) return;
-    drag = { x: e.clientX, y: e.clientY, v };
+    if (e.shiftKey) {
+      pan = { x: e.clientX, y: e.clientY, view };
+      container.dataset.panning = 'true';
+    } else {
+      drag = { x: e.clientX, y: e.clientY, v };
+    }
     stage.setPointerCapture?.(e.pointerId);
     e.preventDefault();
   });
   stage.addEventListener('pointerup', (e) => {
+    if (pan) {
+      pan = null;
+      delete container.dataset.panning;
+      return;
+    }
     if (!drag) return;
     const start = drag;
     drag = null;
@@ -146,6 +205,23 @@ export function createChartView(container, { render, name, xLabel = 'x', yLabel 
     draw();
   });
   stage.addEventListener('dblclick', () => reset());
+  stage.addEventListener('keydown', (e) => {
+    if (!view) return;
+    const step = e.shiftKey ? 0.5 : 0.1;
+    const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
+    if (moves[e.key]) {
+      panBy(...moves[e.key]);
+    } else if (e.key === '+' || e.key === '=' || e.key === '-') {
+      const f = e.key === '-' ? 1.25 : 0.8;
+      range = { xRange: scaleAxis(view.x, f), yRange: scaleAxis(view.y, f) };
+      draw();
+    } else if (e.key === '0') {
+      reset();
+    } else {
+      return;
+    }
+    e.preventDefault();
+  });
   stage.addEventListener(
     'wheel',
     (e) => {
@@ -190,6 +266,8 @@ export function createChartView(container, { render, name, xLabel = 'x', yLabel 
     refresh: draw,
     /** Back to the default view. */
     reset,
+    /** Pans by fractions of the plot (as Shift+drag and the arrow keys do). */
+    panBy,
     readout,
     get view() {
       return view;
