@@ -139,10 +139,22 @@ fn bad_files_give_clear_errors() {
 fn truncated_power_law_fit_adds_lambda() {
     let f = root().join("tests/goldens/htsr/synthetic_student_t.npy");
     let out = bin()
-        .args(["analyze", f.to_str().unwrap(), "--fit", "TPL", "--format", "json"])
+        .args([
+            "analyze",
+            f.to_str().unwrap(),
+            "--fit",
+            "TPL",
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let layer = &v["layers"][0];
     assert_eq!(layer["status"], "success");

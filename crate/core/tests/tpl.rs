@@ -96,7 +96,10 @@ fn nelder_mead_follows_scipy_fmin() {
             "{name}: iterations"
         );
         for (a, b) in r.x.iter().zip(&want) {
-            assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{name}: {a} vs {b}");
+            assert!(
+                (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+                "{name}: {a} vs {b}"
+            );
         }
     }
 }
@@ -117,7 +120,6 @@ fn tpl_fits_match_powerlaw_1_5() {
         for (ours, key) in [(f.alpha, "alpha"), (f.lambda, "Lambda"), (f.d, "D")] {
             let want = c[key].as_f64().unwrap();
             assert!(rel(ours, want) < 1e-9, "{ctx}: {key} {ours} vs {want}");
-            
         }
     }
 }
@@ -161,7 +163,10 @@ fn check_minilm(golden_name: &str, params: AnalyzeParams) {
         let ctx = format!("{golden_name} {}", r.name);
         assert_eq!(r.status, "success", "{ctx}: {:?}", r.reason);
         // Same eigenvalue chosen (ours from an f64 Gram, WW's from an SVD: ~1e-14 apart).
-        assert!(rel(r.xmin.unwrap(), g["xmin"].as_f64().unwrap()) < 1e-12, "{ctx}");
+        assert!(
+            rel(r.xmin.unwrap(), g["xmin"].as_f64().unwrap()) < 1e-12,
+            "{ctx}"
+        );
         assert_eq!(
             r.num_pl_spikes.unwrap() as u64,
             g["num_pl_spikes"].as_u64().unwrap()
@@ -177,7 +182,10 @@ fn check_minilm(golden_name: &str, params: AnalyzeParams) {
             worst = worst.max(rel(ours, want));
         }
         assert_eq!(r.warning, g["warning"].as_str().unwrap());
-        assert!(r.sigma.is_none() && r.xmax.is_none(), "{ctx}: WW leaves them empty");
+        assert!(
+            r.sigma.is_none() && r.xmax.is_none(),
+            "{ctx}: WW leaves them empty"
+        );
     }
     eprintln!("{golden_name}: worst relative error (alpha, Lambda, D) {worst:e}");
 }

@@ -1,6 +1,6 @@
 //! SVG charts of Spectralab reports, drawn with `plotters`' SVG backend.
 //!
-//! Three charts, each a function returning a [`ChartSvg`]: the SVG text plus the pixel box of
+//! Four charts, each a function returning a [`ChartSvg`]: the SVG text plus the pixel box of
 //! the plotting area and the value range of each axis, so a page can map pixels ↔ values (hover
 //! read-outs) and zoom (re-render with [`ChartOptions::x_range`]/[`ChartOptions::y_range`])
 //! without doing numerics itself:
@@ -8,7 +8,9 @@
 //! - [`esd_chart`]: log-log histogram of a layer's ESD with the fitted power law, the `x_min`
 //!   marker and the Marchenko–Pastur density;
 //! - [`rank_chart`]: eigenvalue against rank (log-log) with the `x_min` marker;
-//! - [`alpha_chart`]: α per layer along the network depth, with the 2 ≤ α ≤ 6 band.
+//! - [`alpha_chart`]: α per layer along the network depth, with the 2 ≤ α ≤ 6 band;
+//! - [`series_chart`]: generic named x–y series (lines/points, linear or log axes) for the
+//!   trade-off, Vendi, transform and compaction views.
 //!
 //! Charts take a [`ChartLayer`], the subset of `spectralab_core`'s `LayerReport` they need. It
 //! deserialises from a serialised `LayerReport` (same field names, unknown fields ignored) and
@@ -31,7 +33,9 @@ use serde::{Deserialize, Serialize};
 use spectralab_core::spectrum::analyze::LayerReport;
 
 mod numerics;
+mod series;
 pub use numerics::{log_histogram, mp_density_curve, power_law_curve, LogHistogram};
+pub use series::{series_chart, Series, SeriesChartSpec, SeriesStyle, SERIES_COLORS};
 
 /// The font family every chart uses (registered under this name on native targets).
 pub const FONT: &str = "sans-serif";

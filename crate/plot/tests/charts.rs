@@ -5,8 +5,8 @@ use spectralab_core::spectrum::analyze::{
 };
 use spectralab_core::spectrum::farms::FarmsParams;
 use spectralab_plot::{
-    alpha_chart, colors, esd_chart, log_histogram, rank_chart, ChartLayer, ChartOptions, ChartSvg,
-    Theme, ESD_BINS,
+    alpha_chart, colors, esd_chart, log_histogram, rank_chart, series_chart, ChartLayer,
+    ChartOptions, ChartSvg, Series, SeriesChartSpec, SeriesStyle, Theme, ESD_BINS,
 };
 use std::sync::OnceLock;
 
@@ -277,4 +277,89 @@ fn chart_layer_deserialises_from_a_serialised_report() {
     let (be, we) = (back.evals.unwrap(), want.evals.unwrap());
     assert_eq!(be.len(), we.len());
     assert!(be.iter().zip(&we).all(|(a, b)| close(*a, *b)));
+}
+
+fn series(name: &str, x: Vec<f64>, y: Vec<f64>, color: &str) -> Series {
+    Series {
+        name: name.into(),
+        x,
+        y,
+        style: SeriesStyle::Both,
+        highlight: false,
+        color: Some(color.into()),
+        dashed: false,
+    }
+}
+
+#[test]
+fn series_chart_maps_points_on_every_axis_kind() {
+    // Points of a q-profile-like curve; on log axes the non-positive point is left out.
+    let xs = vec![0.0, 0.5, 1.0, 2.0, 10.0];
+    let ys = vec![40.0, 30.0, 20.0, 10.0, 5.0];
+    for (x_log, y_log) in [(false, false), (true, false), (false, true), (true, true)] {
+        let spec = SeriesChartSpec {
+            title: "Vendi q-profile".into(),
+            x_label: "order q".into(),
+            y_label: "Vendi score".into(),
+            x_log,
+            y_log,
+            series: vec![
+                series("all digits", xs.clone(), ys.clone(), "#1F77B4"),
+                series(
+                    "digit 0",
+                    xs.clone(),
+                    ys.iter().map(|v| v / 2.0).collect(),
+                    "#FF7F0E",
+                ),
+            ],
+        };
+        let opts = ChartOptions::default();
+        let c = series_chart(&spec, &opts).unwrap();
+        check_geometry(&c, opts.width, opts.height);
+        assert_eq!((c.x.log, c.y.log), (x_log, y_log));
+        let doc = parse(&c.svg);
+        let t = texts(&doc);
+        assert!(t.contains("all digits") && t.contains("digit 0") && t.contains("order q"));
+        // Each drawn line passes through the pixels that the returned mapping gives.
+        let lines = polylines(&doc, "#1F77B4");
+        let pts: Vec<(f64, f64)> = lines.iter().flatten().copied().collect();
+        let want: Vec<(f64, f64)> = xs
+            .iter()
+            .zip(&ys)
+            .filter(|(a, _)| !x_log || **a > 0.0)
+            .map(|(&a, &b)| c.to_pixel(a, b))
+            .collect();
+        assert!(!want.is_empty());
+        for w in &want {
+            assert!(
+                pts.iter()
+                    .any(|p| (p.0 - w.0).abs() <= 1.0 && (p.1 - w.1).abs() <= 1.0),
+                "({x_log},{y_log}): {w:?} not on {pts:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn series_chart_rejects_bad_specs() {
+    let bad_len = SeriesChartSpec {
+        title: String::new(),
+        x_label: String::new(),
+        y_label: String::new(),
+        x_log: false,
+        y_log: false,
+        series: vec![series("a", vec![1.0, 2.0], vec![1.0], "#000000")],
+    };
+    let e = series_chart(&bad_len, &ChartOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("2 x values but 1 y values"), "{e}");
+    let mut empty_log = bad_len.clone();
+    empty_log.series = vec![series("a", vec![0.0, -1.0], vec![1.0, 2.0], "#000000")];
+    empty_log.x_log = true;
+    assert!(series_chart(&empty_log, &ChartOptions::default()).is_err());
+    let mut bad_color = bad_len.clone();
+    bad_color.series = vec![series("a", vec![1.0, 2.0], vec![1.0, 2.0], "red")];
+    assert!(series_chart(&bad_color, &ChartOptions::default())
+        .unwrap_err()
+        .to_string()
+        .contains("#RRGGBB"));
 }

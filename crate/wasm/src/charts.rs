@@ -10,7 +10,7 @@
 //! yRange: [lo, hi], theme: "light" | "dark" }`; zoom = call again with a new range.
 
 use serde::de::DeserializeOwned;
-use spectralab_plot::{ChartLayer, ChartOptions, ChartSvg, PlotError};
+use spectralab_plot::{ChartLayer, ChartOptions, ChartSvg, PlotError, SeriesChartSpec};
 use wasm_bindgen::prelude::*;
 
 fn has_dom_body() -> bool {
@@ -78,4 +78,15 @@ pub fn alpha_chart(layers: JsValue, options: JsValue) -> Result<JsValue, JsError
     let opts = self::options(options)?;
     require_dom()?;
     out(spectralab_plot::alpha_chart(&layers, &opts))
+}
+
+/// Generic x–y chart: `spec = {title, xLabel, yLabel, xLog, yLog, series: [{name, x, y,
+/// style: "line" | "points" | "both", highlight, color: "#RRGGBB", dashed}]}` (x/y: arrays or
+/// Float64Arrays). Used by the metrics, compression and transform panels and the widgets.
+#[wasm_bindgen(js_name = seriesChart)]
+pub fn series_chart(spec: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+    let spec: SeriesChartSpec = from_js(spec, "series chart")?;
+    let opts = self::options(options)?;
+    require_dom()?;
+    out(spectralab_plot::series_chart(&spec, &opts))
 }

@@ -245,7 +245,8 @@ fn fit_layer(evals: &[f64], p: &AnalyzeParams) -> Result<LayerFit> {
             FixFingers::ClipXmax { .. } => {
                 return Err(crate::Error::InvalidParameter {
                     name: "fix_fingers",
-                    reason: "clip_xmax fits a plain power law; it cannot be combined with TPL".into(),
+                    reason: "clip_xmax fits a plain power law; it cannot be combined with TPL"
+                        .into(),
                 })
             }
         };

@@ -76,7 +76,11 @@ pub fn expint_e(p: f64, z: f64) -> f64 {
         return f64::NAN;
     }
     if z == 0.0 {
-        return if p > 1.0 { 1.0 / (p - 1.0) } else { f64::INFINITY };
+        return if p > 1.0 {
+            1.0 / (p - 1.0)
+        } else {
+            f64::INFINITY
+        };
     }
     if z.is_infinite() {
         return 0.0;
@@ -280,7 +284,9 @@ pub fn fit_truncated_power_law(evals: &[f64], thresh: f64, params: &TplParams) -
     if cands.is_empty() {
         return Err(Error::InvalidParameter {
             name: "evals",
-            reason: format!("a truncated power law needs 2 distinct values in range, got {n} eigenvalues"),
+            reason: format!(
+                "a truncated power law needs 2 distinct values in range, got {n} eigenvalues"
+            ),
         });
     }
     let tail = Tail::new(&x);
