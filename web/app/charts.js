@@ -7,11 +7,21 @@ import * as fallback from '../chart/fallback.js';
 
 const NAMES = ['esdChart', 'rankChart', 'alphaChart'];
 
+const cache = new Map();
+
 /**
- * Loads the chart functions. Resolves to `{esdChart, rankChart, alphaChart, source}` where
- * `source` is 'plotters (<build>)' or 'fallback'.
+ * Loads the chart functions (once per build; the lab and the panels share them). Resolves to
+ * `{esdChart, rankChart, alphaChart, seriesChart, source}` where `source` is 'plotters (<build>)'
+ * or 'fallback'. `seriesChart(spec, opts)` draws `{title, xLabel, yLabel, xLog, yLog, series:
+ * [{name, x, y, style, highlight, color, dashed}]}` (see crate/plot/src/series.rs).
  */
-export async function loadCharts({ simd = true } = {}) {
+export function loadCharts({ simd = true } = {}) {
+  const key = simd ? 'simd' : 'baseline';
+  if (!cache.has(key)) cache.set(key, load(simd));
+  return cache.get(key);
+}
+
+async function load(simd) {
   const build = simd ? 'simd' : 'baseline';
   try {
     const mod = await import(pkgUrl(build));
@@ -22,7 +32,9 @@ export async function loadCharts({ simd = true } = {}) {
       const plain = (layer) => (ArrayBuffer.isView(layer?.evals) ? { ...layer, evals: Array.from(layer.evals) } : layer);
       const arg = (data) => (Array.isArray(data) ? data.map(plain) : plain(data));
       const wrap = (fn) => (data, opts) => normalise(fn(arg(data), opts));
-      return { esdChart: wrap(mod.esdChart), rankChart: wrap(mod.rankChart), alphaChart: wrap(mod.alphaChart), source: `plotters (${build})` };
+      const plainSeries = (spec) => ({ ...spec, series: (spec?.series ?? []).map((x) => ({ ...x, x: Array.from(x.x ?? []), y: Array.from(x.y ?? []) })) });
+      const seriesChart = typeof mod.seriesChart === 'function' ? (spec, opts) => normalise(mod.seriesChart(plainSeries(spec), opts)) : fallback.seriesChart;
+      return { esdChart: wrap(mod.esdChart), rankChart: wrap(mod.rankChart), alphaChart: wrap(mod.alphaChart), seriesChart, source: `plotters (${build})` };
     }
   } catch (err) {
     console.warn('[spectralab] chart module failed to load; using the fallback charts:', err);

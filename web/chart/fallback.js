@@ -139,3 +139,24 @@ export function alphaChart(layers, { width, height, xRange, yRange } = {}) {
     legend: [['α (classic)', '#2f6db5'], ['α (FARMS)', '#d9822b']],
   });
 }
+
+const PALETTE = ['#1F77B4', '#FF7F0E', '#2CA02C', '#D62728', '#9467BD', '#8C564B', '#E377C2', '#7F7F7F', '#BCBD22', '#17BECF'];
+
+/** Generic named x–y series (the shape of crate/plot's `seriesChart` spec). */
+export function seriesChart(spec, { width, height, xRange, yRange } = {}) {
+  const series = (spec?.series ?? []).map((s, i) => {
+    const xs = Array.from(s.x ?? []);
+    const ys = Array.from(s.y ?? []);
+    const data = xs.map((a, j) => [a, ys[j]]).filter(([a, b]) => (!spec.xLog || a > 0) && (!spec.yLog || b > 0));
+    return { ...s, data, color: s.color ?? PALETTE[i % PALETTE.length] };
+  });
+  const all = series.flatMap((s) => s.data);
+  if (!all.length) return null;
+  const x = axisOf(all.map((p) => p[0]), Boolean(spec.xLog), xRange);
+  const y = axisOf(all.map((p) => p[1]), Boolean(spec.yLog), yRange);
+  return frame({
+    width, height, title: spec.title ?? '', xLabel: spec.xLabel ?? '', yLabel: spec.yLabel ?? '', x, y,
+    series: series.flatMap((s) => (s.style === 'both' ? [{ ...s, type: 'line' }, { ...s, type: 'points' }] : [{ ...s, type: s.style === 'points' ? 'points' : 'line' }])),
+    legend: series.filter((s) => s.name).map((s) => [s.name, s.color]),
+  });
+}
