@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! spectralab analyze FILE [--farms] [--mp-fit] [--randomize] [--seed N]
-//!                         [--fix-fingers clip_xmax|xmin_peak] [--fit PL|TPL|E_TPL] [--xmax -K] [--fast]
+//!                         [--fix-fingers clip_xmax|xmin_peak] [--fit PL|TPL|E_TPL] [--xmax -K]
+//!                         [--fast] [--layers NAME,…]
 //!                         [--min-evals N] [--max-evals N] [--max-n N]
 //!                         [--format csv|json] [--fail-if 'alpha>6']... [--plot DIR]
 //! spectralab demo [--rows N] [--cols M] [--seed S]
@@ -11,16 +12,19 @@
 //! `analyze` reads the file tensor by tensor with `pread` (never whole), prints the per-layer
 //! table (WeightWatcher's columns) to stdout and a progress bar to stderr. `--fail-if` gates CI:
 //! exit code 1 when any analysed layer satisfies the condition (`column op value`, op one of
-//! `> >= < <= == !=`). Usage errors exit with 2. `--plot DIR` also writes SVG charts to `DIR`
+//! `> >= < <= == !=`). `--layers` keeps the layers whose name contains one of the comma-separated
+//! parts (or whose layer_id equals one), like WW's `layers=[…]`. Usage errors exit with 2. `--plot DIR` also writes SVG charts to `DIR`
 //! (`alpha.svg`, `esd_<layer>.svg`, `rank_<layer>.svg`; see `plot.rs`).
 
 mod fileio;
 mod plot;
 
+use spectralab_core::formats::{read_tensor, ReadParams};
 use spectralab_core::linalg::{gram_eigenvalues, GramParams};
 use spectralab_core::random::SeededRng;
 use spectralab_core::spectrum::analyze::{
-    analyze_source, to_csv, AnalyzeParams, FitKind, FixFingers, LayerReport,
+    analyze_model, plan_source, select_layers, to_csv, AnalyzeParams, FitKind, FixFingers,
+    LayerReport,
 };
 use spectralab_core::spectrum::farms::FarmsParams;
 use spectralab_core::spectrum::marchenko_pastur_bounds;
@@ -31,6 +35,7 @@ use std::time::Instant;
 const USAGE: &str = "usage:
   spectralab analyze FILE [--farms] [--mp-fit] [--randomize] [--seed N]
                           [--fix-fingers clip_xmax|xmin_peak] [--fit PL|TPL|E_TPL] [--xmax -K] [--fast]
+                          [--layers NAME,…]
                           [--min-evals N] [--max-evals N] [--max-n N]
                           [--format csv|json] [--fail-if 'alpha>6']... [--plot DIR]
   spectralab demo [--rows N] [--cols M] [--seed S]
@@ -172,6 +177,15 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
         return Err(Failure::Usage(format!("--format: `{format}` (csv|json)")));
     }
     let plot_dir = a.value("--plot")?;
+    let select: Vec<String> = a
+        .value("--layers")?
+        .map(|v| {
+            v.split(',')
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
     let mut gates = Vec::new();
     while let Some(g) = a.value("--fail-if")? {
         gates.push(parse_gate(&g)?);
@@ -207,8 +221,19 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
         true
     };
     let report = match &plot_dir {
-        None => analyze_source(&file, path, &p, progress).map_err(|e| e.to_string()),
-        Some(_) => plot::analyze_keeping_evals(&file, path, &p, progress),
+        None => plan_source(&file, path, &p)
+            .map(|(index, mut plans)| {
+                select_layers(&mut plans, &select);
+                let read = ReadParams::default();
+                analyze_model(
+                    &plans,
+                    |plan| read_tensor(&file, &index.tensors[plan.index], &read),
+                    &p,
+                    progress,
+                )
+            })
+            .map_err(|e| e.to_string()),
+        Some(_) => plot::analyze_keeping_evals(&file, path, &p, &select, progress),
     };
     let mut report = report.map_err(|e| Failure::Run(format!("{path}: {e}")))?;
     if tty {

@@ -7,7 +7,7 @@
 
 use spectralab_core::formats::ByteSource;
 use spectralab_core::spectrum::analyze::{
-    analyze_planned_layer, plan_source, summarize, AnalyzeParams, ModelReport,
+    analyze_planned_layer, plan_source, select_layers, summarize, AnalyzeParams, ModelReport,
 };
 use spectralab_plot::{alpha_chart, esd_chart, rank_chart, ChartLayer, ChartOptions};
 use std::collections::HashSet;
@@ -19,9 +19,11 @@ pub fn analyze_keeping_evals(
     src: &dyn ByteSource,
     name_hint: &str,
     params: &AnalyzeParams,
+    select: &[String],
     mut progress: impl FnMut(usize, usize, &str) -> bool,
 ) -> Result<ModelReport, String> {
-    let (index, plans) = plan_source(src, name_hint, params).map_err(|e| e.to_string())?;
+    let (index, mut plans) = plan_source(src, name_hint, params).map_err(|e| e.to_string())?;
+    select_layers(&mut plans, select);
     let todo: Vec<_> = plans.iter().filter(|p| p.skip.is_none()).collect();
     let mut layers = Vec::with_capacity(todo.len());
     for (i, plan) in todo.iter().enumerate() {

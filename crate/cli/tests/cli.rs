@@ -176,3 +176,40 @@ fn truncated_power_law_fit_adds_lambda() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("PL | TPL | E_TPL"));
 }
+
+#[test]
+fn layers_filter_selects_like_weightwatcher() {
+    let f = root().join("static/examples/minilm-l6-encoder-f16.safetensors");
+    let out = bin()
+        .args([
+            "analyze",
+            f.to_str().unwrap(),
+            "--layers",
+            "self.query,3",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = v["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    // The 6 query matrices, plus layer_id 3 whatever its name.
+    assert_eq!(names.iter().filter(|n| n.contains("self.query")).count(), 6);
+    assert!(names.len() == 6 || names.len() == 7, "{names:?}");
+    assert!(v["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["skip"].as_str() == Some("not selected (layers filter)")));
+}

@@ -697,6 +697,26 @@ pub fn plan_source(
     Ok((index, plans))
 }
 
+/// WeightWatcher's `layers=[…]` filter: keeps the planned layers whose name contains one of
+/// `patterns` (a numeric pattern selects by `layer_id` instead); the others become skipped with the
+/// reason "not selected". An empty `patterns` selects everything. Returns how many stay.
+pub fn select_layers(plans: &mut [LayerPlan], patterns: &[String]) -> usize {
+    let mut kept = 0;
+    for p in plans.iter_mut().filter(|p| p.skip.is_none()) {
+        let hit = patterns.is_empty()
+            || patterns.iter().any(|pat| match pat.parse::<usize>() {
+                Ok(id) => id == p.layer_id,
+                Err(_) => p.name.contains(pat.as_str()),
+            });
+        if hit {
+            kept += 1;
+        } else {
+            p.skip = Some("not selected (layers filter)".into());
+        }
+    }
+    kept
+}
+
 /// Reads and analyses one planned layer (a row with `status = "error"` if it cannot be read).
 pub fn analyze_planned_layer(
     src: &dyn crate::formats::ByteSource,
