@@ -74,3 +74,18 @@ test('a truncated or lying file gives a clear error, not a crash', async () => {
   assert.equal(ok.layers.length, 0);
   assert.equal(ok.skipped.length, 36);
 });
+
+test("fit: 'TPL' with a layers filter equals WeightWatcher's truncated power law", async () => {
+  const r = await analyzeFile(f32, { fit: 'TPL', layers: ['attention.self.query'] });
+  assert.equal(r.layers.length, 6);
+  assert.ok(r.skipped.some((s) => s.skip === 'not selected (layers filter)'));
+  const gold = JSON.parse(readFileSync(join(root, 'tests/goldens/htsr/minilm_f32_tpl_query.json'), 'utf8')).details;
+  for (const g of gold) {
+    const ours = r.layers.find((l) => l.name === `${g.name}.weight`);
+    assert.ok(ours, g.name);
+    for (const col of ['alpha', 'Lambda', 'D', 'xmin']) {
+      assert.ok(relClose(ours[col], g[col], 1e-9), `${g.name}.${col}: wasm ${ours[col]} vs WW ${g[col]}`);
+    }
+  }
+  await assert.rejects(analyzeFile(f16, { fit: 'cauchy' }), /PL \| TPL \| E_TPL/);
+});

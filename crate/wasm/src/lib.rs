@@ -255,6 +255,7 @@ struct AnalyzeOptions {
     seed: u64,
     fix_fingers: Option<String>,
     fit: Option<String>,
+    layers: Option<Vec<String>>,
     xmax: Option<i64>,
     fast: bool,
     min_evals: Option<usize>,
@@ -312,7 +313,7 @@ fn analyze_params(
 
 /// Eigenspectrum analysis of a model file (`.safetensors`, `.npy`, `.npz`) of `length` bytes
 /// read through `readAt(offset, length) → Uint8Array`. `options`: `{farms, mpFit, randomize,
-/// seed, fixFingers, fit, xmax, fast, minEvals, maxEvals, maxN, parallel}`. `progress(done, total,
+/// seed, fixFingers, fit, layers, xmax, fast, minEvals, maxEvals, maxN, parallel}`. `progress(done, total,
 /// name)` is called before each layer; returning `false` stops (finished rows are kept).
 /// Returns `{layers, skipped, summary}` with WeightWatcher's column names.
 #[wasm_bindgen(js_name = analyzeModel)]
@@ -323,12 +324,14 @@ pub fn analyze_model(
     options: JsValue,
     progress: Option<js_sys::Function>,
 ) -> Result<JsValue, JsError> {
-    let params = parse_options(options)?;
+    let opts = parse_options(options)?;
     let src = js_source(length, read_at)?;
-    let report = spectralab_core::spectrum::analyze::analyze_source(
-        &src,
-        name,
-        &params,
+    let (index, plans) = plan_selected(&src, name, &opts)?;
+    let read = spectralab_core::formats::ReadParams::default();
+    let report = spectralab_core::spectrum::analyze::analyze_model(
+        &plans,
+        |plan| spectralab_core::formats::read_tensor(&src, &index.tensors[plan.index], &read),
+        &opts.0,
         |done, total, layer| match &progress {
             None => true,
             Some(f) => f
@@ -341,14 +344,33 @@ pub fn analyze_model(
                 .map(|v| v.as_bool() != Some(false))
                 .unwrap_or(true),
         },
-    )
-    .map_err(|e| JsError::new(&format!("{name}: {e}")))?;
+    );
     to_js(&report)
 }
 
-fn parse_options(
-    options: JsValue,
-) -> Result<spectralab_core::spectrum::analyze::AnalyzeParams, JsError> {
+/// Parsed `options`: the analysis parameters and the `layers` filter (WW's `layers=[…]`: name
+/// parts or layer_ids; empty = all).
+type Options = (spectralab_core::spectrum::analyze::AnalyzeParams, Vec<String>);
+
+/// Plans `src` and applies the `layers` filter.
+fn plan_selected(
+    src: &JsSource,
+    name: &str,
+    (params, select): &Options,
+) -> Result<
+    (
+        spectralab_core::formats::TensorIndex,
+        Vec<spectralab_core::spectrum::layers::LayerPlan>,
+    ),
+    JsError,
+> {
+    let (index, mut plans) = spectralab_core::spectrum::analyze::plan_source(src, name, params)
+        .map_err(|e| JsError::new(&format!("{name}: {e}")))?;
+    spectralab_core::spectrum::analyze::select_layers(&mut plans, select);
+    Ok((index, plans))
+}
+
+fn parse_options(options: JsValue) -> Result<Options, JsError> {
     const KNOWN: &[&str] = &[
         "farms",
         "mpFit",
@@ -356,6 +378,7 @@ fn parse_options(
         "seed",
         "fixFingers",
         "fit",
+        "layers",
         "xmax",
         "fast",
         "minEvals",
@@ -364,7 +387,7 @@ fn parse_options(
         "parallel",
     ];
     if options.is_undefined() || options.is_null() {
-        return analyze_params(AnalyzeOptions::default());
+        return Ok((analyze_params(AnalyzeOptions::default())?, Vec::new()));
     }
     // serde-wasm-bindgen reads only the fields it knows, so reject typos here.
     if let Some(obj) = options.dyn_ref::<js_sys::Object>() {
@@ -380,9 +403,10 @@ fn parse_options(
             }
         }
     }
-    let o: AnalyzeOptions = serde_wasm_bindgen::from_value(options)
+    let mut o: AnalyzeOptions = serde_wasm_bindgen::from_value(options)
         .map_err(|e| JsError::new(&format!("options: {e}")))?;
-    analyze_params(o)
+    let select = o.layers.take().unwrap_or_default();
+    Ok((analyze_params(o)?, select))
 }
 
 fn js_source(length: f64, read_at: js_sys::Function) -> Result<JsSource, JsError> {
@@ -410,10 +434,9 @@ pub fn plan_model(
     name: &str,
     options: JsValue,
 ) -> Result<JsValue, JsError> {
-    let params = parse_options(options)?;
+    let opts = parse_options(options)?;
     let src = js_source(length, read_at)?;
-    let (_, plans) = spectralab_core::spectrum::analyze::plan_source(&src, name, &params)
-        .map_err(|e| JsError::new(&format!("{name}: {e}")))?;
+    let (_, plans) = plan_selected(&src, name, &opts)?;
     to_js(&plans)
 }
 
@@ -429,10 +452,10 @@ pub fn analyze_layer(
     options: JsValue,
     keep_evals: bool,
 ) -> Result<JsValue, JsError> {
-    let params = parse_options(options)?;
+    let opts = parse_options(options)?;
+    let params = opts.0;
     let src = js_source(length, read_at)?;
-    let (tensors, plans) = spectralab_core::spectrum::analyze::plan_source(&src, name, &params)
-        .map_err(|e| JsError::new(&format!("{name}: {e}")))?;
+    let (tensors, plans) = plan_selected(&src, name, &opts)?;
     let plan = plans
         .get(index)
         .ok_or_else(|| JsError::new(&format!("no tensor at position {index}")))?;
@@ -461,10 +484,10 @@ pub fn analyze_layers(
     options: JsValue,
     keep_evals: bool,
 ) -> Result<JsValue, JsError> {
-    let params = parse_options(options)?;
+    let opts = parse_options(options)?;
+    let params = opts.0;
     let src = js_source(length, read_at)?;
-    let (tensors, plans) = spectralab_core::spectrum::analyze::plan_source(&src, name, &params)
-        .map_err(|e| JsError::new(&format!("{name}: {e}")))?;
+    let (tensors, plans) = plan_selected(&src, name, &opts)?;
     let mut batch = Vec::with_capacity(indices.len());
     for &i in &indices {
         let plan = plans
