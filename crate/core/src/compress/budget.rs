@@ -1,0 +1,582 @@
+//! Model-level rank budgets: choose one rank per layer under a byte/parameter budget or an error
+//! ceiling, from the layers' spectra only.
+//!
+//! Each layer `ℓ` (`N_ℓ × M_ℓ`, spectrum `σ`) is stored either as rank-`k` factors (`k(N+M)`
+//! numbers, squared error `tail_ℓ(k) = Σ_{i>k} σᵢ²`) for `min_rank ≤ k ≤ max_saving_rank`, or
+//! **dense** (`NM` numbers, error 0): factors at or above the break-even rank would cost more
+//! than the dense tensor, so the planner never chooses them (a dense layer is reported with
+//! `rank = min(N, M)`).
+//!
+//! The objective is `Σ_ℓ w_ℓ·tail_ℓ(k_ℓ)` with [`ErrorObjective::Absolute`] `w = 1` (sum of
+//! squared Frobenius errors; big layers dominate) or [`ErrorObjective::Relative`] `w = 1/‖W_ℓ‖²`
+//! (sum of squared per-layer relative errors). An error ceiling `ε` means
+//! `Σ w·tail ≤ ε²·Σ w·‖W_ℓ‖²`: for the absolute objective the model-level relative error
+//! `√(Σ tail / Σ ‖W‖²) ≤ ε`, for the relative one the RMS of the per-layer relative errors ≤ ε.
+//!
+//! Methods:
+//! - [`AllocationMethod::Uniform`]: the same `k/min(N, M)` ratio everywhere (rounded down);
+//! - [`AllocationMethod::Energy`]: the same retained-energy threshold τ everywhere;
+//! - [`AllocationMethod::Greedy`]: spend the budget one rank-one triplet at a time on the best
+//!   objective decrease per stored number (`w·σ²_{k+1}/(N+M)`, or, at the break-even cap, going
+//!   dense: `w·tail(cap)/(NM − cap(N+M))`), with a max-heap over layers. Within a layer the gains
+//!   are non-increasing, so this is optimal up to the last item for the factored part;
+//! - [`AllocationMethod::WeLore`]: WeLore's rule: normalise each spectrum
+//!   `s̃ = (σ − σ_min)/(σ_max − σ_min)` and keep `#{s̃ ≥ τ}` directions with one global τ (a flat
+//!   spectrum keeps all); a layer whose kept rank is not below break-even stays dense.
+//!
+//! The first three scalar-knob methods find their knob by bisection (cost is monotone in it).
+//! [`BudgetPlan`] holds the sorted `σ²` and tail sums of every layer, computed once, so a
+//! re-plan costs only the allocation.
+
+use super::truncation::{
+    energy_rank, max_saving_rank, squared_singular_values, tail_energies, Spectrum,
+};
+use super::Precision;
+use crate::{Error, Result};
+use serde::Serialize;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap};
+
+/// One layer given to [`BudgetPlan::new`].
+#[derive(Debug, Clone, Copy)]
+pub struct LayerSpectrum<'a> {
+    pub name: &'a str,
+    pub rows: usize,
+    pub cols: usize,
+    pub spectrum: Spectrum<'a>,
+}
+
+/// How ranks are spread over layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AllocationMethod {
+    Uniform,
+    Energy,
+    Greedy,
+    WeLore,
+}
+
+impl AllocationMethod {
+    /// Parses `uniform`, `energy`, `greedy`, `welore`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "uniform" => Some(Self::Uniform),
+            "energy" => Some(Self::Energy),
+            "greedy" => Some(Self::Greedy),
+            "welore" => Some(Self::WeLore),
+            _ => None,
+        }
+    }
+}
+
+/// What the allocation minimises (see the module doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorObjective {
+    Absolute,
+    Relative,
+}
+
+/// The constraint of an allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub enum BudgetTarget {
+    /// At most this many stored numbers in total (factors + dense layers).
+    Params(u64),
+    /// At most this fraction (0, 1] of the dense parameter count.
+    ParamFraction(f64),
+    /// At most this many bytes with every number stored at `precision`
+    /// (converted with [`Precision::bytes_per_number`], rounded down).
+    Bytes { bytes: u64, precision: Precision },
+    /// Fewest parameters with the aggregate error at most this (see the module doc).
+    ErrorCeiling(f64),
+}
+
+/// Options of [`BudgetPlan::allocate`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BudgetParams {
+    pub method: AllocationMethod,
+    pub objective: ErrorObjective,
+    /// Smallest rank a factored layer keeps (default 1; 0 allows dropping a layer).
+    pub min_rank: usize,
+}
+
+impl Default for BudgetParams {
+    fn default() -> Self {
+        BudgetParams {
+            method: AllocationMethod::Greedy,
+            objective: ErrorObjective::Absolute,
+            min_rank: 1,
+        }
+    }
+}
+
+/// One layer of an [`Allocation`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayerAllocation {
+    pub name: String,
+    pub rows: usize,
+    pub cols: usize,
+    /// Kept rank (`min(N, M)` when dense).
+    pub rank: usize,
+    /// Stored dense (factors would not save bytes).
+    pub dense: bool,
+    /// Stored numbers: `rank(N+M)`, or `NM` when dense.
+    pub params: u64,
+    /// `√(tail(rank)/‖W‖²)` (0 when dense).
+    pub rel_fro_error: f64,
+}
+
+/// The result of [`BudgetPlan::allocate`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Allocation {
+    pub method: AllocationMethod,
+    pub objective: ErrorObjective,
+    /// The knob found by bisection (ratio, τ of energy, τ of WeLore); `None` for greedy.
+    pub knob: Option<f64>,
+    /// The parameter budget (`None` for an error ceiling).
+    pub budget_params: Option<u64>,
+    pub layers: Vec<LayerAllocation>,
+    /// Σ stored numbers.
+    pub params: u64,
+    /// Σ `NM`.
+    pub dense_params: u64,
+    /// `√(Σ tail / Σ ‖W‖²)`: the model-level relative Frobenius error.
+    pub model_rel_error: f64,
+    /// `√(mean_ℓ rel_fro_error²)`.
+    pub rms_layer_rel_error: f64,
+    /// `Σ w·tail`, the minimised objective.
+    pub objective_value: f64,
+}
+
+impl Allocation {
+    /// `{tensor: rank}` (a dense layer has rank `min(N, M)`).
+    pub fn ranks(&self) -> BTreeMap<String, usize> {
+        self.layers
+            .iter()
+            .map(|l| (l.name.clone(), l.rank))
+            .collect()
+    }
+
+    /// Total bytes with every number stored at `p` (per-layer [`Precision::bytes`]).
+    pub fn bytes(&self, p: Precision) -> u64 {
+        self.layers.iter().map(|l| p.bytes(l.params)).sum()
+    }
+}
+
+#[derive(Debug, Clone)]
+struct PlannedLayer {
+    name: String,
+    rows: usize,
+    cols: usize,
+    /// min(N, M): the rank that means "dense".
+    full: usize,
+    /// Largest rank whose factors save bytes.
+    cap: usize,
+    /// Descending σ².
+    s2: Vec<f64>,
+    /// tail[k] = Σ_{i>k} σ², k = 0..=s2.len().
+    tail: Vec<f64>,
+    /// Descending σ padded with zeros to `full`, normalised as WeLore does (None: flat).
+    welore: Option<Vec<f64>>,
+}
+
+impl PlannedLayer {
+    fn total(&self) -> f64 {
+        self.tail[0]
+    }
+    fn tail_at(&self, k: usize) -> f64 {
+        if k > self.cap {
+            0.0
+        } else {
+            self.tail[k.min(self.s2.len())]
+        }
+    }
+    fn cost(&self, k: usize) -> u64 {
+        if k > self.cap {
+            self.rows as u64 * self.cols as u64
+        } else {
+            k as u64 * (self.rows + self.cols) as u64
+        }
+    }
+    /// Rank after applying the lower bound and the dense switch (`full` = dense).
+    fn clamp(&self, k: usize, min_rank: usize) -> usize {
+        let k = k.max(min_rank);
+        if k > self.cap {
+            self.full
+        } else {
+            k
+        }
+    }
+}
+
+/// Precomputed spectra of a model (sorted `σ²`, tail sums, break-even caps): build once, call
+/// [`BudgetPlan::allocate`] for every budget/method the user tries.
+#[derive(Debug, Clone)]
+pub struct BudgetPlan {
+    layers: Vec<PlannedLayer>,
+}
+
+struct HeapItem {
+    gain_per_param: f64,
+    layer: usize,
+}
+
+impl PartialEq for HeapItem {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for HeapItem {}
+impl PartialOrd for HeapItem {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for HeapItem {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.gain_per_param
+            .total_cmp(&o.gain_per_param)
+            .then(o.layer.cmp(&self.layer))
+    }
+}
+
+impl BudgetPlan {
+    /// Validates every layer's spectrum ([`squared_singular_values`]) and precomputes its tail.
+    /// Errors name the layer. An empty model is [`Error::Empty`].
+    pub fn new(layers: &[LayerSpectrum<'_>]) -> Result<Self> {
+        if layers.is_empty() {
+            return Err(Error::Empty { rows: 0, cols: 0 });
+        }
+        let planned = layers
+            .iter()
+            .map(|l| {
+                let s2 = squared_singular_values(l.spectrum, l.rows, l.cols).map_err(|e| {
+                    Error::InvalidParameter {
+                        name: "spectrum",
+                        reason: format!("layer `{}`: {e}", l.name),
+                    }
+                })?;
+                let tail = tail_energies(&s2);
+                let full = l.rows.min(l.cols);
+                let welore = {
+                    let smax = s2.first().copied().unwrap_or(0.0).sqrt();
+                    let smin = if s2.len() < full {
+                        0.0
+                    } else {
+                        s2.last().copied().unwrap_or(0.0).sqrt()
+                    };
+                    (smax > smin).then(|| {
+                        (0..full)
+                            .map(|i| {
+                                (s2.get(i).copied().unwrap_or(0.0).sqrt() - smin) / (smax - smin)
+                            })
+                            .collect()
+                    })
+                };
+                Ok(PlannedLayer {
+                    name: l.name.to_string(),
+                    rows: l.rows,
+                    cols: l.cols,
+                    full,
+                    cap: max_saving_rank(l.rows, l.cols).min(full),
+                    s2,
+                    tail,
+                    welore,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(BudgetPlan { layers: planned })
+    }
+
+    /// Number of layers.
+    pub fn len(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// Always false (a plan has at least one layer).
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty()
+    }
+
+    /// Σ `NM` over layers.
+    pub fn dense_params(&self) -> u64 {
+        self.layers
+            .iter()
+            .map(|l| l.rows as u64 * l.cols as u64)
+            .sum()
+    }
+
+    fn weight(&self, l: &PlannedLayer, objective: ErrorObjective) -> f64 {
+        match objective {
+            ErrorObjective::Absolute => 1.0,
+            ErrorObjective::Relative => {
+                if l.total() > 0.0 {
+                    1.0 / l.total()
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+
+    /// Ranks of a scalar-knob method at quality `q ∈ [0, 1]` (cost non-decreasing in `q`).
+    fn knob_ranks(&self, method: AllocationMethod, q: f64, min_rank: usize) -> Vec<usize> {
+        self.layers
+            .iter()
+            .map(|l| {
+                let k = match method {
+                    AllocationMethod::Uniform => (q * l.full as f64 + 1e-9).floor() as usize,
+                    AllocationMethod::Energy => {
+                        if q >= 1.0 {
+                            l.full
+                        } else {
+                            energy_rank(&l.tail, q)
+                        }
+                    }
+                    AllocationMethod::WeLore => match &l.welore {
+                        None => l.full,
+                        Some(s) => {
+                            let tau = 1.0 - q;
+                            s.iter().filter(|&&v| v >= tau).count()
+                        }
+                    },
+                    AllocationMethod::Greedy => unreachable!("greedy has no knob"),
+                };
+                l.clamp(k.min(l.full), min_rank)
+            })
+            .collect()
+    }
+
+    fn cost_of(&self, ranks: &[usize]) -> u64 {
+        self.layers.iter().zip(ranks).map(|(l, &k)| l.cost(k)).sum()
+    }
+
+    fn objective_of(&self, ranks: &[usize], obj: ErrorObjective) -> f64 {
+        self.layers
+            .iter()
+            .zip(ranks)
+            .map(|(l, &k)| self.weight(l, obj) * l.tail_at(k))
+            .sum()
+    }
+
+    fn start_ranks(&self, min_rank: usize) -> Vec<usize> {
+        self.layers
+            .iter()
+            .map(|l| l.clamp(min_rank, min_rank))
+            .collect()
+    }
+
+    /// Allocates ranks for `target` with `params` (see the module doc).
+    ///
+    /// Errors: [`Error::InvalidParameter`] for a fraction outside (0, 1], a negative or
+    /// non-finite ceiling, or a budget below the smallest allocation (`min_rank` everywhere).
+    pub fn allocate(&self, target: BudgetTarget, params: &BudgetParams) -> Result<Allocation> {
+        let dense = self.dense_params();
+        let budget = match target {
+            BudgetTarget::Params(p) => Some(p),
+            BudgetTarget::ParamFraction(f) => {
+                if !(f > 0.0 && f <= 1.0) {
+                    return Err(Error::InvalidParameter {
+                        name: "budget",
+                        reason: format!("fraction {f} is not in (0, 1]"),
+                    });
+                }
+                Some((f * dense as f64).floor() as u64)
+            }
+            BudgetTarget::Bytes { bytes, precision } => {
+                Some((bytes as f64 / precision.bytes_per_number()).floor() as u64)
+            }
+            BudgetTarget::ErrorCeiling(e) => {
+                if !(e.is_finite() && e >= 0.0) {
+                    return Err(Error::InvalidParameter {
+                        name: "error",
+                        reason: format!("error ceiling {e} must be finite and ≥ 0"),
+                    });
+                }
+                None
+            }
+        };
+        let obj = params.objective;
+        let min_rank = params.min_rank;
+        let start = self.start_ranks(min_rank);
+        if let Some(b) = budget {
+            let c = self.cost_of(&start);
+            if c > b {
+                return Err(Error::InvalidParameter {
+                    name: "budget",
+                    reason: format!(
+                        "{b} parameters is below the smallest allocation ({c} parameters at rank {min_rank} everywhere)"
+                    ),
+                });
+            }
+        }
+        let weighted_total: f64 = self
+            .layers
+            .iter()
+            .map(|l| self.weight(l, obj) * l.total())
+            .sum();
+        let allowed = match target {
+            BudgetTarget::ErrorCeiling(e) => e * e * weighted_total,
+            _ => f64::NAN,
+        };
+        let (ranks, knob) = match params.method {
+            AllocationMethod::Greedy => (self.greedy(start, budget, allowed, obj), None),
+            m => {
+                let feasible = |q: f64| {
+                    let r = self.knob_ranks(m, q, min_rank);
+                    match budget {
+                        Some(b) => self.cost_of(&r) <= b,
+                        None => self.objective_of(&r, obj) <= allowed,
+                    }
+                };
+                // Budget: largest feasible q (feasible set is [0, q*]); ceiling: smallest
+                // feasible q (feasible set is [q*, 1]).
+                let q = if budget.is_some() {
+                    if feasible(1.0) {
+                        1.0
+                    } else {
+                        let (mut lo, mut hi) = (0.0, 1.0);
+                        for _ in 0..64 {
+                            let mid = 0.5 * (lo + hi);
+                            if feasible(mid) {
+                                lo = mid
+                            } else {
+                                hi = mid
+                            }
+                        }
+                        lo
+                    }
+                } else if feasible(0.0) {
+                    0.0
+                } else {
+                    let (mut lo, mut hi) = (0.0, 1.0);
+                    for _ in 0..64 {
+                        let mid = 0.5 * (lo + hi);
+                        if feasible(mid) {
+                            hi = mid
+                        } else {
+                            lo = mid
+                        }
+                    }
+                    hi
+                };
+                let knob = if m == AllocationMethod::WeLore {
+                    1.0 - q
+                } else {
+                    q
+                };
+                (self.knob_ranks(m, q, min_rank), Some(knob))
+            }
+        };
+        Ok(self.report(params, knob, budget, &ranks))
+    }
+
+    fn greedy(
+        &self,
+        mut ranks: Vec<usize>,
+        budget: Option<u64>,
+        allowed: f64,
+        obj: ErrorObjective,
+    ) -> Vec<usize> {
+        let mut spent = self.cost_of(&ranks);
+        let mut err = self.objective_of(&ranks, obj);
+        let step = |i: usize, k: usize| -> Option<(f64, u64)> {
+            let l = &self.layers[i];
+            if k > l.cap {
+                return None; // dense already
+            }
+            let w = self.weight(l, obj);
+            if k < l.cap {
+                let gain = w * l.s2.get(k).copied().unwrap_or(0.0);
+                Some((gain, (l.rows + l.cols) as u64))
+            } else {
+                let cost = l.rows as u64 * l.cols as u64 - k as u64 * (l.rows + l.cols) as u64;
+                Some((w * l.tail_at(k), cost))
+            }
+        };
+        let mut heap = BinaryHeap::with_capacity(self.layers.len());
+        for (i, &k) in ranks.iter().enumerate() {
+            if let Some((g, c)) = step(i, k) {
+                if g > 0.0 {
+                    heap.push(HeapItem {
+                        gain_per_param: g / c as f64,
+                        layer: i,
+                    });
+                }
+            }
+        }
+        while let Some(item) = heap.pop() {
+            if budget.is_none() && err <= allowed {
+                break;
+            }
+            let i = item.layer;
+            let (g, c) = step(i, ranks[i]).expect("only steppable layers are queued");
+            if let Some(b) = budget {
+                if spent + c > b {
+                    continue; // this layer's next step never fits again (steps only grow)
+                }
+            }
+            spent += c;
+            err -= g;
+            let l = &self.layers[i];
+            ranks[i] = if ranks[i] == l.cap {
+                l.full
+            } else {
+                ranks[i] + 1
+            };
+            if let Some((g, c)) = step(i, ranks[i]) {
+                if g > 0.0 {
+                    heap.push(HeapItem {
+                        gain_per_param: g / c as f64,
+                        layer: i,
+                    });
+                }
+            }
+        }
+        ranks
+    }
+
+    fn report(
+        &self,
+        params: &BudgetParams,
+        knob: Option<f64>,
+        budget: Option<u64>,
+        ranks: &[usize],
+    ) -> Allocation {
+        let layers: Vec<LayerAllocation> = self
+            .layers
+            .iter()
+            .zip(ranks)
+            .map(|(l, &k)| LayerAllocation {
+                name: l.name.clone(),
+                rows: l.rows,
+                cols: l.cols,
+                rank: k,
+                dense: k > l.cap,
+                params: l.cost(k),
+                rel_fro_error: super::ratio(l.tail_at(k), l.total()),
+            })
+            .collect();
+        let tail: f64 = self
+            .layers
+            .iter()
+            .zip(ranks)
+            .map(|(l, &k)| l.tail_at(k))
+            .sum();
+        let total: f64 = self.layers.iter().map(|l| l.total()).sum();
+        let n = layers.len().max(1) as f64;
+        Allocation {
+            method: params.method,
+            objective: params.objective,
+            knob,
+            budget_params: budget,
+            params: layers.iter().map(|l| l.params).sum(),
+            dense_params: self.dense_params(),
+            model_rel_error: super::ratio(tail, total),
+            rms_layer_rel_error: (layers.iter().map(|l| l.rel_fro_error.powi(2)).sum::<f64>() / n)
+                .sqrt(),
+            objective_value: self.objective_of(ranks, params.objective),
+            layers,
+        }
+    }
+}
