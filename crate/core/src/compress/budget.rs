@@ -471,6 +471,35 @@ impl BudgetPlan {
         Ok(self.report(params, knob, budget, &ranks))
     }
 
+    /// Vertices (ranks; `full` = dense) of the upper concave hull of the layer's options
+    /// `(cost(k), −w·tail(k))` for `k = start..=cap` and dense. Rank steps are concave already
+    /// (`σ²` non-increasing); the hull matters where going dense is worth more per number than
+    /// the last rank steps.
+    fn hull(&self, l: &PlannedLayer, start: usize) -> Vec<usize> {
+        if start > l.cap {
+            return vec![start];
+        }
+        let point = |k: usize| (l.cost(k) as f64, -l.tail_at(k));
+        let mut h: Vec<usize> = Vec::with_capacity(8);
+        for k in (start..=l.cap).chain(std::iter::once(l.full)) {
+            let p = point(k);
+            while h.len() >= 2 {
+                let (a, b) = (point(h[h.len() - 2]), point(h[h.len() - 1]));
+                // Drop b if it lies on or below the chord a → p.
+                if (b.1 - a.1) * (p.0 - a.0) <= (p.1 - a.1) * (b.0 - a.0) {
+                    h.pop();
+                } else {
+                    break;
+                }
+            }
+            h.push(k);
+        }
+        h
+    }
+
+    /// Greedy over hull segments with a max-heap of gain per stored number. A segment that does
+    /// not fit the remaining budget is taken rank by rank as far as it fits (then the layer
+    /// stops); with an error ceiling, rank steps stop as soon as the ceiling is met.
     fn greedy(
         &self,
         mut ranks: Vec<usize>,
@@ -480,57 +509,77 @@ impl BudgetPlan {
     ) -> Vec<usize> {
         let mut spent = self.cost_of(&ranks);
         let mut err = self.objective_of(&ranks, obj);
-        let step = |i: usize, k: usize| -> Option<(f64, u64)> {
+        if budget.is_none() && err <= allowed {
+            return ranks;
+        }
+        let hulls: Vec<Vec<usize>> = self
+            .layers
+            .iter()
+            .zip(&ranks)
+            .map(|(l, &k)| self.hull(l, k))
+            .collect();
+        let mut next = vec![1usize; self.layers.len()];
+        let segment = |i: usize, from: usize, v: usize| -> Option<(f64, u64, usize)> {
+            let h = &hulls[i];
+            let to = *h.get(v)?;
             let l = &self.layers[i];
-            if k > l.cap {
-                return None; // dense already
-            }
             let w = self.weight(l, obj);
-            if k < l.cap {
-                let gain = w * l.s2.get(k).copied().unwrap_or(0.0);
-                Some((gain, (l.rows + l.cols) as u64))
-            } else {
-                let cost = l.rows as u64 * l.cols as u64 - k as u64 * (l.rows + l.cols) as u64;
-                Some((w * l.tail_at(k), cost))
-            }
+            Some((
+                w * (l.tail_at(from) - l.tail_at(to)),
+                l.cost(to) - l.cost(from),
+                to,
+            ))
         };
         let mut heap = BinaryHeap::with_capacity(self.layers.len());
-        for (i, &k) in ranks.iter().enumerate() {
-            if let Some((g, c)) = step(i, k) {
-                if g > 0.0 {
+        let push = |heap: &mut BinaryHeap<HeapItem>, i: usize, from: usize, v: usize| {
+            if let Some((g, c, _)) = segment(i, from, v) {
+                if g > 0.0 && c > 0 {
                     heap.push(HeapItem {
                         gain_per_param: g / c as f64,
                         layer: i,
                     });
                 }
             }
+        };
+        for (i, &k) in ranks.iter().enumerate() {
+            push(&mut heap, i, k, 1);
         }
         while let Some(item) = heap.pop() {
+            let i = item.layer;
+            let l = &self.layers[i];
+            let w = self.weight(l, obj);
+            let (g, c, to) = segment(i, ranks[i], next[i]).expect("queued segments exist");
+            let fits = budget.is_none_or(|b| spent + c <= b);
+            if fits && (to == l.full || budget.is_some()) {
+                spent += c;
+                err -= g;
+                ranks[i] = to;
+                next[i] += 1;
+                push(&mut heap, i, to, next[i]);
+            } else {
+                // Rank by rank toward `min(to, cap)`.
+                let target = to.min(l.cap);
+                let step = (l.rows + l.cols) as u64;
+                let mut stopped = false;
+                while ranks[i] < target {
+                    if budget.is_some_and(|b| spent + step > b) {
+                        stopped = true;
+                        break;
+                    }
+                    if budget.is_none() && err <= allowed {
+                        break;
+                    }
+                    err -= w * (l.tail_at(ranks[i]) - l.tail_at(ranks[i] + 1));
+                    spent += step;
+                    ranks[i] += 1;
+                }
+                if !stopped && ranks[i] == to {
+                    next[i] += 1;
+                    push(&mut heap, i, to, next[i]);
+                }
+            }
             if budget.is_none() && err <= allowed {
                 break;
-            }
-            let i = item.layer;
-            let (g, c) = step(i, ranks[i]).expect("only steppable layers are queued");
-            if let Some(b) = budget {
-                if spent + c > b {
-                    continue; // this layer's next step never fits again (steps only grow)
-                }
-            }
-            spent += c;
-            err -= g;
-            let l = &self.layers[i];
-            ranks[i] = if ranks[i] == l.cap {
-                l.full
-            } else {
-                ranks[i] + 1
-            };
-            if let Some((g, c)) = step(i, ranks[i]) {
-                if g > 0.0 {
-                    heap.push(HeapItem {
-                        gain_per_param: g / c as f64,
-                        layer: i,
-                    });
-                }
             }
         }
         ranks

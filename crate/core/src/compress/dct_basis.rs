@@ -9,7 +9,7 @@
 //! (ℓ1 norm, as in the paper's code). Bytes: `r·max(N, M)` coefficients at `precision` plus a
 //! 4-byte index per kept column; the basis is implicit.
 
-use super::{check_matrix, fro2, ratio, Precision, TradeoffPoint};
+use super::{check_matrix, ratio, Precision, TradeoffPoint};
 use crate::{Error, Result};
 use ndarray::{Array2, ArrayView2};
 use serde::Serialize;
@@ -100,7 +100,6 @@ pub fn dct_basis_approx(w: ArrayView2<'_, f64>, r: usize, score: DctScore) -> Re
 /// DCT-basis curve for `r = 0..=min(N, M)` (`method = "dct-l2"` / `"dct-l1"`, `param` = r).
 pub fn dct_basis_curve(w: ArrayView2<'_, f64>, params: &DctParams) -> Result<Vec<TradeoffPoint>> {
     check_matrix(w)?;
-    let total = fro2(w);
     let (s, _, order) = coefficients(w, params.score);
     let energy: Vec<f64> = s
         .columns()
@@ -112,18 +111,17 @@ pub fn dct_basis_curve(w: ArrayView2<'_, f64>, params: &DctParams) -> Result<Vec
         DctScore::L2 => "dct-l2",
         DctScore::L1 => "dct-l1",
     };
-    let mut kept = 0.0;
-    let mut out = Vec::with_capacity(order.len() + 1);
-    for r in 0..=order.len() {
-        if r > 0 {
-            kept += energy[order[r - 1]];
-        }
-        out.push(TradeoffPoint {
+    // Discarded energy summed from the least important column up (no `total − kept` cancellation).
+    let ordered: Vec<f64> = order.iter().map(|&f| energy[f]).collect();
+    let tail = super::truncation::tail_energies(&ordered);
+    let total = tail[0];
+    let out = (0..=order.len())
+        .map(|r| TradeoffPoint {
             method: method.into(),
             param: r as f64,
             bytes: params.precision.bytes(r as u64 * long) + 4 * r as u64,
-            rel_fro_error: ratio((total - kept).max(0.0), total),
-        });
-    }
+            rel_fro_error: ratio(tail[r], total),
+        })
+        .collect();
     Ok(out)
 }

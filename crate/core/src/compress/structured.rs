@@ -176,8 +176,9 @@ pub struct LowRankSparseParams {
     pub ranks: Vec<usize>,
     /// Kept fractions of `NM` entries (default 0.1 %, 1 %, 5 %).
     pub fractions: Vec<f64>,
-    /// 1 = one-shot (`L = SVD_k(W)`, `S = top(W − L)`); `T > 1` alternates
-    /// `L_t = SVD_k(W − S_{t−1})`, `S_t = top(W − L_t)` (GoDec-like; error non-increasing).
+    /// 1 = one-shot (`L = SVD_k(W)`, `S = top(W − L)`); `T > 1` starts from `S₀ = top(W)`
+    /// (GEAR's order) and alternates `L_t = SVD_k(W − S_{t−1})`, `S_t = top(W − L_t)`
+    /// (hard-threshold projections, GoDec-like; the error is non-increasing in `t`).
     pub iterations: usize,
     pub precision: Precision,
 }
@@ -246,6 +247,13 @@ pub fn lowrank_sparse(
     let mut errors = Vec::new();
     let mut rec = Array2::zeros((n, m));
     let mut support = Vec::new();
+    if iterations > 1 {
+        // GEAR's order: the largest entries first, then alternate.
+        let w0 = w.to_owned();
+        for f in top_k(&w0, nnz) {
+            sp[[f / m, f % m]] = w0[[f / m, f % m]];
+        }
+    }
     for _ in 0..iterations {
         let l = svd_truncate(&thin_svd((&w - &sp).view())?, rank);
         let resid = &w - &l;
