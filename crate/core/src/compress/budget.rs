@@ -84,8 +84,9 @@ pub enum BudgetTarget {
     Params(u64),
     /// At most this fraction (0, 1] of the dense parameter count.
     ParamFraction(f64),
-    /// At most this many bytes with every number stored at `precision`
-    /// (converted with [`Precision::bytes_per_number`], rounded down).
+    /// At most this many bytes with every number stored at `precision` (per-layer
+    /// [`Precision::bytes`]; converted to parameters with [`Precision::bytes_per_number`] after
+    /// 5 bytes per layer of rounding slack for the integer precisions).
     Bytes { bytes: u64, precision: Precision },
     /// Fewest parameters with the aggregate error at most this (see the module doc).
     ErrorCeiling(f64),
@@ -384,7 +385,16 @@ impl BudgetPlan {
                 Some((f * dense as f64).floor() as u64)
             }
             BudgetTarget::Bytes { bytes, precision } => {
-                Some((bytes as f64 / precision.bytes_per_number()).floor() as u64)
+                // Integer precisions round each layer up to whole bytes and whole scale groups:
+                // keep ≤ 5 bytes per layer of slack so the byte total never exceeds the budget.
+                let slack = match precision {
+                    Precision::F32 | Precision::F16 => 0,
+                    Precision::Int8 | Precision::Int4 => 5 * self.layers.len() as u64,
+                };
+                Some(
+                    (bytes.saturating_sub(slack) as f64 / precision.bytes_per_number()).floor()
+                        as u64,
+                )
             }
             BudgetTarget::ErrorCeiling(e) => {
                 if !(e.is_finite() && e >= 0.0) {
