@@ -479,7 +479,7 @@ pub fn near_square_factor(n: usize) -> usize {
         if d * d > n {
             break;
         }
-        if n % d == 0 {
+        if n.is_multiple_of(d) {
             best = d;
         }
     }
