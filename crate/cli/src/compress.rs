@@ -130,6 +130,9 @@ pub fn run(mut a: Args) -> Result<(), Failure> {
     let mut shapes = Vec::new();
     let mut spectra = Vec::new();
     for p in &plans {
+        if p.kind == Some(LayerKind::Conv2d) {
+            let _ = writeln!(stderr, "{}: skipped: conv weights are not planned", p.name);
+        }
         if p.kind != Some(LayerKind::Dense) {
             continue;
         }
@@ -169,9 +172,25 @@ pub fn run(mut a: Args) -> Result<(), Failure> {
         .allocate(target, &params)
         .map_err(|e| Failure::Run(format!("{path}: {e}")))?;
     if let Some(out) = &plan_out {
-        let json = serde_json::to_string_pretty(&alloc.ranks())
-            .map_err(|e| Failure::Run(e.to_string()))?;
-        std::fs::write(out, json + "\n").map_err(|e| Failure::Run(format!("{out}: {e}")))?;
+        std::fs::write(out, alloc.plan_json() + "\n")
+            .map_err(|e| Failure::Run(format!("{out}: {e}")))?;
+    }
+    // The other methods at the same target, for comparison (cheap: spectra are precomputed).
+    if let Ok(all) = plan.compare(target, objective, 1) {
+        let line: Vec<String> = all
+            .iter()
+            .map(|a| {
+                format!(
+                    "{:?} {:.4} ({} params)",
+                    a.method, a.model_rel_error, a.params
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            stderr,
+            "model relative error by method: {}",
+            line.join(", ")
+        );
     }
     let total_bytes = alloc.bytes(precision);
     let dense_bytes: u64 = alloc

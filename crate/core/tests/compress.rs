@@ -1,7 +1,7 @@
 //! Compression trade-offs: Eckart–Young, exact recovery of synthetic structures, quantizer
 //! bounds, monotone curves, and the model-level budget planner.
 
-use ndarray::{s, Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2};
 use spectralab_core::compress::budget::{
     AllocationMethod, BudgetParams, BudgetPlan, BudgetTarget, ErrorObjective, LayerSpectrum,
 };
@@ -14,12 +14,12 @@ use spectralab_core::compress::quantize::{
 };
 use spectralab_core::compress::structured::{
     kronecker_approx, kronecker_curve, low_rank_approx, lowrank_quantized, lowrank_quantized_curve,
-    lowrank_sparse, monarch_curve, monarch_project, near_square_factor, pissa_split, svd_curve,
-    KroneckerParams, LowRankQuantParams, MonarchParams,
+    lowrank_sparse, monarch_curve, monarch_project, near_square_factor, pissa_curve, pissa_split,
+    svd_curve, tradeoff_curves, KroneckerParams, LowRankQuantParams, MonarchParams, TradeoffParams,
 };
 use spectralab_core::compress::truncation::{truncation_curve, Spectrum};
 use spectralab_core::compress::{pareto_front, Precision, TradeoffPoint};
-use spectralab_core::linalg::{singular_values, thin_svd};
+use spectralab_core::linalg::{gram_eigenvalues, singular_values, thin_svd, GramParams};
 use spectralab_core::random::SeededRng;
 use spectralab_core::Error;
 
@@ -79,6 +79,27 @@ fn truncation_curve_equals_explicit_reconstruction_error() {
         assert!((a.rel_fro_error - b.rel_fro_error).abs() <= 1e-12);
         assert!((a.retained_energy - b.retained_energy).abs() <= 1e-12);
     }
+}
+
+#[test]
+fn truncation_from_the_esd_matches_truncation_from_the_svd() {
+    // The lab passes the ESD it already has (Gram eigenvalues, ascending) instead of an SVD.
+    let mut rng = SeededRng::new(15);
+    let w = rng.gaussian_matrix_f32(40, 24);
+    let evals = gram_eigenvalues(w.view(), &GramParams::default())
+        .unwrap()
+        .to_vec();
+    let sv = singular_values(w.mapv(f64::from).view()).unwrap().to_vec();
+    let a = truncation_curve(Spectrum::Eigenvalues(&evals), 40, 24).unwrap();
+    let b = truncation_curve(Spectrum::SingularValues(&sv), 40, 24).unwrap();
+    for (p, q) in a.points.iter().zip(&b.points) {
+        assert!(
+            (p.rel_fro_error - q.rel_fro_error).abs() < 1e-6,
+            "rank {}",
+            p.rank
+        );
+    }
+    assert_eq!(a.energy_ranks, b.energy_ranks);
 }
 
 #[test]
@@ -278,6 +299,21 @@ fn planner_never_exceeds_the_budget_and_greedy_beats_the_others() {
             }
         }
     }
+    // `compare` runs all four methods on one target.
+    let all = plan
+        .compare(
+            BudgetTarget::ParamFraction(0.3),
+            ErrorObjective::Absolute,
+            1,
+        )
+        .unwrap();
+    assert_eq!(all.len(), 4);
+    assert!(all
+        .iter()
+        .all(|a| all[2].objective_value <= a.objective_value * (1.0 + 1e-9)));
+    let json: std::collections::BTreeMap<String, usize> =
+        serde_json::from_str(&all[2].plan_json()).unwrap();
+    assert_eq!(json, all[2].ranks());
     // Bytes targets convert with the precision's size.
     let a = plan
         .allocate(
@@ -688,6 +724,11 @@ fn pissa_residual_is_the_svd_tail_and_pareto_front_is_non_dominated() {
         assert!((a - b).abs() < 1e-12);
     }
     assert!(p.quantized_residual_rel_error < p.residual_rel_norm);
+    let pc = pissa_curve(w.view(), &[2, 5], &QuantParams::default(), Precision::F16).unwrap();
+    assert_eq!(pc.len(), 4);
+    assert!((pc[2].rel_fro_error - p.residual_rel_norm).abs() < 1e-12);
+    assert_eq!(pc[3].bytes, p.quantized_bytes);
+    assert!(pissa_curve(w.view(), &[17], &QuantParams::default(), Precision::F16).is_err());
 
     let mut pts: Vec<TradeoffPoint> = svd_curve(w.view(), Precision::F16).unwrap();
     pts.extend(quantization_curve(w.view(), &QuantCurveParams::default()).unwrap());
@@ -709,5 +750,119 @@ fn pissa_residual_is_the_svd_tail_and_pareto_front_is_non_dominated() {
             .iter()
             .any(|f| f.bytes <= q.bytes && f.rel_fro_error <= q.rel_fro_error));
     }
-    let _ = s![..1, ..1];
+}
+
+#[test]
+fn all_curves_of_one_matrix_and_their_front() {
+    let mut rng = SeededRng::new(16);
+    let sigma: Vec<f64> = (0..48).map(|i| (1.0 + i as f64).powf(-0.8)).collect();
+    let w = with_spectrum(&mut rng, 64, 48, &sigma);
+    let pts = tradeoff_curves(w.view(), &TradeoffParams::default()).unwrap();
+    for m in [
+        "svd",
+        "absmax",
+        "rht+absmax",
+        "lr+int4",
+        "monarch-b2",
+        "kron-8x6",
+        "dct-l2",
+        "pissa",
+        "qpissa-int4",
+    ] {
+        assert!(pts.iter().any(|p| p.method == m), "{m} missing");
+    }
+    assert!(pts.iter().any(|p| p.method.starts_with("lr+sparse")));
+    assert!(pts
+        .iter()
+        .all(|p| p.rel_fro_error.is_finite() && p.rel_fro_error >= 0.0));
+    // PiSSA with the residual dropped is exactly the SVD curve.
+    for p in pts.iter().filter(|p| p.method == "pissa") {
+        let s = pts
+            .iter()
+            .find(|q| q.method == "svd" && q.param == p.param)
+            .unwrap();
+        assert!((s.rel_fro_error - p.rel_fro_error).abs() < 1e-12 && s.bytes == p.bytes);
+    }
+    let front = pareto_front(&pts);
+    assert!(front.len() >= 3);
+    assert!(front.last().unwrap().rel_fro_error < 1e-6);
+}
+
+#[test]
+fn greedy_is_near_the_brute_force_optimum_on_small_models() {
+    // 4 small layers: every allocation (ranks 1..=break-even cap, or dense) is enumerated.
+    let mut rng = SeededRng::new(17);
+    let shapes = [(8usize, 6usize), (10, 4), (6, 6), (12, 5)];
+    for trial in 0..5 {
+        let mut model = Model {
+            names: vec![],
+            shapes: vec![],
+            spectra: vec![],
+        };
+        for (i, &(r, c)) in shapes.iter().enumerate() {
+            let decay = 0.3 + 0.7 * rng.uniform();
+            let mut s: Vec<f64> = (0..r.min(c))
+                .map(|j| (1.0 + rng.uniform()) * decay.powi(j as i32))
+                .collect();
+            s.sort_by(|a, b| b.total_cmp(a));
+            model.names.push(format!("t{trial}.{i}"));
+            model.shapes.push((r, c));
+            model.spectra.push(s);
+        }
+        let plan = BudgetPlan::new(&model.layers()).unwrap();
+        // Options per layer: (cost, squared error, max single-step gain).
+        let options: Vec<Vec<(u64, f64)>> = shapes
+            .iter()
+            .zip(&model.spectra)
+            .map(|(&(r, c), s)| {
+                let cap = (r * c).div_ceil(r + c) - 1;
+                let mut o: Vec<(u64, f64)> = (1..=cap)
+                    .map(|k| ((k * (r + c)) as u64, s[k..].iter().map(|v| v * v).sum()))
+                    .collect();
+                o.push(((r * c) as u64, 0.0));
+                o
+            })
+            .collect();
+        let max_gain = options
+            .iter()
+            .map(|o| o.windows(2).map(|w| w[0].1 - w[1].1).fold(0.0, f64::max))
+            .fold(0.0, f64::max);
+        let dense: u64 = shapes.iter().map(|&(r, c)| (r * c) as u64).sum();
+        for b in (options.iter().map(|o| o[0].0).sum::<u64>()..=dense).step_by(7) {
+            let mut opt = f64::INFINITY;
+            for a in 0..options[0].len() {
+                for bb in 0..options[1].len() {
+                    for c in 0..options[2].len() {
+                        for d in 0..options[3].len() {
+                            let pick =
+                                [options[0][a], options[1][bb], options[2][c], options[3][d]];
+                            if pick.iter().map(|p| p.0).sum::<u64>() <= b {
+                                opt = opt.min(pick.iter().map(|p| p.1).sum());
+                            }
+                        }
+                    }
+                }
+            }
+            let g = plan
+                .allocate(BudgetTarget::Params(b), &BudgetParams::default())
+                .unwrap();
+            assert!(g.params <= b);
+            assert!(g.objective_value >= opt - 1e-12, "below the optimum?");
+            assert!(
+                g.objective_value <= opt + max_gain + 1e-12,
+                "budget {b}: greedy {} vs optimum {opt} (+{max_gain})",
+                g.objective_value
+            );
+            let u = plan
+                .allocate(
+                    BudgetTarget::Params(b),
+                    &BudgetParams {
+                        method: AllocationMethod::Uniform,
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+            assert!(u.objective_value >= opt - 1e-12);
+        }
+    }
 }

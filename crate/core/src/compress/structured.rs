@@ -591,3 +591,96 @@ pub fn pissa_split(
         quantized_bytes: q.bytes,
     })
 }
+
+/// PiSSA curve over `ranks`: `"pissa"` (residual dropped: the truncated-SVD point, factors at
+/// `precision`) and `"qpissa-int{b}"` (residual quantized with `quant`, one round);
+/// `param` = rank.
+pub fn pissa_curve(
+    w: ArrayView2<'_, f64>,
+    ranks: &[usize],
+    quant: &QuantParams,
+    precision: Precision,
+) -> Result<Vec<TradeoffPoint>> {
+    check_matrix(w)?;
+    check_ranks(ranks, w)?;
+    let (n, m) = w.dim();
+    let mut out = Vec::with_capacity(2 * ranks.len());
+    for &k in ranks {
+        let p = pissa_split(w, k, quant, precision)?;
+        out.push(TradeoffPoint {
+            method: "pissa".into(),
+            param: k as f64,
+            bytes: precision.bytes((k * (n + m)) as u64),
+            rel_fro_error: p.residual_rel_norm,
+        });
+        out.push(TradeoffPoint {
+            method: format!("qpissa-int{}", quant.bits),
+            param: k as f64,
+            bytes: p.quantized_bytes,
+            rel_fro_error: p.quantized_residual_rel_error,
+        });
+    }
+    Ok(out)
+}
+
+/// Options of [`tradeoff_curves`]: one set per structure (each with its own defaults).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TradeoffParams {
+    /// Precision of the plain SVD factors and of the PiSSA principal part (default f16).
+    pub precision: Precision,
+    pub quantization: super::quantize::QuantCurveParams,
+    pub lowrank_quantized: LowRankQuantParams,
+    pub lowrank_sparse: LowRankSparseParams,
+    pub monarch: MonarchParams,
+    pub kronecker: KroneckerParams,
+    pub dct: super::dct_basis::DctParams,
+    /// PiSSA ranks (default 8, 16, 32, 64), residual quantized with `lowrank_quantized.quant`.
+    pub pissa_ranks: Vec<usize>,
+}
+
+impl Default for TradeoffParams {
+    fn default() -> Self {
+        TradeoffParams {
+            precision: Precision::F16,
+            quantization: Default::default(),
+            lowrank_quantized: Default::default(),
+            lowrank_sparse: Default::default(),
+            monarch: Default::default(),
+            kronecker: Default::default(),
+            dct: Default::default(),
+            pissa_ranks: vec![8, 16, 32, 64],
+        }
+    }
+}
+
+/// Every structure's (error, bytes) curve for one matrix, concatenated (feed the result to
+/// [`super::pareto_front`]). Ranks above `min(N, M)` are dropped from the rank lists.
+pub fn tradeoff_curves(
+    w: ArrayView2<'_, f64>,
+    params: &TradeoffParams,
+) -> Result<Vec<TradeoffPoint>> {
+    check_matrix(w)?;
+    let kmax = w.nrows().min(w.ncols());
+    let fit = |r: &[usize]| r.iter().copied().filter(|&k| k <= kmax).collect::<Vec<_>>();
+    let mut out = svd_curve(w, params.precision)?;
+    out.extend(super::quantize::quantization_curve(
+        w,
+        &params.quantization,
+    )?);
+    let mut lq = params.lowrank_quantized.clone();
+    lq.ranks = fit(&lq.ranks);
+    out.extend(lowrank_quantized_curve(w, &lq)?);
+    let mut ls = params.lowrank_sparse.clone();
+    ls.ranks = fit(&ls.ranks);
+    out.extend(lowrank_sparse_curve(w, &ls)?);
+    out.extend(monarch_curve(w, &params.monarch)?);
+    out.extend(kronecker_curve(w, &params.kronecker)?);
+    out.extend(super::dct_basis::dct_basis_curve(w, &params.dct)?);
+    out.extend(pissa_curve(
+        w,
+        &fit(&params.pissa_ranks),
+        &params.lowrank_quantized.quant,
+        params.precision,
+    )?);
+    Ok(out)
+}
