@@ -16,10 +16,16 @@
 //! Methods:
 //! - [`AllocationMethod::Uniform`]: the same `k/min(N, M)` ratio everywhere (rounded down);
 //! - [`AllocationMethod::Energy`]: the same retained-energy threshold τ everywhere;
-//! - [`AllocationMethod::Greedy`]: spend the budget one rank-one triplet at a time on the best
-//!   objective decrease per stored number (`w·σ²_{k+1}/(N+M)`, or, at the break-even cap, going
-//!   dense: `w·tail(cap)/(NM − cap(N+M))`), with a max-heap over layers. Within a layer the gains
-//!   are non-increasing, so this is optimal up to the last item for the factored part;
+//! - [`AllocationMethod::Greedy`]: spend the budget where it lowers the objective most per
+//!   stored number. Each layer's options (ranks `min_rank..=cap`, then dense) are reduced to the
+//!   upper concave hull of (numbers, objective decrease): rank steps gain `w·σ²_{k+1}` for
+//!   `N+M` numbers each (non-increasing), and going dense from the cap buys `w·tail(cap)` for
+//!   `NM − cap(N+M)` numbers, often the best deal of all, which a rank-by-rank greedy would
+//!   never reach. Hull segments are taken in decreasing gain per number (max-heap over layers);
+//!   a segment that no longer fits is filled rank by rank as far as it fits. Greedy is optimal
+//!   for the convexified problem and within one segment's gain of the true optimum. To be fast,
+//!   all segments steeper than a threshold λ (found by bisection) are taken at once before the
+//!   heap finishes: the same allocation as the plain heap.
 //! - [`AllocationMethod::WeLore`]: WeLore's rule: normalise each spectrum
 //!   `s̃ = (σ − σ_min)/(σ_max − σ_min)` and keep `#{s̃ ≥ τ}` directions with one global τ (a flat
 //!   spectrum keeps all); a layer whose kept rank is not below break-even stays dense.
@@ -182,6 +188,9 @@ struct PlannedLayer {
     s2: Vec<f64>,
     /// tail[k] = Σ_{i>k} σ², k = 0..=s2.len().
     tail: Vec<f64>,
+    /// Hull vertices and unweighted segment slopes for the default start (`min_rank = 1`),
+    /// filled by [`BudgetPlan::new`].
+    hull1: (Vec<usize>, Vec<f64>),
     /// Descending σ padded with zeros to `full`, normalised as WeLore does (None: flat).
     welore: Option<Vec<f64>>,
 }
@@ -288,10 +297,17 @@ impl BudgetPlan {
                     s2,
                     tail,
                     welore,
+                    hull1: (Vec::new(), Vec::new()),
                 })
             })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(BudgetPlan { layers: planned })
+            .collect::<Result<Vec<PlannedLayer>>>()?;
+        let mut plan = BudgetPlan { layers: planned };
+        for i in 0..plan.layers.len() {
+            let l = &plan.layers[i];
+            let hs = plan.hull_and_slopes(l, l.clamp(1, 1));
+            plan.layers[i].hull1 = hs;
+        }
+        Ok(plan)
     }
 
     /// Number of layers.
@@ -512,6 +528,16 @@ impl BudgetPlan {
         h
     }
 
+    /// [`Self::hull`] and its segments' unweighted gain per number (strictly decreasing).
+    fn hull_and_slopes(&self, l: &PlannedLayer, start: usize) -> (Vec<usize>, Vec<f64>) {
+        let h = self.hull(l, start);
+        let s = h
+            .windows(2)
+            .map(|p| (l.tail_at(p[0]) - l.tail_at(p[1])) / (l.cost(p[1]) - l.cost(p[0])) as f64)
+            .collect();
+        (h, s)
+    }
+
     /// Greedy over hull segments with a max-heap of gain per stored number. A segment that does
     /// not fit the remaining budget is taken rank by rank as far as it fits (then the layer
     /// stops); with an error ceiling, rank steps stop as soon as the ceiling is met.
@@ -555,35 +581,38 @@ impl BudgetPlan {
         if budget.is_none() && err <= allowed {
             return ranks;
         }
-        let hulls: Vec<Vec<usize>> = self
+        // Hulls depend on the start rank only (a positive weight scales a layer's slopes), so
+        // the plan's cached ones serve the default `min_rank = 1`.
+        let computed: Vec<(Vec<usize>, Vec<f64>)>;
+        let hs: Vec<&(Vec<usize>, Vec<f64>)> = if self
             .layers
             .iter()
             .zip(&ranks)
-            .map(|(l, &k)| self.hull(l, k))
-            .collect();
+            .all(|(l, &k)| l.hull1.0.first() == Some(&k))
+        {
+            self.layers.iter().map(|l| &l.hull1).collect()
+        } else {
+            computed = self
+                .layers
+                .iter()
+                .zip(&ranks)
+                .map(|(l, &k)| self.hull_and_slopes(l, k))
+                .collect();
+            computed.iter().collect()
+        };
+        let hulls: Vec<&[usize]> = hs.iter().map(|h| h.0.as_slice()).collect();
+        let slopes: Vec<&[f64]> = hs.iter().map(|h| h.1.as_slice()).collect();
         let mut next = vec![1usize; self.layers.len()];
         // Fast-forward: greedy would first take every hull segment whose gain per number
         // exceeds some threshold λ (hull slopes decrease within a layer, and those segments
         // all fit). Find the smallest such λ by bisection (O(L log K) per probe), apply it,
         // and let the heap finish from there: same result, far fewer heap operations.
         let weights: Vec<f64> = self.layers.iter().map(|l| self.weight(l, obj)).collect();
-        let slopes: Vec<Vec<f64>> = hulls
-            .iter()
-            .zip(&self.layers)
-            .zip(&weights)
-            .map(|((h, l), &w)| {
-                h.windows(2)
-                    .map(|p| {
-                        w * (l.tail_at(p[0]) - l.tail_at(p[1]))
-                            / (l.cost(p[1]) - l.cost(p[0])) as f64
-                    })
-                    .collect()
-            })
-            .collect();
         let taken = |lambda: f64| -> Vec<usize> {
             slopes
                 .iter()
-                .map(|s| s.partition_point(|&v| v > lambda))
+                .zip(&weights)
+                .map(|(s, &w)| s.partition_point(|&v| w * v > lambda))
                 .collect()
         };
         let effect = |t: &[usize]| -> (u64, f64) {
@@ -607,8 +636,9 @@ impl BudgetPlan {
         };
         let top = slopes
             .iter()
-            .filter_map(|s| s.first())
-            .fold(0.0f64, |m, &v| m.max(v));
+            .zip(&weights)
+            .filter_map(|(s, &w)| s.first().map(|&v| w * v))
+            .fold(0.0f64, f64::max);
         if top > 0.0 {
             let lambda = if ok(0.0) {
                 0.0
