@@ -175,23 +175,6 @@ pub fn run(mut a: Args) -> Result<(), Failure> {
         std::fs::write(out, alloc.plan_json() + "\n")
             .map_err(|e| Failure::Run(format!("{out}: {e}")))?;
     }
-    // The other methods at the same target, for comparison (cheap: spectra are precomputed).
-    if let Ok(all) = plan.compare(target, objective, 1) {
-        let line: Vec<String> = all
-            .iter()
-            .map(|a| {
-                format!(
-                    "{:?} {:.4} ({} params)",
-                    a.method, a.model_rel_error, a.params
-                )
-            })
-            .collect();
-        let _ = writeln!(
-            stderr,
-            "model relative error by method: {}",
-            line.join(", ")
-        );
-    }
     let total_bytes = alloc.bytes(precision);
     let dense_bytes: u64 = alloc
         .layers
@@ -211,6 +194,23 @@ pub fn run(mut a: Args) -> Result<(), Failure> {
         precision.name(),
         alloc.model_rel_error
     );
+    // The other methods at the same target, for comparison (cheap: spectra are precomputed).
+    if let Ok(all) = plan.compare(target, objective, 1) {
+        let line: Vec<String> = all
+            .iter()
+            .map(|a| {
+                format!(
+                    "{:?} {:.4} ({} params)",
+                    a.method, a.model_rel_error, a.params
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            stderr,
+            "model relative error by method: {}",
+            line.join(", ")
+        );
+    }
     let out = if format == "csv" {
         let mut s = String::from("tensor,rows,cols,rank,dense,params,bytes,rel_fro_error\n");
         for l in &alloc.layers {

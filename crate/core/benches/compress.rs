@@ -18,7 +18,10 @@ use spectralab_core::random::SeededRng;
 use std::hint::black_box;
 use std::time::Duration;
 
-fn model() -> (Vec<String>, Vec<(usize, usize)>, Vec<Vec<f64>>) {
+/// Names, shapes and singular values of the layers.
+type Model = (Vec<String>, Vec<(usize, usize)>, Vec<Vec<f64>>);
+
+fn model() -> Model {
     let mut rng = SeededRng::new(42);
     let mut names = vec![];
     let mut shapes = vec![];
