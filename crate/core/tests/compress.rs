@@ -866,3 +866,76 @@ fn greedy_is_near_the_brute_force_optimum_on_small_models() {
         }
     }
 }
+
+#[test]
+fn hadamard_rotation_matches_a_dense_sylvester_matrix() {
+    // Rotating the delta e_i e_jᵀ gives s_i s_j (H₈ e_i)(H₄ e_j)ᵀ/√32 with Sylvester
+    // H[a, i] = (−1)^popcount(a & i): check every entry's magnitude and relative sign.
+    let syl = |a: usize, i: usize| {
+        if (a & i).count_ones() % 2 == 0 {
+            1.0
+        } else {
+            -1.0
+        }
+    };
+    for (i, j) in [(0, 0), (3, 1), (7, 2), (5, 3)] {
+        let mut d = Array2::<f64>::zeros((8, 4));
+        d[[i, j]] = 1.0;
+        let r = hadamard_rotate(d.view(), 99).unwrap();
+        let r00 = r[[0, 0]];
+        for a in 0..8 {
+            for b in 0..4 {
+                assert!((r[[a, b]].abs() - 1.0 / 32f64.sqrt()).abs() < 1e-14);
+                let want = syl(a, i) * syl(b, j) * syl(0, i) * syl(0, j);
+                assert_eq!(
+                    (r[[a, b]] * r00).signum(),
+                    want,
+                    "({a}, {b}) for delta ({i}, {j})"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn structured_functions_reject_bad_input_without_panicking() {
+    let mut w = Array2::<f64>::ones((8, 8));
+    w[[2, 3]] = f64::NAN;
+    let e = Array2::<f64>::zeros((0, 4));
+    for m in [w.view(), e.view()] {
+        assert!(low_rank_approx(m, 1).is_err());
+        assert!(monarch_project(m, 2, 1).is_err());
+        assert!(kronecker_approx(m, 2, 2, 1).is_err());
+        assert!(dct_basis_approx(m, 1, DctScore::L2).is_err());
+        assert!(hadamard_rotate(m, 0).is_err());
+        assert!(lowrank_sparse(m, 1, 1, 2, Precision::F16).is_err());
+        assert!(tradeoff_curves(m, &TradeoffParams::default()).is_err());
+    }
+    assert!(matches!(
+        quantize_absmax(w.view(), &QuantParams::default()),
+        Err(Error::NonFinite { row: 2, col: 3, .. })
+    ));
+    let ok = Array2::<f64>::ones((8, 8));
+    assert!(low_rank_approx(ok.view(), 9).is_err());
+    assert!(lowrank_sparse(ok.view(), 1, 1, 0, Precision::F16).is_err());
+    assert!(monarch_project(ok.view(), 9, 1).is_err());
+    assert!(dct_basis_approx(ok.view(), 9, DctScore::L1).is_err());
+    assert!(hadamard_unrotate(ok.view(), 3, 8, 0).is_err());
+    assert!(hadamard_unrotate(ok.view(), 5, 8, 0).is_ok());
+}
+
+#[test]
+fn monarch_error_of_a_perturbed_monarch_matrix_matches_the_tangent_space_count() {
+    // M + εN projected back onto rank-1 blocks (l × i): to first order the projection keeps
+    // the noise in the (l + i − 1)-dimensional tangent space of each block, so the error is
+    // ≈ ε‖N‖·√(1 − (l+i−1)/(l·i)).
+    let mut rng = SeededRng::new(18);
+    let m = synthetic_monarch(&mut rng, 128, 128, 8, 1);
+    let noise = rng.gaussian_matrix(128, 128) * 1e-4;
+    let w = &m + &noise;
+    let p = monarch_project(w.view(), 8, 1).unwrap();
+    let err = fro((&w - &p).view());
+    let (l, i) = (16.0, 16.0);
+    let predicted = fro(noise.view()) * (1.0f64 - (l + i - 1.0) / (l * i)).sqrt();
+    assert!((err / predicted - 1.0).abs() < 0.03, "{err} vs {predicted}");
+}

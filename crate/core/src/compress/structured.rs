@@ -32,6 +32,7 @@ pub(crate) fn svd_truncate(svd: &Svd<f64>, k: usize) -> Array2<f64> {
 /// Best rank-`k` approximation of `w` (exact SVD).
 pub fn low_rank_approx(w: ArrayView2<'_, f64>, k: usize) -> Result<Array2<f64>> {
     check_matrix(w)?;
+    check_ranks(&[k], w)?;
     Ok(svd_truncate(&thin_svd(w)?, k))
 }
 
