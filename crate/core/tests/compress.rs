@@ -872,7 +872,7 @@ fn hadamard_rotation_matches_a_dense_sylvester_matrix() {
     // Rotating the delta e_i e_jᵀ gives s_i s_j (H₈ e_i)(H₄ e_j)ᵀ/√32 with Sylvester
     // H[a, i] = (−1)^popcount(a & i): check every entry's magnitude and relative sign.
     let syl = |a: usize, i: usize| {
-        if (a & i).count_ones() % 2 == 0 {
+        if (a & i).count_ones().is_multiple_of(2) {
             1.0
         } else {
             -1.0
