@@ -33,8 +33,16 @@
 //! - [`truncation`]: per-layer truncation curves from σ (or λ = σ²), energy ranks, break-even.
 //! - [`budget`]: model-level rank allocation (uniform ratio, energy threshold, greedy, WeLore τ).
 //! - [`quantize`]: blockwise absmax quantization, random Hadamard rotation (private FWHT).
-//! - [`structured`]: LR + quantized residual, LR + sparse, Monarch, Kronecker, PiSSA, Pareto front.
+//! - [`structured`]: LR + quantized residual (LQ-LoRA), LR + sparse (GEAR/LOST-style), Monarch,
+//!   Kronecker sums (Van Loan–Pitsianis), PiSSA/QPiSSA, and [`structured::tradeoff_curves`]
+//!   (every curve of one matrix at once).
 //! - [`dct_basis`]: fixed DCT basis with top-k column selection.
+//! - [`pareto_front`] (here): the non-dominated points of any set of curves.
+//!
+//! Errors: [`crate::Error::Empty`] for empty matrices, [`crate::Error::NonFinite`] naming the
+//! first NaN/±Inf, [`crate::Error::Shape`] for factor shapes that do not divide, and
+//! [`crate::Error::InvalidParameter`] for out-of-range ranks, bits, fractions and budgets. No
+//! function panics on user input.
 
 pub mod budget;
 pub mod dct_basis;
