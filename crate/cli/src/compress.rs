@@ -1,5 +1,6 @@
 //! `spectralab compress`: per-layer rank plan for a model file under a byte/parameter budget or
-//! an error ceiling, from each layer's singular values (exact f64 SVD of the 2-D weights).
+//! an error ceiling, from each layer's ESD (eigenvalues `λ = σ²` of the smaller Gram matrix,
+//! computed in f64 as `analyze` does).
 //!
 //! ```text
 //! spectralab compress FILE [--budget 50%|BYTES] [--error E] [--method uniform|energy|greedy|welore]
@@ -19,7 +20,7 @@ use spectralab_core::compress::budget::{
 use spectralab_core::compress::truncation::Spectrum;
 use spectralab_core::compress::Precision;
 use spectralab_core::formats::{read_tensor, ReadParams, TensorData};
-use spectralab_core::linalg::singular_values;
+use spectralab_core::linalg::{gram_eigenvalues, GramParams};
 use spectralab_core::spectrum::analyze::{plan_source, AnalyzeParams};
 use spectralab_core::spectrum::layers::LayerKind;
 use std::io::Write;
@@ -46,31 +47,26 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// Singular values (f64 SVD) of a 2-D tensor.
+/// ESD of a 2-D tensor: eigenvalues `λ = σ²` of its smaller Gram matrix, computed in f64 as
+/// `spectralab analyze` does by default (ascending).
 fn spectrum_of(data: &TensorData) -> spectralab_core::Result<Vec<f64>> {
-    let sv = match data {
-        TensorData::F32(a) => {
-            let a = a
-                .view()
-                .into_dimensionality::<ndarray::Ix2>()
-                .map_err(|e| spectralab_core::Error::Shape {
-                    expected: "2-D".into(),
-                    found: e.to_string(),
-                })?;
-            singular_values(a.mapv(f64::from).view())?
-        }
-        TensorData::F64(a) => {
-            let a = a
-                .view()
-                .into_dimensionality::<ndarray::Ix2>()
-                .map_err(|e| spectralab_core::Error::Shape {
-                    expected: "2-D".into(),
-                    found: e.to_string(),
-                })?;
-            singular_values(a)?
-        }
+    let shape_error = |e: ndarray::ShapeError| spectralab_core::Error::Shape {
+        expected: "2-D".into(),
+        found: e.to_string(),
     };
-    Ok(sv.to_vec())
+    let w: ndarray::Array2<f64> = match data {
+        TensorData::F32(a) => a
+            .view()
+            .into_dimensionality::<ndarray::Ix2>()
+            .map_err(shape_error)?
+            .mapv(f64::from),
+        TensorData::F64(a) => a
+            .view()
+            .into_dimensionality::<ndarray::Ix2>()
+            .map_err(shape_error)?
+            .to_owned(),
+    };
+    Ok(gram_eigenvalues(w.view(), &GramParams::default())?.to_vec())
 }
 
 pub fn run(mut a: Args) -> Result<(), Failure> {
@@ -159,7 +155,7 @@ pub fn run(mut a: Args) -> Result<(), Failure> {
             name: &names[i],
             rows: shapes[i].0,
             cols: shapes[i].1,
-            spectrum: Spectrum::SingularValues(&spectra[i]),
+            spectrum: Spectrum::Eigenvalues(&spectra[i]),
         })
         .collect();
     let plan = BudgetPlan::new(&layers).map_err(|e| Failure::Run(e.to_string()))?;
