@@ -175,7 +175,7 @@ impl Allocation {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 struct PlannedLayer {
     name: String,
     rows: usize,
@@ -226,7 +226,7 @@ impl PlannedLayer {
 
 /// Precomputed spectra of a model (sorted `σ²`, tail sums, break-even caps): build once, call
 /// [`BudgetPlan::allocate`] for every budget/method the user tries.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct BudgetPlan {
     layers: Vec<PlannedLayer>,
 }

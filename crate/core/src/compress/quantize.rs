@@ -61,9 +61,10 @@ impl QuantParams {
 }
 
 /// A quantized matrix, dequantized back to f64.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct QuantizedMatrix {
-    /// `q·scale`, same shape as the input.
+    /// `q·scale`, same shape as the input (not serialized).
+    #[serde(skip)]
     pub dequantized: Array2<f64>,
     /// One scale per group (f32-rounded), row-major group order.
     pub scales: Vec<f64>,
@@ -207,9 +208,10 @@ pub fn hadamard_unrotate(
 }
 
 /// Result of [`quantize_rotated`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RotatedQuantization {
-    /// The reconstruction in the original basis (`N × M`).
+    /// The reconstruction in the original basis (`N × M`; not serialized).
+    #[serde(skip)]
     pub reconstruction: Array2<f64>,
     pub rel_fro_error: f64,
     /// Quantized bytes of the padded rotated matrix + 8 bytes of seed.

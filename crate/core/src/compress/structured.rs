@@ -91,7 +91,7 @@ impl Default for LowRankQuantParams {
 }
 
 /// Result of [`lowrank_quantized`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct LowRankQuantReport {
     pub rank: usize,
     /// Relative error after each round `t = 1..=T`.
@@ -99,7 +99,8 @@ pub struct LowRankQuantReport {
     /// The best round's error (the best iterate is kept, not the last).
     pub rel_fro_error: f64,
     pub bytes: u64,
-    /// The best reconstruction `L + Q`.
+    /// The best reconstruction `L + Q` (not serialized).
+    #[serde(skip)]
     pub reconstruction: Array2<f64>,
 }
 
@@ -196,7 +197,7 @@ impl Default for LowRankSparseParams {
 }
 
 /// Result of [`lowrank_sparse`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct LowRankSparseReport {
     pub rank: usize,
     /// Kept entries as `(row, col, value)`, sorted by flat index.
@@ -206,6 +207,8 @@ pub struct LowRankSparseReport {
     pub rel_fro_error: f64,
     /// Factors + `nnz`·(value + 4-byte u32 flat index) (COO).
     pub bytes: u64,
+    /// `L + S` (not serialized).
+    #[serde(skip)]
     pub reconstruction: Array2<f64>,
 }
 
