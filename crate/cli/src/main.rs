@@ -16,6 +16,7 @@
 //! parts (or whose layer_id equals one), like WW's `layers=[…]`. Usage errors exit with 2. `--plot DIR` also writes SVG charts to `DIR`
 //! (`alpha.svg`, `esd_<layer>.svg`, `rank_<layer>.svg`; see `plot.rs`).
 
+mod compress;
 mod fileio;
 mod plot;
 
@@ -39,6 +40,7 @@ const USAGE: &str = "usage:
                           [--min-evals N] [--max-evals N] [--max-n N]
                           [--format csv|json] [--fail-if 'alpha>6']... [--plot DIR]
   spectralab demo [--rows N] [--cols M] [--seed S]
+  spectralab compress FILE [--budget 50%|BYTES | --error E] [--method uniform|energy|greedy|welore] [--objective absolute|relative] [--dtype f32|f16|int8|int4] [--plan OUT.json] [--format csv|json]
   spectralab --version";
 
 enum Failure {
@@ -326,6 +328,7 @@ fn main() -> ExitCode {
     let result = match cmd.as_deref() {
         Some("analyze") => analyze(Args(args)),
         Some("demo") => demo(Args(args)),
+        Some("compress") => compress::run(Args(args)),
         Some("--version") | Some("-V") => {
             println!("spectralab {}", env!("CARGO_PKG_VERSION"));
             Ok(())

@@ -1,0 +1,237 @@
+//! `spectralab compress`: per-layer rank plan for a model file under a byte/parameter budget or
+//! an error ceiling, from each layer's ESD (eigenvalues `λ = σ²` of the smaller Gram matrix,
+//! computed in f64 as `analyze` does).
+//!
+//! ```text
+//! spectralab compress FILE [--budget 50%|BYTES] [--error E] [--method uniform|energy|greedy|welore]
+//!                          [--objective absolute|relative] [--dtype f32|f16|int8|int4]
+//!                          [--plan OUT.json] [--format csv|json]
+//! ```
+//! `--budget 50%` is a fraction of the planned layers' dense parameters; a plain number is bytes
+//! with every number stored at `--dtype` (default f16). `--error E` asks for the fewest
+//! parameters with the model-level relative Frobenius error ≤ E. Default: `--budget 50%`,
+//! `--method greedy`. Only 2-D weights the analysis walk accepts are planned (others are listed
+//! on stderr). `--plan` writes `{tensor: rank}` (a layer kept dense has rank `min(N, M)`).
+
+use crate::{fileio, Args, Failure};
+use spectralab_core::compress::budget::{
+    AllocationMethod, BudgetParams, BudgetPlan, BudgetTarget, ErrorObjective, LayerSpectrum,
+};
+use spectralab_core::compress::truncation::Spectrum;
+use spectralab_core::compress::Precision;
+use spectralab_core::formats::{read_tensor, ReadParams, TensorData};
+use spectralab_core::linalg::{gram_eigenvalues, GramParams};
+use spectralab_core::spectrum::analyze::{plan_source, AnalyzeParams};
+use spectralab_core::spectrum::layers::LayerKind;
+use std::io::Write;
+
+fn parse_budget(text: &str, precision: Precision) -> Result<BudgetTarget, Failure> {
+    let bad = || Failure::Usage(format!("--budget: `{text}` (e.g. 50% or a byte count)"));
+    if let Some(p) = text.strip_suffix('%') {
+        let f: f64 = p.trim().parse().map_err(|_| bad())?;
+        if !(f > 0.0 && f <= 100.0) {
+            return Err(Failure::Usage(format!("--budget: {f}% is not in (0, 100]")));
+        }
+        Ok(BudgetTarget::ParamFraction(f / 100.0))
+    } else {
+        let bytes: u64 = text.trim().parse().map_err(|_| bad())?;
+        Ok(BudgetTarget::Bytes { bytes, precision })
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// ESD of a 2-D tensor: eigenvalues `λ = σ²` of its smaller Gram matrix, computed in f64 as
+/// `spectralab analyze` does by default (ascending).
+fn spectrum_of(data: &TensorData) -> spectralab_core::Result<Vec<f64>> {
+    let shape_error = |e: ndarray::ShapeError| spectralab_core::Error::Shape {
+        expected: "2-D".into(),
+        found: e.to_string(),
+    };
+    let w: ndarray::Array2<f64> = match data {
+        TensorData::F32(a) => a
+            .view()
+            .into_dimensionality::<ndarray::Ix2>()
+            .map_err(shape_error)?
+            .mapv(f64::from),
+        TensorData::F64(a) => a
+            .view()
+            .into_dimensionality::<ndarray::Ix2>()
+            .map_err(shape_error)?
+            .to_owned(),
+    };
+    Ok(gram_eigenvalues(w.view(), &GramParams::default())?.to_vec())
+}
+
+pub fn run(mut a: Args) -> Result<(), Failure> {
+    let precision = match a.value("--dtype")? {
+        None => Precision::F16,
+        Some(d) => Precision::parse(&d)
+            .ok_or_else(|| Failure::Usage(format!("--dtype: `{d}` (f32|f16|int8|int4)")))?,
+    };
+    let budget = a.value("--budget")?;
+    let error: Option<f64> = a.number("--error")?;
+    let target = match (budget, error) {
+        (Some(_), Some(_)) => {
+            return Err(Failure::Usage(
+                "give either --budget or --error, not both".into(),
+            ))
+        }
+        (Some(b), None) => parse_budget(&b, precision)?,
+        (None, Some(e)) => {
+            if !(e.is_finite() && e >= 0.0) {
+                return Err(Failure::Usage(format!("--error: {e} must be ≥ 0")));
+            }
+            BudgetTarget::ErrorCeiling(e)
+        }
+        (None, None) => BudgetTarget::ParamFraction(0.5),
+    };
+    let method = match a.value("--method")? {
+        None => AllocationMethod::Greedy,
+        Some(m) => AllocationMethod::parse(&m).ok_or_else(|| {
+            Failure::Usage(format!("--method: `{m}` (uniform|energy|greedy|welore)"))
+        })?,
+    };
+    let objective = match a.value("--objective")?.as_deref() {
+        None | Some("absolute") => ErrorObjective::Absolute,
+        Some("relative") => ErrorObjective::Relative,
+        Some(o) => {
+            return Err(Failure::Usage(format!(
+                "--objective: `{o}` (absolute|relative)"
+            )))
+        }
+    };
+    let plan_out = a.value("--plan")?;
+    let format = a.value("--format")?.unwrap_or_else(|| "csv".into());
+    if format != "csv" && format != "json" {
+        return Err(Failure::Usage(format!("--format: `{format}` (csv|json)")));
+    }
+    if let Some(unknown) = a.0.iter().find(|x| x.starts_with("--")) {
+        return Err(Failure::Usage(format!("unknown option {unknown}")));
+    }
+    let [path] = a.0.as_slice() else {
+        return Err(Failure::Usage("compress needs exactly one FILE".into()));
+    };
+    let file = fileio::FileSource::open(path).map_err(Failure::Run)?;
+    let (index, plans) = plan_source(&file, path, &AnalyzeParams::default())
+        .map_err(|e| Failure::Run(format!("{path}: {e}")))?;
+    let mut stderr = std::io::stderr();
+    let mut names = Vec::new();
+    let mut shapes = Vec::new();
+    let mut spectra = Vec::new();
+    for p in &plans {
+        if p.kind == Some(LayerKind::Conv2d) {
+            let _ = writeln!(stderr, "{}: skipped: conv weights are not planned", p.name);
+        }
+        if p.kind != Some(LayerKind::Dense) {
+            continue;
+        }
+        let data = read_tensor(&file, &index.tensors[p.index], &ReadParams::default())
+            .and_then(|d| spectrum_of(&d).map(|s| (d.shape().to_vec(), s)));
+        match data {
+            Ok((shape, s)) => {
+                names.push(p.name.clone());
+                shapes.push((shape[0], shape[1]));
+                spectra.push(s);
+            }
+            Err(e) => {
+                let _ = writeln!(stderr, "{}: skipped: {e}", p.name);
+            }
+        }
+    }
+    if names.is_empty() {
+        return Err(Failure::Run(format!(
+            "{path}: no 2-D weight tensor to plan"
+        )));
+    }
+    let layers: Vec<LayerSpectrum> = (0..names.len())
+        .map(|i| LayerSpectrum {
+            name: &names[i],
+            rows: shapes[i].0,
+            cols: shapes[i].1,
+            spectrum: Spectrum::Eigenvalues(&spectra[i]),
+        })
+        .collect();
+    let plan = BudgetPlan::new(&layers).map_err(|e| Failure::Run(e.to_string()))?;
+    let params = BudgetParams {
+        method,
+        objective,
+        min_rank: 1,
+    };
+    let alloc = plan
+        .allocate(target, &params)
+        .map_err(|e| Failure::Run(format!("{path}: {e}")))?;
+    if let Some(out) = &plan_out {
+        std::fs::write(out, alloc.plan_json() + "\n")
+            .map_err(|e| Failure::Run(format!("{out}: {e}")))?;
+    }
+    let total_bytes = alloc.bytes(precision);
+    let dense_bytes: u64 = alloc
+        .layers
+        .iter()
+        .map(|l| precision.bytes(l.rows as u64 * l.cols as u64))
+        .sum();
+    let _ = writeln!(
+        stderr,
+        "{} layers, {:?} plan: {} of {} parameters ({:.1} %), {} of {} bytes at {}, model relative error {:.4}",
+        alloc.layers.len(),
+        method,
+        alloc.params,
+        alloc.dense_params,
+        100.0 * alloc.params as f64 / alloc.dense_params.max(1) as f64,
+        total_bytes,
+        dense_bytes,
+        precision.name(),
+        alloc.model_rel_error
+    );
+    // The other methods at the same target, for comparison (cheap: spectra are precomputed).
+    if let Ok(all) = plan.compare(target, objective, 1) {
+        let line: Vec<String> = all
+            .iter()
+            .map(|a| {
+                format!(
+                    "{:?} {:.4} ({} params)",
+                    a.method, a.model_rel_error, a.params
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            stderr,
+            "model relative error by method: {}",
+            line.join(", ")
+        );
+    }
+    let out = if format == "csv" {
+        let mut s = String::from("tensor,rows,cols,rank,dense,params,bytes,rel_fro_error\n");
+        for l in &alloc.layers {
+            s.push_str(&format!(
+                "{},{},{},{},{},{},{},{:?}\n",
+                csv_field(&l.name),
+                l.rows,
+                l.cols,
+                l.rank,
+                l.dense,
+                l.params,
+                precision.bytes(l.params),
+                l.rel_fro_error
+            ));
+        }
+        s
+    } else {
+        let mut v = serde_json::to_value(&alloc).map_err(|e| Failure::Run(e.to_string()))?;
+        v["dtype"] = precision.name().into();
+        v["bytes"] = total_bytes.into();
+        v["dense_bytes"] = dense_bytes.into();
+        v["plan"] = serde_json::to_value(alloc.ranks()).map_err(|e| Failure::Run(e.to_string()))?;
+        serde_json::to_string_pretty(&v).map_err(|e| Failure::Run(e.to_string()))? + "\n"
+    };
+    std::io::stdout()
+        .write_all(out.as_bytes())
+        .map_err(|e| Failure::Run(e.to_string()))
+}

@@ -1,0 +1,690 @@
+//! Structures beyond plain low rank, each as an (error, bytes) curve for one matrix.
+//!
+//! | method string | structure | bytes |
+//! |---|---|---|
+//! | `svd` | truncated SVD, rank `k` | `k(N+M)` numbers |
+//! | `lr+int{b}` | `L + Q(W − L)`, LQ-LoRA alternation | factors + [`QuantParams::bytes`]`(NM)` |
+//! | `lr+sparse` | `L + S`, `S` = top-`s` magnitudes of `W − L` | factors + `s`·(value + 4-byte index) |
+//! | `monarch-b{b}` | Monarch, `b` blocks, block rank ρ | `ρ·b·(N' + M')` numbers (padded sizes) |
+//! | `kron-{m1}x{n1}` | `Σ_{t≤R} A_t ⊗ B_t`, `A_t` m1×n1 | `R(m1·n1 + m2·n2)` numbers |
+//! | `pissa+int{b}` | PiSSA principal part + quantized residual (one round) | as `lr+int{b}` |
+//!
+//! Numbers are stored at the `precision` of each `…Params` (default f16, see [`super::Precision`]).
+//! All SVDs are exact (faer), not randomized.
+
+use super::quantize::{quantize_absmax, QuantParams};
+use super::{check_matrix, fro2, ratio, rel_error, Precision, TradeoffPoint};
+use crate::linalg::{singular_values, thin_svd, Svd};
+use crate::{Error, Result};
+use ndarray::{s, Array2, ArrayView2};
+use serde::Serialize;
+
+/// `U_k diag(s_k) Vᵀ_k`.
+pub(crate) fn svd_truncate(svd: &Svd<f64>, k: usize) -> Array2<f64> {
+    let k = k.min(svd.s.len());
+    let mut u = svd.u.slice(s![.., ..k]).to_owned();
+    for (j, mut col) in u.columns_mut().into_iter().enumerate() {
+        col *= svd.s[j];
+    }
+    u.dot(&svd.vt.slice(s![..k, ..]))
+}
+
+/// Best rank-`k` approximation of `w` (exact SVD).
+pub fn low_rank_approx(w: ArrayView2<'_, f64>, k: usize) -> Result<Array2<f64>> {
+    check_matrix(w)?;
+    check_ranks(&[k], w)?;
+    Ok(svd_truncate(&thin_svd(w)?, k))
+}
+
+fn check_ranks(ranks: &[usize], w: ArrayView2<'_, f64>) -> Result<()> {
+    let kmax = w.nrows().min(w.ncols());
+    if let Some(&k) = ranks.iter().find(|&&k| k > kmax) {
+        return Err(Error::InvalidParameter {
+            name: "ranks",
+            reason: format!("rank {k} exceeds min(N, M) = {kmax}"),
+        });
+    }
+    Ok(())
+}
+
+/// Truncated-SVD curve (`method = "svd"`, `param` = rank) for ranks `0..=min(N, M)`.
+pub fn svd_curve(w: ArrayView2<'_, f64>, precision: Precision) -> Result<Vec<TradeoffPoint>> {
+    check_matrix(w)?;
+    let (n, m) = w.dim();
+    let sv = singular_values(w)?;
+    let s2: Vec<f64> = sv.iter().map(|v| v * v).collect();
+    let tail = super::truncation::tail_energies(&s2);
+    Ok((0..=s2.len())
+        .map(|k| TradeoffPoint {
+            method: "svd".into(),
+            param: k as f64,
+            bytes: precision.bytes((k * (n + m)) as u64),
+            rel_fro_error: ratio(tail[k], tail[0]),
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------- low rank + quantized residual
+
+/// Options of [`lowrank_quantized`] / [`lowrank_quantized_curve`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LowRankQuantParams {
+    /// Ranks of the curve (default 8, 16, 32, 64; clipped to `min(N, M)`).
+    pub ranks: Vec<usize>,
+    /// Residual quantizer (default int4, groups of 64).
+    pub quant: QuantParams,
+    /// Alternation rounds `T ≥ 1` (default 5; 1 = "SVD, then quantize the residual").
+    pub iterations: usize,
+    /// Precision of the factors (default f16).
+    pub precision: Precision,
+}
+
+impl Default for LowRankQuantParams {
+    fn default() -> Self {
+        LowRankQuantParams {
+            ranks: vec![8, 16, 32, 64],
+            quant: QuantParams::default(),
+            iterations: 5,
+            precision: Precision::F16,
+        }
+    }
+}
+
+/// Result of [`lowrank_quantized`].
+#[derive(Debug, Clone, Serialize)]
+pub struct LowRankQuantReport {
+    pub rank: usize,
+    /// Relative error after each round `t = 1..=T`.
+    pub errors: Vec<f64>,
+    /// The best round's error (the best iterate is kept, not the last).
+    pub rel_fro_error: f64,
+    pub bytes: u64,
+    /// The best reconstruction `L + Q` (not serialized).
+    #[serde(skip)]
+    pub reconstruction: Array2<f64>,
+}
+
+/// LQ-LoRA: `Q₀ = 0`; for `t = 1..=T`: `L_t = SVD_k(W − Q_{t−1})`, `Q_t = quant(W − L_t)`;
+/// keeps the round with the smallest `‖W − L_t − Q_t‖`.
+pub fn lowrank_quantized(
+    w: ArrayView2<'_, f64>,
+    rank: usize,
+    params: &LowRankQuantParams,
+) -> Result<LowRankQuantReport> {
+    check_matrix(w)?;
+    check_ranks(&[rank], w)?;
+    if params.iterations == 0 {
+        return Err(Error::InvalidParameter {
+            name: "iterations",
+            reason: "must be ≥ 1".into(),
+        });
+    }
+    let (n, m) = w.dim();
+    let mut q = Array2::<f64>::zeros((n, m));
+    let mut errors = Vec::with_capacity(params.iterations);
+    let mut best: Option<(f64, Array2<f64>)> = None;
+    let mut qbytes = 0;
+    for _ in 0..params.iterations {
+        let l = svd_truncate(&thin_svd((&w - &q).view())?, rank);
+        let quant = quantize_absmax((&w - &l).view(), &params.quant)?;
+        qbytes = quant.bytes;
+        q = quant.dequantized;
+        let rec = &l + &q;
+        let e = rel_error(w, rec.view());
+        errors.push(e);
+        if best.as_ref().is_none_or(|(b, _)| e < *b) {
+            best = Some((e, rec));
+        }
+    }
+    let (e, rec) = best.expect("at least one iteration");
+    Ok(LowRankQuantReport {
+        rank,
+        errors,
+        rel_fro_error: e,
+        bytes: params.precision.bytes((rank * (n + m)) as u64) + qbytes,
+        reconstruction: rec,
+    })
+}
+
+/// [`lowrank_quantized`] over `params.ranks` (`method = "lr+int{b}"`, `param` = rank).
+pub fn lowrank_quantized_curve(
+    w: ArrayView2<'_, f64>,
+    params: &LowRankQuantParams,
+) -> Result<Vec<TradeoffPoint>> {
+    check_matrix(w)?;
+    let kmax = w.nrows().min(w.ncols());
+    let mut ranks: Vec<usize> = params.ranks.iter().map(|&k| k.min(kmax)).collect();
+    ranks.dedup();
+    ranks
+        .iter()
+        .map(|&k| {
+            let r = lowrank_quantized(w, k, params)?;
+            Ok(TradeoffPoint {
+                method: format!("lr+int{}", params.quant.bits),
+                param: k as f64,
+                bytes: r.bytes,
+                rel_fro_error: r.rel_fro_error,
+            })
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- low rank + sparse
+
+/// Options of [`lowrank_sparse`] / [`lowrank_sparse_curve`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LowRankSparseParams {
+    /// Ranks of the curve (default 8, 16, 32, 64).
+    pub ranks: Vec<usize>,
+    /// Kept fractions of `NM` entries (default 0.1 %, 1 %, 5 %).
+    pub fractions: Vec<f64>,
+    /// 1 = one-shot (`L = SVD_k(W)`, `S = top(W − L)`); `T > 1` starts from `S₀ = top(W)`
+    /// (GEAR's order) and alternates `L_t = SVD_k(W − S_{t−1})`, `S_t = top(W − L_t)`
+    /// (hard-threshold projections, GoDec-like; the error is non-increasing in `t`).
+    pub iterations: usize,
+    pub precision: Precision,
+}
+
+impl Default for LowRankSparseParams {
+    fn default() -> Self {
+        LowRankSparseParams {
+            ranks: vec![8, 16, 32, 64],
+            fractions: vec![0.001, 0.01, 0.05],
+            iterations: 1,
+            precision: Precision::F16,
+        }
+    }
+}
+
+/// Result of [`lowrank_sparse`].
+#[derive(Debug, Clone, Serialize)]
+pub struct LowRankSparseReport {
+    pub rank: usize,
+    /// Kept entries as `(row, col, value)`, sorted by flat index.
+    pub sparse: Vec<(usize, usize, f64)>,
+    /// Relative error after each round.
+    pub errors: Vec<f64>,
+    pub rel_fro_error: f64,
+    /// Factors + `nnz`·(value + 4-byte u32 flat index) (COO).
+    pub bytes: u64,
+    /// `L + S` (not serialized).
+    #[serde(skip)]
+    pub reconstruction: Array2<f64>,
+}
+
+/// Flat indices of the `k` largest-magnitude entries (ties: smaller flat index first).
+fn top_k(a: &Array2<f64>, k: usize) -> Vec<usize> {
+    let flat: Vec<f64> = a.iter().copied().collect();
+    let mut idx: Vec<usize> = (0..flat.len()).collect();
+    let k = k.min(flat.len());
+    if k == 0 {
+        return Vec::new();
+    }
+    let cmp = |x: &usize, y: &usize| flat[*y].abs().total_cmp(&flat[*x].abs()).then(x.cmp(y));
+    if k < idx.len() {
+        idx.select_nth_unstable_by(k - 1, cmp);
+        idx.truncate(k);
+    }
+    idx.sort_unstable();
+    idx
+}
+
+/// Low rank + sparse residual with `nnz` kept entries (see [`LowRankSparseParams::iterations`]).
+pub fn lowrank_sparse(
+    w: ArrayView2<'_, f64>,
+    rank: usize,
+    nnz: usize,
+    iterations: usize,
+    precision: Precision,
+) -> Result<LowRankSparseReport> {
+    check_matrix(w)?;
+    check_ranks(&[rank], w)?;
+    if iterations == 0 {
+        return Err(Error::InvalidParameter {
+            name: "iterations",
+            reason: "must be ≥ 1".into(),
+        });
+    }
+    let (n, m) = w.dim();
+    let nnz = nnz.min(n * m);
+    let mut sp = Array2::<f64>::zeros((n, m));
+    let mut errors = Vec::new();
+    let mut rec = Array2::zeros((n, m));
+    let mut support = Vec::new();
+    if iterations > 1 {
+        // GEAR's order: the largest entries first, then alternate.
+        let w0 = w.to_owned();
+        for f in top_k(&w0, nnz) {
+            sp[[f / m, f % m]] = w0[[f / m, f % m]];
+        }
+    }
+    for _ in 0..iterations {
+        let l = svd_truncate(&thin_svd((&w - &sp).view())?, rank);
+        let resid = &w - &l;
+        support = top_k(&resid, nnz);
+        sp.fill(0.0);
+        for &f in &support {
+            let (i, j) = (f / m, f % m);
+            sp[[i, j]] = resid[[i, j]];
+        }
+        rec = &l + &sp;
+        errors.push(rel_error(w, rec.view()));
+    }
+    let sparse = support
+        .iter()
+        .map(|&f| (f / m, f % m, sp[[f / m, f % m]]))
+        .collect();
+    let bytes =
+        precision.bytes((rank * (n + m)) as u64) + precision.bytes(nnz as u64) + 4 * nnz as u64;
+    Ok(LowRankSparseReport {
+        rank,
+        sparse,
+        rel_fro_error: *errors.last().expect("at least one iteration"),
+        errors,
+        bytes,
+        reconstruction: rec,
+    })
+}
+
+/// [`lowrank_sparse`] over ranks × fractions (`method = "lr+sparse{fraction}"`, `param` = rank).
+pub fn lowrank_sparse_curve(
+    w: ArrayView2<'_, f64>,
+    params: &LowRankSparseParams,
+) -> Result<Vec<TradeoffPoint>> {
+    check_matrix(w)?;
+    if let Some(f) = params.fractions.iter().find(|f| !(0.0..=1.0).contains(*f)) {
+        return Err(Error::InvalidParameter {
+            name: "fractions",
+            reason: format!("{f} is not in [0, 1]"),
+        });
+    }
+    let kmax = w.nrows().min(w.ncols());
+    let mut out = Vec::new();
+    for &k in &params.ranks {
+        for &f in &params.fractions {
+            let nnz = (f * w.len() as f64).round() as usize;
+            let r = lowrank_sparse(w, k.min(kmax), nnz, params.iterations, params.precision)?;
+            out.push(TradeoffPoint {
+                method: format!("lr+sparse{f}"),
+                param: k.min(kmax) as f64,
+                bytes: r.bytes,
+                rel_fro_error: r.rel_fro_error,
+            });
+        }
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- Monarch
+
+/// The strided blocks of Monarch with `b` blocks of `w` zero-padded to `(b·⌈N/b⌉) × (b·⌈M/b⌉)`:
+/// block `(k, j)` (input block `k`, output class `j`) is the `l × i` matrix
+/// `W[l·b + j, k·i .. (k+1)·i]` for `l < N'/b` (rows interleaved with stride `b`, columns
+/// contiguous; `i = M'/b`).
+fn monarch_blocks(w: ArrayView2<'_, f64>, b: usize) -> (usize, usize, Vec<Array2<f64>>) {
+    let (n, m) = w.dim();
+    let (l, i) = (n.div_ceil(b), m.div_ceil(b));
+    let mut blocks = Vec::with_capacity(b * b);
+    for k in 0..b {
+        for j in 0..b {
+            blocks.push(Array2::from_shape_fn((l, i), |(r, c)| {
+                let (row, col) = (r * b + j, k * i + c);
+                if row < n && col < m {
+                    w[[row, col]]
+                } else {
+                    0.0
+                }
+            }));
+        }
+    }
+    (l, i, blocks)
+}
+
+fn check_nblocks(w: ArrayView2<'_, f64>, b: usize) -> Result<()> {
+    if b == 0 || b > w.nrows().min(w.ncols()) {
+        return Err(Error::InvalidParameter {
+            name: "nblocks",
+            reason: format!("{b} is not in 1..=min(N, M) = {}", w.nrows().min(w.ncols())),
+        });
+    }
+    Ok(())
+}
+
+/// Frobenius projection onto Monarch matrices with `nblocks` blocks and block rank
+/// `block_rank` (each strided block replaced by its best rank-ρ approximation), on the
+/// zero-padded matrix, cropped back to `N × M` (exact projection when `b` divides `N` and `M`).
+pub fn monarch_project(
+    w: ArrayView2<'_, f64>,
+    nblocks: usize,
+    block_rank: usize,
+) -> Result<Array2<f64>> {
+    check_matrix(w)?;
+    check_nblocks(w, nblocks)?;
+    let b = nblocks;
+    let (n, m) = w.dim();
+    let (l, i, blocks) = monarch_blocks(w, b);
+    let mut out = Array2::zeros((n, m));
+    for k in 0..b {
+        for j in 0..b {
+            let approx = svd_truncate(&thin_svd(blocks[k * b + j].view())?, block_rank);
+            for r in 0..l {
+                for c in 0..i {
+                    let (row, col) = (r * b + j, k * i + c);
+                    if row < n && col < m {
+                        out[[row, col]] = approx[[r, c]];
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Options of [`monarch_curve`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonarchParams {
+    /// Block counts to try (default 2, 4, 8; those above `min(N, M)` are skipped).
+    pub nblocks: Vec<usize>,
+    pub precision: Precision,
+}
+
+impl Default for MonarchParams {
+    fn default() -> Self {
+        MonarchParams {
+            nblocks: vec![2, 4, 8],
+            precision: Precision::F16,
+        }
+    }
+}
+
+/// Monarch curves: for each `b`, block ranks `ρ = 1..=min(l, i)` while the factors are smaller
+/// than the padded dense matrix (`method = "monarch-b{b}"`, `param` = ρ). Bytes count
+/// `ρ·b·(N' + M')` numbers; the error (from the blocks' singular values, `Σ` discarded `σ²`)
+/// is that of the padded projection.
+pub fn monarch_curve(w: ArrayView2<'_, f64>, params: &MonarchParams) -> Result<Vec<TradeoffPoint>> {
+    check_matrix(w)?;
+    let total = fro2(w);
+    let mut out = Vec::new();
+    for &b in params
+        .nblocks
+        .iter()
+        .filter(|&&b| b >= 1 && b <= w.nrows().min(w.ncols()))
+    {
+        let (l, i, blocks) = monarch_blocks(w, b);
+        let mut s2: Vec<Vec<f64>> = Vec::with_capacity(blocks.len());
+        for blk in &blocks {
+            s2.push(singular_values(blk.view())?.iter().map(|v| v * v).collect());
+        }
+        let (pn, pm) = (l * b, i * b);
+        for rho in 1..=l.min(i) {
+            let count = (rho * b * (pn + pm)) as u64;
+            if count >= (pn * pm) as u64 {
+                break;
+            }
+            let tail: f64 = s2.iter().map(|s| s.iter().skip(rho).sum::<f64>()).sum();
+            out.push(TradeoffPoint {
+                method: format!("monarch-b{b}"),
+                param: rho as f64,
+                bytes: params.precision.bytes(count),
+                rel_fro_error: ratio(tail, total),
+            });
+        }
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- Kronecker
+
+/// Van Loan–Pitsianis rearrangement `R(W)` for `A` of shape `m1 × n1`, `B` of `m2 × n2`: row
+/// `i1·n1 + j1` is the row-major vec of block `W[i1·m2.., j1·n2..]` (`m1·n1 × m2·n2`).
+fn kron_rearrange(
+    w: ArrayView2<'_, f64>,
+    m1: usize,
+    n1: usize,
+) -> Result<(usize, usize, Array2<f64>)> {
+    let (n, m) = w.dim();
+    if m1 == 0 || n1 == 0 || n % m1 != 0 || m % n1 != 0 {
+        return Err(Error::Shape {
+            expected: format!("A of m1 × n1 with m1 | {n} and n1 | {m}"),
+            found: format!("{m1} × {n1}"),
+        });
+    }
+    let (m2, n2) = (n / m1, m / n1);
+    let r = Array2::from_shape_fn((m1 * n1, m2 * n2), |(a, bidx)| {
+        let (i1, j1) = (a / n1, a % n1);
+        let (i2, j2) = (bidx / n2, bidx % n2);
+        w[[i1 * m2 + i2, j1 * n2 + j2]]
+    });
+    Ok((m2, n2, r))
+}
+
+/// Best `Σ_{t≤R} A_t ⊗ B_t` approximation (`A_t` is `m1 × n1`) via the SVD of the rearrangement.
+pub fn kronecker_approx(
+    w: ArrayView2<'_, f64>,
+    m1: usize,
+    n1: usize,
+    rank: usize,
+) -> Result<Array2<f64>> {
+    check_matrix(w)?;
+    let (m2, n2, r) = kron_rearrange(w, m1, n1)?;
+    let approx = svd_truncate(&thin_svd(r.view())?, rank);
+    let (n, m) = w.dim();
+    Ok(Array2::from_shape_fn((n, m), |(row, col)| {
+        let (i1, i2) = (row / m2, row % m2);
+        let (j1, j2) = (col / n2, col % n2);
+        approx[[i1 * n1 + j1, i2 * n2 + j2]]
+    }))
+}
+
+/// The divisor of `n` closest to `√n` (ties: the smaller).
+pub fn near_square_factor(n: usize) -> usize {
+    let mut best = 1;
+    for d in 1..=n {
+        if d * d > n {
+            break;
+        }
+        if n.is_multiple_of(d) {
+            best = d;
+        }
+    }
+    // best ≤ √n; its cofactor n/best ≥ √n may be closer.
+    let other = n / best.max(1);
+    let root = (n as f64).sqrt();
+    if (other as f64 - root).abs() < (root - best as f64).abs() {
+        other
+    } else {
+        best
+    }
+}
+
+/// Options of [`kronecker_curve`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct KroneckerParams {
+    /// Rows `m1` of `A` (default: the divisor of `N` nearest `√N`).
+    pub m1: Option<usize>,
+    /// Columns `n1` of `A` (default: the divisor of `M` nearest `√M`).
+    pub n1: Option<usize>,
+    pub precision: Precision,
+}
+
+impl Default for KroneckerParams {
+    fn default() -> Self {
+        KroneckerParams {
+            m1: None,
+            n1: None,
+            precision: Precision::F16,
+        }
+    }
+}
+
+/// Kronecker-sum curve for `R = 1..=min(m1 n1, m2 n2)` while smaller than dense
+/// (`method = "kron-{m1}x{n1}"`, `param` = R; error = tail of `R(W)`'s spectrum).
+pub fn kronecker_curve(
+    w: ArrayView2<'_, f64>,
+    params: &KroneckerParams,
+) -> Result<Vec<TradeoffPoint>> {
+    check_matrix(w)?;
+    let (n, m) = w.dim();
+    let m1 = params.m1.unwrap_or_else(|| near_square_factor(n));
+    let n1 = params.n1.unwrap_or_else(|| near_square_factor(m));
+    let (m2, n2, r) = kron_rearrange(w, m1, n1)?;
+    let s2: Vec<f64> = singular_values(r.view())?.iter().map(|v| v * v).collect();
+    let tail = super::truncation::tail_energies(&s2);
+    let per = (m1 * n1 + m2 * n2) as u64;
+    Ok((1..=s2.len())
+        .take_while(|&k| k as u64 * per < (n * m) as u64)
+        .map(|k| TradeoffPoint {
+            method: format!("kron-{m1}x{n1}"),
+            param: k as f64,
+            bytes: params.precision.bytes(k as u64 * per),
+            rel_fro_error: ratio(tail[k], tail[0]),
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------- PiSSA
+
+/// PiSSA's split `W = A B + W_res` at rank `r` (`A = U_r Σ_r^{1/2}`, `B = Σ_r^{1/2} V_rᵀ`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PissaReport {
+    pub rank: usize,
+    /// `Σ_{i≤r} σᵢ² / Σ σᵢ²`.
+    pub principal_energy: f64,
+    /// `‖W_res‖ / ‖W‖` (= the truncated-SVD error: dropping the residual *is* the SVD curve).
+    pub residual_rel_norm: f64,
+    /// Spectrum of the residual: `σ_{r+1}, σ_{r+2}, …` (descending).
+    pub residual_singular_values: Vec<f64>,
+    /// QPiSSA: principal part kept in the factor precision, residual quantized (one round).
+    pub quantized_residual_rel_error: f64,
+    pub quantized_bytes: u64,
+}
+
+/// PiSSA's principal/residual split and the QPiSSA point (`quant` on the residual, one round —
+/// the same as [`lowrank_quantized`] with `T = 1`).
+pub fn pissa_split(
+    w: ArrayView2<'_, f64>,
+    rank: usize,
+    quant: &QuantParams,
+    precision: Precision,
+) -> Result<PissaReport> {
+    check_matrix(w)?;
+    check_ranks(&[rank], w)?;
+    let svd = thin_svd(w)?;
+    let s2: Vec<f64> = svd.s.iter().map(|v| v * v).collect();
+    let tail = super::truncation::tail_energies(&s2);
+    let q = lowrank_quantized(
+        w,
+        rank,
+        &LowRankQuantParams {
+            ranks: vec![rank],
+            quant: *quant,
+            iterations: 1,
+            precision,
+        },
+    )?;
+    Ok(PissaReport {
+        rank,
+        principal_energy: if tail[0] > 0.0 {
+            (tail[0] - tail[rank]) / tail[0]
+        } else {
+            1.0
+        },
+        residual_rel_norm: ratio(tail[rank], tail[0]),
+        residual_singular_values: svd.s.iter().skip(rank).copied().collect(),
+        quantized_residual_rel_error: q.rel_fro_error,
+        quantized_bytes: q.bytes,
+    })
+}
+
+/// PiSSA curve over `ranks`: `"pissa"` (residual dropped: the truncated-SVD point, factors at
+/// `precision`) and `"qpissa-int{b}"` (residual quantized with `quant`, one round);
+/// `param` = rank.
+pub fn pissa_curve(
+    w: ArrayView2<'_, f64>,
+    ranks: &[usize],
+    quant: &QuantParams,
+    precision: Precision,
+) -> Result<Vec<TradeoffPoint>> {
+    check_matrix(w)?;
+    check_ranks(ranks, w)?;
+    let (n, m) = w.dim();
+    let mut out = Vec::with_capacity(2 * ranks.len());
+    for &k in ranks {
+        let p = pissa_split(w, k, quant, precision)?;
+        out.push(TradeoffPoint {
+            method: "pissa".into(),
+            param: k as f64,
+            bytes: precision.bytes((k * (n + m)) as u64),
+            rel_fro_error: p.residual_rel_norm,
+        });
+        out.push(TradeoffPoint {
+            method: format!("qpissa-int{}", quant.bits),
+            param: k as f64,
+            bytes: p.quantized_bytes,
+            rel_fro_error: p.quantized_residual_rel_error,
+        });
+    }
+    Ok(out)
+}
+
+/// Options of [`tradeoff_curves`]: one set per structure (each with its own defaults).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TradeoffParams {
+    /// Precision of the plain SVD factors and of the PiSSA principal part (default f16).
+    pub precision: Precision,
+    pub quantization: super::quantize::QuantCurveParams,
+    pub lowrank_quantized: LowRankQuantParams,
+    pub lowrank_sparse: LowRankSparseParams,
+    pub monarch: MonarchParams,
+    pub kronecker: KroneckerParams,
+    pub dct: super::dct_basis::DctParams,
+    /// PiSSA ranks (default 8, 16, 32, 64), residual quantized with `lowrank_quantized.quant`.
+    pub pissa_ranks: Vec<usize>,
+}
+
+impl Default for TradeoffParams {
+    fn default() -> Self {
+        TradeoffParams {
+            precision: Precision::F16,
+            quantization: Default::default(),
+            lowrank_quantized: Default::default(),
+            lowrank_sparse: Default::default(),
+            monarch: Default::default(),
+            kronecker: Default::default(),
+            dct: Default::default(),
+            pissa_ranks: vec![8, 16, 32, 64],
+        }
+    }
+}
+
+/// Every structure's (error, bytes) curve for one matrix, concatenated (feed the result to
+/// [`super::pareto_front`]). Ranks above `min(N, M)` are dropped from the rank lists.
+pub fn tradeoff_curves(
+    w: ArrayView2<'_, f64>,
+    params: &TradeoffParams,
+) -> Result<Vec<TradeoffPoint>> {
+    check_matrix(w)?;
+    let kmax = w.nrows().min(w.ncols());
+    let fit = |r: &[usize]| r.iter().copied().filter(|&k| k <= kmax).collect::<Vec<_>>();
+    let mut out = svd_curve(w, params.precision)?;
+    out.extend(super::quantize::quantization_curve(
+        w,
+        &params.quantization,
+    )?);
+    let mut lq = params.lowrank_quantized.clone();
+    lq.ranks = fit(&lq.ranks);
+    out.extend(lowrank_quantized_curve(w, &lq)?);
+    let mut ls = params.lowrank_sparse.clone();
+    ls.ranks = fit(&ls.ranks);
+    out.extend(lowrank_sparse_curve(w, &ls)?);
+    out.extend(monarch_curve(w, &params.monarch)?);
+    out.extend(kronecker_curve(w, &params.kronecker)?);
+    out.extend(super::dct_basis::dct_basis_curve(w, &params.dct)?);
+    out.extend(pissa_curve(
+        w,
+        &fit(&params.pissa_ranks),
+        &params.lowrank_quantized.quant,
+        params.precision,
+    )?);
+    Ok(out)
+}
