@@ -15,6 +15,7 @@
 //! (`alpha.svg`, `esd_<layer>.svg`, `rank_<layer>.svg`; see `plot.rs`).
 
 mod fileio;
+mod metrics;
 mod plot;
 
 use spectralab_core::linalg::{gram_eigenvalues, GramParams};
@@ -34,6 +35,8 @@ const USAGE: &str = "usage:
                           [--min-evals N] [--max-evals N] [--max-n N]
                           [--format csv|json] [--fail-if 'alpha>6']... [--plot DIR]
   spectralab demo [--rows N] [--cols M] [--seed S]
+  spectralab metrics FILE [--tensor NAME] [--labels FILE.npy] [--q 0,0.5,1,2,inf]
+                          [--kernel cosine|linear|rbf] [--bandwidth S|median] [--format csv|json]
   spectralab --version";
 
 enum Failure {
@@ -293,6 +296,7 @@ fn main() -> ExitCode {
     let result = match cmd.as_deref() {
         Some("analyze") => analyze(Args(args)),
         Some("demo") => demo(Args(args)),
+        Some("metrics") => metrics::run(Args(args)),
         Some("--version") | Some("-V") => {
             println!("spectralab {}", env!("CARGO_PKG_VERSION"));
             Ok(())

@@ -79,6 +79,9 @@ pub struct VendiSpectrum {
 impl VendiSpectrum {
     /// `Vendi_q = exp(H_q(λ))`; see [`renyi_entropy`]. `O(rank)`.
     pub fn score(&self, q: f64) -> Result<f64> {
+        if q == 0.0 {
+            return Ok(self.rank() as f64); // exactly, not exp(ln r)
+        }
         Ok(renyi_entropy(&self.eigenvalues, q)?.exp())
     }
 
@@ -361,7 +364,7 @@ fn report(s: &VendiSpectrum, q: f64) -> Result<VendiReport> {
     let entropy = renyi_entropy(&s.eigenvalues, q)?;
     Ok(VendiReport {
         q,
-        score: entropy.exp(),
+        score: s.score(q)?,
         entropy,
         rank: s.rank(),
         path: s.path,
