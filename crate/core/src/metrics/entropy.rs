@@ -43,6 +43,29 @@ pub fn renyi_entropy(p: &[f64], q: f64) -> Result<f64> {
     Ok((q * pmax.ln() + s.ln()) / (1.0 - q))
 }
 
+/// Rényi entropy of order `q` of an arbitrary non-negative spectrum (e.g. eigenvalues of a
+/// covariance): negative round-off is dropped, the rest divided by its sum, then
+/// [`renyi_entropy`]. Errors: [`Error::NonFinite`] (`row` = index, `col` = 0) for NaN/±Inf,
+/// [`Error::InvalidParameter`] when nothing is positive or `q` is invalid.
+pub fn spectrum_entropy(values: &[f64], q: f64) -> Result<f64> {
+    if let Some((i, &v)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(Error::NonFinite {
+            row: i,
+            col: 0,
+            value: v,
+        });
+    }
+    let total: f64 = values.iter().filter(|&&v| v > 0.0).sum();
+    if total <= 0.0 {
+        return Err(Error::InvalidParameter {
+            name: "values",
+            reason: "no positive value: the entropy is undefined".into(),
+        });
+    }
+    let p: Vec<f64> = values.iter().map(|&v| v.max(0.0) / total).collect();
+    renyi_entropy(&p, q)
+}
+
 /// Hill number (effective number of species) `exp(H_q(p))`; see [`renyi_entropy`].
 pub fn hill_number(p: &[f64], q: f64) -> Result<f64> {
     Ok(renyi_entropy(p, q)?.exp())

@@ -9,7 +9,7 @@
 //!
 //! | name | formula | log |
 //! |---|---|---|
-//! | Rényi entropy of order `q` ([`renyi_entropy`]) | `H_q = ln(Σ λᵢ^q)/(1 − q)`; `H₁ = −Σ λᵢ ln λᵢ`; `H_∞ = −ln λ₁`; `H₀ = ln r` | natural |
+//! | Rényi entropy of order `q` ([`renyi_entropy`]; [`spectrum_entropy`] normalises first) | `H_q = ln(Σ λᵢ^q)/(1 − q)`; `H₁ = −Σ λᵢ ln λᵢ`; `H_∞ = −ln λ₁`; `H₀ = ln r` | natural |
 //! | Hill number / effective number | `exp(H_q)` | — |
 //!
 //! | metric | `ρ` | rows centred | rows L2-normalised |
@@ -72,8 +72,8 @@ mod vendi;
 pub use csv::{parse_table, read_labels, Table};
 pub use diffusion::{diffusion_spectral_entropy, DseParams, DseReport};
 pub use entropy::{
-    hill_number, matrix_entropy, renyi_entropy, roy_vetterli_erank, stable_rank, uncomp_entropy,
-    MatrixEntropyReport, UncompParams, UncompReport,
+    hill_number, matrix_entropy, renyi_entropy, roy_vetterli_erank, spectrum_entropy, stable_rank,
+    uncomp_entropy, MatrixEntropyReport, UncompParams, UncompReport,
 };
 pub use nuclear::{matrix_nuclear_norm, nuclear_norm, MnnReport};
 pub use nystrom::{nystrom_vendi, NystromParams, NystromReport};

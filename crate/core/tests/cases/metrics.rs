@@ -127,6 +127,21 @@ pub fn renyi_entropy_hand_cases() {
     assert!(is_invalid(renyi_entropy(&p, f64::NAN).unwrap_err()));
     assert_eq!(renyi_entropy(&[], 1.0).unwrap(), 0.0);
     assert_rel("hill", hill_number(&u, 2.0).unwrap(), 4.0, 1e-14);
+    // An unnormalised spectrum with negative round-off: same as the normalised one.
+    let raw = [3.0, 1.0, -1e-17, 0.0];
+    for q in QS {
+        assert_rel(
+            &format!("spectrum q={q}"),
+            spectrum_entropy(&raw, q).unwrap(),
+            renyi_entropy(&p, q).unwrap(),
+            1e-14,
+        );
+    }
+    assert!(matches!(
+        spectrum_entropy(&[1.0, f64::NAN], 1.0).unwrap_err(),
+        Error::NonFinite { row: 1, .. }
+    ));
+    assert!(is_invalid(spectrum_entropy(&[0.0, -1.0], 1.0).unwrap_err()));
 }
 
 pub fn vendi_identical_items_is_one() {
@@ -991,7 +1006,7 @@ pub fn csv_tables() {
     // Labels from an in-memory .npy (int32, as numpy writes digits-labels.npy).
     let mut npy = b"\x93NUMPY\x01\x00".to_vec();
     let mut header = "{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }".to_string();
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
