@@ -81,6 +81,15 @@ pub(crate) fn to_f64<T: Real>(x: ArrayView2<'_, T>) -> Result<Array2<f64>> {
     Ok(x.mapv(|v| v.to_f64()))
 }
 
+/// Euclidean norm without overflow/underflow (scaled by the largest |entry|).
+pub(crate) fn norm2(v: ndarray::ArrayView1<'_, f64>) -> f64 {
+    let m = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if m == 0.0 {
+        return 0.0;
+    }
+    m * v.iter().map(|x| (x / m) * (x / m)).sum::<f64>().sqrt()
+}
+
 /// Diff-eRank's `normalize`: rows centred (`rᵢ − r̄`) and L2-normalised, with the degeneracy
 /// check of the module doc.
 pub(crate) fn centre_normalise_rows(x: &Array2<f64>) -> Result<Array2<f64>> {
@@ -90,7 +99,7 @@ pub(crate) fn centre_normalise_rows(x: &Array2<f64>) -> Result<Array2<f64>> {
     let scale = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let floor = 1e-12 * scale * (d as f64).sqrt();
     for (i, mut row) in z.rows_mut().into_iter().enumerate() {
-        let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let norm = norm2(row.view());
         if norm <= floor || norm == 0.0 {
             return Err(Error::InvalidParameter {
                 name: "input",

@@ -291,9 +291,16 @@ pub fn vendi_spectrum<T: Real>(
             d,
         });
     }
+    if params.kernel == Kernel::Linear {
+        // ρ is scale-invariant: bring max|x| to 1 so ‖Y‖_F² cannot overflow or underflow.
+        let m = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        if m > 0.0 {
+            x.mapv_inplace(|v| v / m);
+        }
+    }
     if params.kernel == Kernel::Cosine {
         for (i, mut row) in x.axis_iter_mut(Axis(0)).enumerate() {
-            let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let norm = super::entropy::norm2(row.view());
             if norm == 0.0 {
                 return Err(Error::InvalidParameter {
                     name: "input",

@@ -818,6 +818,27 @@ pub fn edge_non_finite_is_named_error() {
             nystrom_vendi(x.view(), &p, &NystromParams::default()).unwrap_err()
         ));
     }
+    // Extreme but finite scales give the same answers as unit scale.
+    let y = gaussian(8, 3, 123);
+    for scale in [1e-300, 1e-30, 1e30, 1e300] {
+        let ys = &y * scale;
+        for k in [Kernel::Cosine, Kernel::Linear] {
+            for q in QS {
+                assert_rel(
+                    &format!("{k:?} scale {scale:e} q={q}"),
+                    spec(&ys, k).score(q).unwrap(),
+                    spec(&y, k).score(q).unwrap(),
+                    1e-10,
+                );
+            }
+        }
+        assert_rel(
+            &format!("erank scale {scale:e}"),
+            matrix_entropy(ys.view()).unwrap().erank,
+            matrix_entropy(y.view()).unwrap().erank,
+            1e-10,
+        );
+    }
     // Bad orders and bandwidths.
     let x = gaussian(6, 4, 122);
     for q in [-0.5, f64::NAN] {
