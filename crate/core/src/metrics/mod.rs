@@ -30,7 +30,8 @@
 //!   ~10¹¹ flops); [`nystrom_vendi`] approximates them with `m` landmarks in `O(n m² + m³)`.
 //! * **Eigenvalue threshold**: eigenvalues `λ ≤ τ·λ_max` are treated as zero, with the relative
 //!   threshold `τ = max(n, d)·ε` (`ε = 2⁻⁵²`) unless [`VendiParams::rel_threshold`] says
-//!   otherwise; so `Vendi₀` is the numerical rank. (vendi-score keeps round-off eigenvalues;
+//!   otherwise, and the kept eigenvalues are renormalised to sum 1; so `Vendi₀` is the
+//!   numerical rank. (vendi-score keeps round-off eigenvalues;
 //!   its `q = 0` counts them.)
 //! * **Weights** `p` (weighted Vendi) must be finite, `≥ 0`, with a positive sum; they are
 //!   normalised to `Σp = 1` (vendi-score does not normalise them).

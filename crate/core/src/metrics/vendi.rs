@@ -62,7 +62,8 @@ impl Default for VendiParams {
 #[derive(Debug, Clone, Serialize)]
 pub struct VendiSpectrum {
     /// Eigenvalues of `ρ`, descending, length `min(n, d)` (dual/primal of a data kernel) or `n`;
-    /// those at or below the threshold (and negative round-off) are set to exactly 0.
+    /// those at or below the threshold (and negative round-off) are set to exactly 0 and the
+    /// rest renormalised to sum 1.
     pub eigenvalues: Vec<f64>,
     /// Absolute threshold used (`τ·λ_max`).
     pub threshold: f64,
@@ -77,12 +78,17 @@ pub struct VendiSpectrum {
 }
 
 impl VendiSpectrum {
-    /// `Vendi_q = exp(H_q(λ))`; see [`renyi_entropy`]. `O(rank)`.
+    /// `Vendi_q = exp(H_q(λ))`; see [`renyi_entropy`]. `O(rank)`. `q = 0` returns the rank
+    /// exactly, and other orders are clamped to `[1, rank]` (their exact range).
     pub fn score(&self, q: f64) -> Result<f64> {
+        let r = self.rank() as f64;
         if q == 0.0 {
-            return Ok(self.rank() as f64); // exactly, not exp(ln r)
+            return Ok(r); // exactly, not exp(ln r)
         }
-        Ok(renyi_entropy(&self.eigenvalues, q)?.exp())
+        // 1 ≤ Vendi_q ≤ rank holds exactly; clamping only removes round-off outside it.
+        Ok(renyi_entropy(&self.eigenvalues, q)?
+            .exp()
+            .clamp(1.0, r.max(1.0)))
     }
 
     /// Number of eigenvalues above the threshold (`= Vendi₀`).
@@ -238,6 +244,14 @@ pub(crate) fn clean_spectrum(raw: impl IntoIterator<Item = f64>, rel: f64) -> (V
             *v = 0.0;
         }
     }
+    // Renormalise the kept values to sum 1 (a change of order ε·rank: tr ρ = 1 analytically),
+    // so that, e.g., a rank-1 ρ is exactly (1, 0, …) and every order gives exactly 1.
+    let kept: f64 = ev.iter().sum();
+    if kept > 0.0 {
+        for v in ev.iter_mut() {
+            *v /= kept;
+        }
+    }
     (ev, thr)
 }
 
@@ -368,11 +382,11 @@ pub fn vendi_score<T: Real>(x: ArrayView2<'_, T>, params: &VendiParams) -> Resul
 }
 
 fn report(s: &VendiSpectrum, q: f64) -> Result<VendiReport> {
-    let entropy = renyi_entropy(&s.eigenvalues, q)?;
+    let score = s.score(q)?;
     Ok(VendiReport {
         q,
-        score: s.score(q)?,
-        entropy,
+        score,
+        entropy: score.ln(),
         rank: s.rank(),
         path: s.path,
         n: s.n,
