@@ -18,6 +18,7 @@
 
 mod compress;
 mod fileio;
+mod metrics;
 mod plot;
 
 use spectralab_core::formats::{read_tensor, ReadParams};
@@ -41,6 +42,8 @@ const USAGE: &str = "usage:
                           [--format csv|json] [--fail-if 'alpha>6']... [--plot DIR]
   spectralab demo [--rows N] [--cols M] [--seed S]
   spectralab compress FILE [--budget 50%|BYTES | --error E] [--method uniform|energy|greedy|welore] [--objective absolute|relative] [--dtype f32|f16|int8|int4] [--plan OUT.json] [--format csv|json]
+  spectralab metrics FILE [--tensor NAME] [--labels FILE.npy] [--q 0,0.5,1,2,inf]
+                          [--kernel cosine|linear|rbf] [--bandwidth S|median] [--format csv|json]
   spectralab --version";
 
 enum Failure {
@@ -329,6 +332,7 @@ fn main() -> ExitCode {
         Some("analyze") => analyze(Args(args)),
         Some("demo") => demo(Args(args)),
         Some("compress") => compress::run(Args(args)),
+        Some("metrics") => metrics::run(Args(args)),
         Some("--version") | Some("-V") => {
             println!("spectralab {}", env!("CARGO_PKG_VERSION"));
             Ok(())
