@@ -198,10 +198,11 @@ async function main() {
       await stage.focus();
       await page.keyboard.press('ArrowRight');
       const keyRange = await page.evaluate(() => window.spectralab.lab.views.esd.range);
+      const pbox = await stage.boundingBox(); // focus() may have scrolled the page
       await page.keyboard.down('Shift');
-      await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+      await page.mouse.move(pbox.x + pbox.width * 0.5, pbox.y + pbox.height * 0.5);
       await page.mouse.down();
-      await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.4, { steps: 5 });
+      await page.mouse.move(pbox.x + pbox.width * 0.3, pbox.y + pbox.height * 0.4, { steps: 5 });
       await page.mouse.up();
       await page.keyboard.up('Shift');
       await page.waitForTimeout(100);

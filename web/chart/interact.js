@@ -89,6 +89,27 @@ export function createChartView(container, { render, name, xLabel = 'x', yLabel 
     return [c + (axis.min - c) * f, c + (axis.max - c) * f];
   }
 
+  /** Shift+drag: pans `pan.view` by the pointer's offset (one redraw per frame; `now` draws at once). */
+  function panTo(clientX, clientY, now) {
+    const p = toSvgPx(clientX, clientY);
+    if (!pan || !p) return;
+    const { plot } = pan.view;
+    pan.tx = -((clientX - pan.x) / p.scale) / (plot.right - plot.left);
+    pan.ty = ((clientY - pan.y) / p.scale) / (plot.bottom - plot.top);
+    const apply = (state) => panBy(state.tx, state.ty, state.view);
+    if (now) {
+      if (panFrame) cancelAnimationFrame(panFrame);
+      panFrame = 0;
+      apply(pan);
+    } else if (!panFrame) {
+      const state = pan;
+      panFrame = requestAnimationFrame(() => {
+        panFrame = 0;
+        apply(state);
+      });
+    }
+  }
+
   /** Pans the current view by fractions (tx, ty) of the plot (positive = towards larger values). */
   function panBy(tx, ty, from = view) {
     if (!from) return;
@@ -145,16 +166,7 @@ export function createChartView(container, { render, name, xLabel = 'x', yLabel 
   stage.addEventListener('pointermove', (e) => {
     const v = readout(e.clientX, e.clientY);
     if (pan) {
-      const { plot } = pan.view;
-      const p = toSvgPx(e.clientX, e.clientY);
-      if (p && !panFrame) {
-        const tx = -((e.clientX - pan.x) / p.scale) / (plot.right - plot.left);
-        const ty = ((e.clientY - pan.y) / p.scale) / (plot.bottom - plot.top);
-        panFrame = requestAnimationFrame(() => {
-          panFrame = 0;
-          if (pan) panBy(tx, ty, pan.view);
-        });
-      }
+      panTo(e.clientX, e.clientY, false);
       return;
     }
     if (drag) {
@@ -189,6 +201,7 @@ export function createChartView(container, { render, name, xLabel = 'x', yLabel 
   });
   stage.addEventListener('pointerup', (e) => {
     if (pan) {
+      panTo(e.clientX, e.clientY, true);
       pan = null;
       delete container.dataset.panning;
       return;
