@@ -162,7 +162,7 @@ impl<T: TransformFloat> DctPlan<T> {
     /// `n`), in place, using `scratch` from [`Self::make_scratch`] of this plan.
     pub fn process_with_scratch(&self, data: &mut [T], scratch: &mut DctScratch<T>) -> Result<()> {
         let n = self.n;
-        if (n == 0 && !data.is_empty()) || (n > 0 && data.len() % n != 0) {
+        if (n == 0 && !data.is_empty()) || (n > 0 && !data.len().is_multiple_of(n)) {
             return Err(Error::Shape {
                 expected: format!("a multiple of {n} values"),
                 found: format!("{}", data.len()),
@@ -189,20 +189,26 @@ impl<T: TransformFloat> DctPlan<T> {
             (Inner::Empty, _) => {}
             (Inner::Rust23(p), DctKind::Dct2) => {
                 p.process_dct2_with_scratch(x, &mut s.real);
-                let (s0, sk) = (c::<T>((1.0 / n as f64).sqrt()), c::<T>((2.0 / n as f64).sqrt()));
-                x[0] = x[0] * s0;
-                x[1..].iter_mut().for_each(|v| *v = *v * sk);
+                let (s0, sk) = (
+                    c::<T>((1.0 / n as f64).sqrt()),
+                    c::<T>((2.0 / n as f64).sqrt()),
+                );
+                x[0] *= s0;
+                x[1..].iter_mut().for_each(|v| *v *= sk);
             }
             (Inner::Rust23(p), _) => {
-                let (s0, sk) = (c::<T>(2.0 / (n as f64).sqrt()), c::<T>((2.0 / n as f64).sqrt()));
-                x[0] = x[0] * s0;
-                x[1..].iter_mut().for_each(|v| *v = *v * sk);
+                let (s0, sk) = (
+                    c::<T>(2.0 / (n as f64).sqrt()),
+                    c::<T>((2.0 / n as f64).sqrt()),
+                );
+                x[0] *= s0;
+                x[1..].iter_mut().for_each(|v| *v *= sk);
                 p.process_dct3_with_scratch(x, &mut s.real);
             }
             (Inner::Rust4(p), _) => {
                 p.process_dct4_with_scratch(x, &mut s.real);
                 let sk = c::<T>((2.0 / n as f64).sqrt());
-                x.iter_mut().for_each(|v| *v = *v * sk);
+                x.iter_mut().for_each(|v| *v *= sk);
             }
             (Inner::Fft23(p, tw), DctKind::Dct2) => {
                 let v = &mut s.real[..n];

@@ -56,7 +56,7 @@ impl<T: TransformFloat> FftPlan<T> {
             return;
         };
         assert!(
-            buf.len() % self.len == 0,
+            buf.len().is_multiple_of(self.len),
             "FFT buffer length {} is not a multiple of {}",
             buf.len(),
             self.len
@@ -67,7 +67,7 @@ impl<T: TransformFloat> FftPlan<T> {
         f.process_with_scratch(buf, &mut scratch[..f.get_inplace_scratch_len()]);
         if self.direction == FftDirection::Inverse {
             let s = c::<T>(1.0 / self.len as f64);
-            buf.iter_mut().for_each(|z| *z = *z * s);
+            buf.iter_mut().for_each(|z| *z *= s);
         }
     }
 
@@ -108,8 +108,8 @@ pub struct RealFftPlan<T: TransformFloat> {
 impl<T: TransformFloat> RealFftPlan<T> {
     /// Plan a real FFT of length `n` (any `n ≥ 0`).
     pub fn new(n: usize) -> Self {
-        let inner = if n % 2 == 0 { n / 2 } else { n };
-        let twiddles = if n % 2 == 0 {
+        let inner = if n.is_multiple_of(2) { n / 2 } else { n };
+        let twiddles = if n.is_multiple_of(2) {
             (0..=n / 2)
                 .map(|k| cis(-2.0 * std::f64::consts::PI * k as f64 / n as f64))
                 .collect()
@@ -145,7 +145,7 @@ impl<T: TransformFloat> RealFftPlan<T> {
 
     /// Complex scratch length for the `_with_scratch` methods.
     pub fn scratch_len(&self) -> usize {
-        let work = if self.n % 2 == 0 { 0 } else { self.n };
+        let work = if self.n.is_multiple_of(2) { 0 } else { self.n };
         work + self.fwd.scratch_len().max(self.inv.scratch_len())
     }
 
@@ -375,7 +375,7 @@ pub fn convolve<T: TransformFloat>(a: &[T], b: &[T]) -> Vec<T> {
     pad[..b.len()].copy_from_slice(b);
     plan.forward_with_scratch(&pad, &mut fb, &mut scratch);
     for (x, y) in fa.iter_mut().zip(&fb) {
-        *x = *x * *y;
+        *x *= *y;
     }
     plan.inverse_with_scratch(&mut fa, &mut pad, &mut scratch);
     pad.truncate(len);

@@ -88,13 +88,20 @@ pub fn fwht_rows<T: TransformFloat>(data: &mut [T], n: usize, params: &WhtParams
     if n == 0 {
         return Ok(());
     }
-    if data.len() % n != 0 {
+    if !data.len().is_multiple_of(n) {
         return Err(Error::Shape {
             expected: format!("a multiple of {n} values"),
             found: format!("{}", data.len()),
         });
     }
-    let mut scratch = vec![T::zero(); if params.order == WhtOrder::Sequency { n } else { 0 }];
+    let mut scratch = vec![
+        T::zero();
+        if params.order == WhtOrder::Sequency {
+            n
+        } else {
+            0
+        }
+    ];
     for row in data.chunks_exact_mut(n) {
         fwht_with_scratch(row, params, &mut scratch)?;
     }
@@ -176,7 +183,7 @@ impl RandomizedHadamard {
 
     fn check_rows(&self, len: usize) -> Result<()> {
         let n = self.len();
-        if (n == 0 && len != 0) || (n > 0 && len % n != 0) {
+        if (n == 0 && len != 0) || (n > 0 && !len.is_multiple_of(n)) {
             return Err(Error::Shape {
                 expected: format!("a multiple of {n} values"),
                 found: format!("{len}"),

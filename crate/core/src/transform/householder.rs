@@ -52,7 +52,10 @@ impl<T: TransformFloat> HouseholderProduct<T> {
                 beta[j] = T::zero();
                 continue;
             }
-            let nrm = row.iter().fold(T::zero(), |s, &x| s + (x / amax) * (x / amax)).sqrt();
+            let nrm = row
+                .iter()
+                .fold(T::zero(), |s, &x| s + (x / amax) * (x / amax))
+                .sqrt();
             for i in 0..n {
                 v[(i, j)] = row[i] / amax / nrm;
             }
@@ -144,7 +147,8 @@ impl<T: TransformFloat> HouseholderProduct<T> {
     /// The dense `n × n` matrix `Q`.
     pub fn to_dense(&self) -> Array2<T> {
         let mut q = Array2::<T>::eye(self.dim());
-        self.apply(q.view_mut()).expect("shape matches by construction");
+        self.apply(q.view_mut())
+            .expect("shape matches by construction");
         q
     }
 }
@@ -169,7 +173,11 @@ pub fn random_orthogonal<T: TransformFloat>(n: usize, seed: u64) -> Array2<T> {
         d[i] = c(-sg);
     }
     if n > 0 {
-        d[n - 1] = if rng.normal() >= 0.0 { T::one() } else { -T::one() };
+        d[n - 1] = if rng.normal() >= 0.0 {
+            T::one()
+        } else {
+            -T::one()
+        };
     }
     let mut q = HouseholderProduct::orthogonal(vecs.view())
         .expect("finite Gaussian vectors")

@@ -30,7 +30,10 @@ fn bad(name: &'static str, reason: String) -> Error {
 /// `duty ∉ [0, 1]` or `freqs`/`amps` of different lengths.
 pub fn test_signal(signal: &TestSignal, n: usize, fs: f64) -> Result<Vec<f64>> {
     if !(fs.is_finite() && fs > 0.0) {
-        return Err(bad("sample_rate", format!("must be positive and finite, got {fs}")));
+        return Err(bad(
+            "sample_rate",
+            format!("must be positive and finite, got {fs}"),
+        ));
     }
     let t = |j: usize| j as f64 / fs;
     let finite = |name: &'static str, v: &[f64]| {
