@@ -13,7 +13,6 @@ trait Lanes: Copy {
     const L: usize;
     fn add(a: v128, b: v128) -> v128;
     fn sub(a: v128, b: v128) -> v128;
-    fn mul(a: v128, b: v128) -> v128;
     fn splat(v: Self) -> v128;
     /// Stages 1, 2, 4, 8 of the 16 values at `p` (scaled by `scale` first).
     unsafe fn first4(p: *mut Self, scale: v128);
@@ -38,10 +37,6 @@ impl Lanes for f32 {
     #[inline(always)]
     fn sub(a: v128, b: v128) -> v128 {
         f32x4_sub(a, b)
-    }
-    #[inline(always)]
-    fn mul(a: v128, b: v128) -> v128 {
-        f32x4_mul(a, b)
     }
     #[inline(always)]
     fn splat(v: f32) -> v128 {
@@ -79,10 +74,6 @@ impl Lanes for f64 {
     #[inline(always)]
     fn sub(a: v128, b: v128) -> v128 {
         f64x2_sub(a, b)
-    }
-    #[inline(always)]
-    fn mul(a: v128, b: v128) -> v128 {
-        f64x2_mul(a, b)
     }
     #[inline(always)]
     fn splat(v: f64) -> v128 {
