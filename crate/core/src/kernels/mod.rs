@@ -15,6 +15,9 @@
 pub mod scalar;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod simd128;
+pub mod wht_scalar;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod wht_simd128;
 
 /// Rows per packed block: the length of the f32 partial sums.
 pub const GRAM_KC: usize = 128;
@@ -73,4 +76,42 @@ pub(crate) fn check_tile_lengths(a: &[f32], b: &[f32], kc: usize, out: &[f64], o
         out.len() >= (GRAM_MR - 1) * out_stride + GRAM_NR,
         "gram tile: out too short"
     );
+}
+
+/// In-cache block of the Walsh–Hadamard kernels (bytes): all strides below it run per block.
+pub const WHT_BLOCK_BYTES: usize = 16 * 1024;
+
+pub(crate) fn check_wht_len(n: usize) {
+    assert!(
+        n == 0 || n.is_power_of_two(),
+        "WHT length {n} is not a power of two"
+    );
+}
+
+/// Unnormalised natural-order fast Walsh–Hadamard transform in place, times `scale`:
+/// `x_i ← scale · Σ_j (−1)^{popcount(i & j)} x_j`. Length a power of two (or 0); panics otherwise
+/// (callers validate). SIMD128 (`f32x4` butterflies) when the build has it, else [`wht_scalar`].
+#[inline]
+pub fn wht_f32(x: &mut [f32], scale: f32) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        wht_simd128::wht_f32(x, scale)
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        wht_scalar::wht_f32(x, scale)
+    }
+}
+
+/// f64 version of [`wht_f32`] (`f64x2` butterflies under SIMD128).
+#[inline]
+pub fn wht_f64(x: &mut [f64], scale: f64) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        wht_simd128::wht_f64(x, scale)
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        wht_scalar::wht_f64(x, scale)
+    }
 }
