@@ -73,6 +73,19 @@ export function startServer({ port = 0, isolation = true, cors = false, host = '
       if (log) console.log(`404 ${req.url}`);
       return;
     }
+    if (url.pathname.startsWith('/dist/')) {
+      // The packaged widgets are cached like on a static host: revalidated on every use (304),
+      // so a rebuilt dist/ is picked up, and V8 can reuse its compiled-wasm cache.
+      headers['Cache-Control'] = 'no-cache';
+      headers['Last-Modified'] = st.mtime.toUTCString();
+      const since = Date.parse(req.headers['if-modified-since'] ?? '');
+      if (Number.isFinite(since) && Math.floor(st.mtimeMs / 1000) * 1000 <= since) {
+        res.writeHead(304, headers);
+        res.end();
+        if (log) console.log(`304 ${req.url}`);
+        return;
+      }
+    }
     headers['Content-Type'] = TYPES[extname(file)] ?? 'application/octet-stream';
     headers['Content-Length'] = st.size;
     res.writeHead(200, headers);

@@ -9,6 +9,9 @@
 import { SpectralWidget, define, fmt } from './core/base.js';
 import { fetchBlob, sharedEngine, shortName, withModel } from './core/engine.js';
 
+// Two passes: the classic fit (+ MP) paints first; FARMS (81 windowed spectra, ~3× the work)
+// follows and redraws. Keeps the first paint of a 384×384 matrix fast.
+const FIRST = { mpFit: true };
 const OPTIONS = { farms: true, mpFit: true };
 
 export class SpectralEsd extends SpectralWidget {
@@ -19,11 +22,14 @@ export class SpectralEsd extends SpectralWidget {
     return this.getAttribute('tensor') ? `Analysing ${this.getAttribute('tensor')}…` : 'Analysing the spectrum…';
   }
 
-  async load({ stale, progress }) {
+  async load({ stale, progress, partial }) {
     const engine = sharedEngine();
     const inline = this.layer ?? this.inlineJson();
     const matrix = this.matrix ?? (inline && 'data' in inline && !('evals' in inline) ? inline : null);
-    if (matrix) return analyzeMatrix(engine, matrix);
+    if (matrix) {
+      partial(await analyzeMatrix(engine, matrix, FIRST));
+      return stale() ? null : analyzeMatrix(engine, matrix, OPTIONS);
+    }
     if (inline) return checkRow(inline);
     const url = this.srcUrl();
     if (!url) throw new Error('no data: set src (and tensor), the matrix property, or an inline JSON child');
@@ -32,17 +38,8 @@ export class SpectralEsd extends SpectralWidget {
     const blob = await fetchBlob(url);
     if (stale()) return null;
     progress(`Analysing ${tensor ?? shortName(url)}…`);
-    return withModel(blob, shortName(url), OPTIONS, async (plan, eng) => {
-      const p = tensor ? plan.find((x) => x.name === tensor) : plan.find((x) => !x.skip);
-      if (!p) {
-        const names = plan.filter((x) => !x.skip).map((x) => x.name);
-        const hint = names.length ? ` (e.g. ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''})` : '';
-        throw new Error(tensor ? `no tensor "${tensor}" in ${shortName(url)}${hint}` : `${shortName(url)} has no analysable matrix`);
-      }
-      if (p.skip) throw new Error(`${p.name} is not analysed: ${p.skip}`);
-      if (stale()) return null;
-      return checkRow(await eng.call('analyzeLayer', p.index, true));
-    });
+    partial(await analyzeTensor(blob, url, tensor, FIRST, stale));
+    return stale() ? null : analyzeTensor(blob, url, tensor, OPTIONS, stale);
   }
 
   draw(charts, row, { width, height, theme }) {
@@ -61,12 +58,27 @@ export class SpectralEsd extends SpectralWidget {
   }
 }
 
-async function analyzeMatrix(engine, m) {
+/** The row of `tensor` (or the first analysable matrix) of the file at `url`, with evals. */
+function analyzeTensor(blob, url, tensor, options, stale) {
+  return withModel(blob, shortName(url), options, async (plan, eng) => {
+    const p = tensor ? plan.find((x) => x.name === tensor) : plan.find((x) => !x.skip);
+    if (!p) {
+      const names = plan.filter((x) => !x.skip).map((x) => x.name);
+      const hint = names.length ? ` (e.g. ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''})` : '';
+      throw new Error(tensor ? `no tensor "${tensor}" in ${shortName(url)}${hint}` : `${shortName(url)} has no analysable matrix`);
+    }
+    if (p.skip) throw new Error(`${p.name} is not analysed: ${p.skip}`);
+    if (stale()) return null;
+    return checkRow(await eng.call('analyzeLayer', p.index, true));
+  });
+}
+
+async function analyzeMatrix(engine, m, options) {
   const rows = Number(m.rows);
   const cols = Number(m.cols);
   const data = m.data instanceof Float32Array ? m.data : Float32Array.from(m.data ?? [], Number);
   // A copy is sent (structured clone), so the page keeps its array.
-  return checkRow(await engine.call('analyzeMatrix', data, rows, cols, m.name ?? `matrix ${rows}×${cols}`, OPTIONS));
+  return checkRow(await engine.call('analyzeMatrix', data, rows, cols, m.name ?? `matrix ${rows}×${cols}`, options));
 }
 
 function checkRow(row) {

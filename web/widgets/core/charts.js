@@ -1,9 +1,9 @@
 // The widgets' chart functions: crate/plot's plotters charts from a wasm instance on the main
 // thread (plotters measures text through the DOM, so charts cannot be drawn in the worker). One
-// instance per page, shared by every widget; web/chart/fallback.js stands in if it fails to load.
+// instance per page, shared by every widget; web/chart/fallback.js stands in if it fails to load
+// (imported only then, so it is not part of what a page normally downloads).
 // (Same contract as web/app/charts.js; the widgets do not import the app layer.)
 import { pkgUrl } from '../../engine/loader.js';
-import * as fallback from '../../chart/fallback.js';
 import { widgetBuild } from './engine.js';
 
 const KEY = Symbol.for('spectralab.widgets.charts');
@@ -32,6 +32,7 @@ async function load(build) {
   } catch (err) {
     console.warn('[spectralab] chart module failed to load; using the fallback charts:', err);
   }
+  const fallback = await import('../../chart/fallback.js');
   return { ...fallback, source: 'fallback' };
 }
 
