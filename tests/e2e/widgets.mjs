@@ -268,6 +268,10 @@ async function main() {
         const again = ready(transformProp);
         transformProp.spectrum = { magnitude: Float64Array.from({ length: 32 }, (_, i) => 2 + Math.sin(i)) };
         labels.push(await again);
+        // Editing the inline JSON re-renders.
+        const edited = ready(layersJson);
+        layersJson.querySelector('script').textContent = '{"layers":[{"name":"a","alpha":3},{"name":"b","alpha":3.5}]}';
+        labels.push(await edited);
         return labels;
       });
       report('spectral-layers from inline JSON', /3 layers: median α = 4\.2, median FARMS α = 3\.45, 1 outside 2–6/.test(r[0]), r[0]);
@@ -277,6 +281,7 @@ async function main() {
       report('spectral-transform from the spectrum property', /n = 64/.test(r[4]), r[4]);
       report('spectral-tradeoff from the curves property', /svd: error 0\.5 at 1000 B/.test(r[5]), r[5]);
       report('reassigning a data property re-renders', /n = 32/.test(r[6]), r[6]);
+      report('editing the inline JSON re-renders', /2 layers: median α = 3\.25/.test(r[7]), r[7]);
     });
     const errs = tab.errors.filter((e) => !/status of 404/.test(e));
     report('same origin: no console errors (other than the expected 404s)', errs.length === 0, errs.join(' | '));

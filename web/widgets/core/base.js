@@ -72,6 +72,8 @@ export class SpectralWidget extends HTMLElement {
     this._timer = null;
     this._resize = new ResizeObserver((entries) => this._onResize(entries.at(-1).contentRect));
     this._onScheme = () => this._theme() !== this._drawnTheme && this._draw();
+    // Inline JSON is reactive too: editing or replacing the <script type="application/json"> child reloads.
+    this._children = new MutationObserver(() => this._queueLoad());
     /** Timings of the last load/draw (ms), for pages and tests. */
     this.timings = { loadMs: NaN, drawMs: NaN };
     for (const p of this.constructor.dataProperties) this._defineDataProperty(p);
@@ -81,6 +83,7 @@ export class SpectralWidget extends HTMLElement {
     if (!this.hasAttribute('tabindex')) this.tabIndex = 0;
     if (!this.hasAttribute('role')) this.setAttribute('role', 'img');
     this._resize.observe(this._chart);
+    this._children.observe(this, { childList: true, subtree: true, characterData: true });
     darkQuery()?.addEventListener?.('change', this._onScheme);
     this._frame.classList.toggle('dark', this._theme() === 'dark');
     if (!this._data && this.state !== 'error') this._setState('loading', this.loadingText());
@@ -89,6 +92,7 @@ export class SpectralWidget extends HTMLElement {
 
   disconnectedCallback() {
     this._resize.disconnect();
+    this._children.disconnect();
     darkQuery()?.removeEventListener?.('change', this._onScheme);
     clearTimeout(this._timer);
   }
