@@ -182,7 +182,7 @@ export class SpectralWidget extends HTMLElement {
       if (!this._data) this.setAttribute('aria-label', `${this.localName}: ${message}`);
     } else {
       s.setAttribute('role', 'alert');
-      s.innerHTML = '<strong></strong><code></code>';
+      s.innerHTML = '<strong></strong> <code></code>';
       s.querySelector('strong').textContent = 'This chart could not be drawn';
       s.querySelector('code').textContent = message;
       this.setAttribute('aria-label', `${this.localName}: error: ${message}`);
