@@ -173,7 +173,11 @@ async function main() {
     await guarded('resizing redraws at the new size', async () => {
       const r = await tab.page.evaluate(async () => {
         const e = document.getElementById('tradeoff-inline');
-        const done = new Promise((ok) => e.addEventListener('spectral-render', (ev) => ok(ev.detail), { once: true }));
+        // Other redraws (e.g. the colour-scheme change above) may still arrive: wait for the resized one.
+        const done = new Promise((ok) => {
+          e.addEventListener('spectral-render', (ev) => ev.detail.width <= 420 && ok(ev.detail));
+          setTimeout(() => ok({ width: NaN, timeout: true }), 10_000);
+        });
         e.style.width = '420px';
         e.style.height = '300px';
         const d = await done;
