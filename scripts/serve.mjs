@@ -3,11 +3,15 @@
 //   /            → static/
 //   /web/…       → web/           (engine, app, chart, widgets, pkg/<variant>/ builds)
 //   /bench/…     → bench/web/
+//   /dist/…      → dist/          (the packaged widgets, `npm run build`)
 //
 // With isolation (default) every response carries COOP: same-origin + COEP: require-corp, so
 // `crossOriginIsolated` is true and the threaded build can use SharedArrayBuffer.
 // `--no-isolation` serves the same files without those headers (how a docs page would).
-// Binds 127.0.0.1 only. CLI: node scripts/serve.mjs [--port 8080] [--no-isolation]
+// /docs-example.html and /dist/… never get them: the widgets must work on pages without
+// isolation. /dist/… also sends `Access-Control-Allow-Origin: *` (embeddable from any origin);
+// `--cors` sends it everywhere.
+// Binds 127.0.0.1 only. CLI: node scripts/serve.mjs [--port 8080] [--no-isolation] [--cors]
 import { createServer } from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -17,6 +21,7 @@ const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const MOUNTS = [
   ['/web/', join(ROOT, 'web')],
   ['/bench/', join(ROOT, 'bench', 'web')],
+  ['/dist/', join(ROOT, 'dist')],
   ['/', join(ROOT, 'static')],
 ];
 const TYPES = {
@@ -40,8 +45,14 @@ function resolvePath(urlPath) {
   return null;
 }
 
-/** Starts a server; resolves to `{ url, port, close() }`. `port: 0` picks a free port. */
-export function startServer({ port = 0, isolation = true, host = '127.0.0.1', log = false } = {}) {
+/** Paths served without COOP/COEP even when the server isolates: the widgets' docs page and dist/. */
+export const UNISOLATED = (path) => path === '/docs-example.html' || path === '/dist' || path.startsWith('/dist/');
+
+/**
+ * Starts a server; resolves to `{ url, port, close() }`. `port: 0` picks a free port.
+ * `cors`: send `Access-Control-Allow-Origin: *` on every response (dist/ always gets it).
+ */
+export function startServer({ port = 0, isolation = true, cors = false, host = '127.0.0.1', log = false } = {}) {
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
     let file = resolvePath(url.pathname);
@@ -51,7 +62,8 @@ export function startServer({ port = 0, isolation = true, host = '127.0.0.1', lo
     let st = null;
     try { st = file && statSync(file); } catch { st = null; }
     const headers = { 'Cache-Control': 'no-store', 'Cross-Origin-Resource-Policy': 'cross-origin' };
-    if (isolation) {
+    if (cors || UNISOLATED(url.pathname)) headers['Access-Control-Allow-Origin'] = '*';
+    if (isolation && !UNISOLATED(url.pathname)) {
       headers['Cross-Origin-Opener-Policy'] = 'same-origin';
       headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
     }
@@ -60,6 +72,19 @@ export function startServer({ port = 0, isolation = true, host = '127.0.0.1', lo
       res.end('not found');
       if (log) console.log(`404 ${req.url}`);
       return;
+    }
+    if (url.pathname.startsWith('/dist/')) {
+      // The packaged widgets are cached like on a static host: revalidated on every use (304),
+      // so a rebuilt dist/ is picked up, and V8 can reuse its compiled-wasm cache.
+      headers['Cache-Control'] = 'no-cache';
+      headers['Last-Modified'] = st.mtime.toUTCString();
+      const since = Date.parse(req.headers['if-modified-since'] ?? '');
+      if (Number.isFinite(since) && Math.floor(st.mtimeMs / 1000) * 1000 <= since) {
+        res.writeHead(304, headers);
+        res.end();
+        if (log) console.log(`304 ${req.url}`);
+        return;
+      }
     }
     headers['Content-Type'] = TYPES[extname(file)] ?? 'application/octet-stream';
     headers['Content-Length'] = st.size;
@@ -82,6 +107,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const pi = args.indexOf('--port');
   const port = pi >= 0 ? Number(args[pi + 1]) : 8080;
   const isolation = !args.includes('--no-isolation');
-  const { url } = await startServer({ port, isolation, log: args.includes('--log') });
+  const { url } = await startServer({ port, isolation, cors: args.includes('--cors'), log: args.includes('--log') });
   console.log(`Spectralab serving ${url}/ (${isolation ? 'cross-origin isolated' : 'no isolation headers'}) — Ctrl-C to stop`);
 }

@@ -9,6 +9,7 @@
 // Every request gets exactly one {result} or {error} reply, so the client never hangs on a thrown
 // error. Only terminating the worker (the client's cancel) stops a call.
 import { pkgUrl } from './loader.js';
+import { npyBlob } from './widget-npy.js';
 import { compressMethods } from './methods/compress.js';
 import { metricsMethods } from './methods/metrics.js';
 import { transformMethods } from './methods/transform.js';
@@ -114,6 +115,25 @@ const METHODS = {
     const rows = wasm.analyzeLayers(blob.size, blobReader(blob), name, Uint32Array.from(indices), options, Boolean(keepEvals));
     for (const row of rows) if (row && row.evals) row.evals = toF64(row.evals);
     return rows;
+  },
+
+  /**
+   * (Float32Array, rows, cols, name, options) → the row of an in-memory matrix (row-major), with
+   * `evals`. The matrix is wrapped as a .npy Blob and goes the file path (planModel/analyzeLayer);
+   * the open model (openModel) is not touched. Used by the widgets' `matrix` property.
+   */
+  analyzeMatrix: ([data, rows, cols, name = 'matrix', options]) => {
+    const blob = npyBlob(data, rows, cols);
+    const file = 'matrix.npy';
+    const [plan] = wasm.planModel(blob.size, blobReader(blob), file, options ?? {});
+    if (!plan) throw new Error(`${name}: not a matrix`);
+    if (plan.skip) throw new Error(`${name} (${rows}×${cols}) is not analysed: ${plan.skip}`);
+    const row = wasm.analyzeLayer(blob.size, blobReader(blob), file, plan.index, options ?? {}, true);
+    if (row) {
+      row.name = String(name);
+      if (row.evals) row.evals = toF64(row.evals);
+    }
+    return row;
   },
 
   /** ('exportName', ...args) → whatever the export returns. */

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Packages the embeddable widgets into a self-contained dist/ that can be copied to any static
+# host (no isolation headers needed; send Access-Control-Allow-Origin when pages of another
+# origin embed it):
+#   dist/spectralab-widgets.js      the one entry: <script type="module" src=".../spectralab-widgets.js">
+#   dist/widgets/                   the custom elements (web/widgets/)
+#   dist/engine/                    loader, client, worker (+ methods/, widget-npy.js)
+#   dist/chart/fallback.js          stand-in charts if the chart module cannot load
+#   dist/pkg/{simd,baseline}/       the two single-threaded wasm builds, size-optimised
+# The wasm comes from the `dist` cargo profile (LTO, one codegen unit, opt-level "s"; see the
+# root Cargo.toml) and `wasm-opt -Oz`. Same target dirs as scripts/build-wasm.sh (other profile
+# subdirectory), so the two never clobber each other. Skips a build that is newer than every
+# source (FORCE=1 rebuilds). Usage: scripts/build-dist.sh [simd|baseline]...  (default: both)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export PATH="$ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+variants=("$@"); [ ${#variants[@]} -eq 0 ] && variants=(simd baseline)
+OUT=dist
+
+command -v wasm-opt >/dev/null || { echo "wasm-opt missing: run npm ci (npm binaryen)"; exit 1; }
+case "$(command -v wasm-opt)" in /usr/bin/*) echo "refusing Debian wasm-opt (breaks modules): run npm ci"; exit 1;; esac
+
+newest_src=$(find Cargo.toml Cargo.lock crate -type f \( -name '*.rs' -o -name 'Cargo.toml' \) -printf '%T@\n' | sort -n | tail -1)
+
+build_wasm() {
+  local v=$1 out="$OUT/pkg/$1" tdir="target/wasm-$1" flags=""
+  [ "$v" = simd ] && flags="-C target-feature=+simd128"
+  [ "$v" = simd ] || [ "$v" = baseline ] || { echo "unknown variant $v (simd|baseline)"; exit 2; }
+  if [ -z "${FORCE:-}" ] && [ -f "$out/spectralab_wasm_bg.wasm" ] && [ "${newest_src%.*}" -le "$(stat -c %Y "$out/spectralab_wasm_bg.wasm")" ]; then
+    echo "[build-dist] $v: up to date"; return
+  fi
+  echo "[build-dist] $v: cargo build --profile dist"
+  local t0=$SECONDS
+  RUSTFLAGS="$flags" CARGO_TARGET_DIR="$tdir" cargo build --profile dist --lib \
+    -p spectralab-wasm --target wasm32-unknown-unknown
+  rm -rf "$out"; mkdir -p "$out"
+  wasm-bindgen --target web --no-typescript --out-dir "$out" "$tdir/wasm32-unknown-unknown/dist/spectralab_wasm.wasm"
+  # gemm/pulp carry runtime-gated simd128 functions even in the baseline build: --enable-simd.
+  wasm-opt -Oz --strip-debug --strip-producers --enable-simd --enable-bulk-memory \
+    --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+    "$out/spectralab_wasm_bg.wasm" -o "$out/spectralab_wasm_bg.wasm"
+  echo "$v" > "$out/VARIANT"
+  echo "[build-dist] $v: done in $((SECONDS - t0)) s, $(stat -c %s "$out/spectralab_wasm_bg.wasm") bytes"
+}
+
+mkdir -p "$OUT"
+for v in "${variants[@]}"; do build_wasm "$v"; done
+
+# The JS: copied as is (plain ES modules, relative imports; URLs resolve against import.meta.url).
+rm -rf "$OUT/widgets" "$OUT/engine" "$OUT/chart"
+mkdir -p "$OUT/engine/methods" "$OUT/chart"
+cp -r web/widgets "$OUT/widgets"
+cp web/engine/loader.js web/engine/client.js web/engine/worker.js web/engine/widget-*.js "$OUT/engine/"
+cp web/engine/methods/*.js "$OUT/engine/methods/"
+cp web/chart/fallback.js "$OUT/chart/"
+# Smaller downloads without a bundler: drop whole-line comments (`// …` lines and `/** … */`
+# blocks that start a line) from our modules; code and strings are untouched. The sources in
+# web/ keep them. (No template literal in these modules has a line that starts with `//`.)
+node -e '
+  const fs = require("fs"), path = require("path");
+  const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]);
+  for (const f of process.argv.slice(1).flatMap(walk).filter((f) => f.endsWith(".js"))) {
+    const src = fs.readFileSync(f, "utf8");
+    const out = src.replace(/^[ \t]*\/\*\*[\s\S]*?\*\/[ \t]*\n/gm, "").replace(/^[ \t]*\/\/.*\n/gm, "");
+    fs.writeFileSync(f, out);
+  }' "$OUT/widgets" "$OUT/engine" "$OUT/chart" "$OUT/pkg"
+# The entry imports every main-thread module directly, so the browser fetches the whole module
+# graph in one round instead of one round per import level.
+{
+  echo "// Spectralab widgets (packaged build). Embed with:"
+  echo "//   <script type=\"module\" src=\"https://your.host/path/spectralab-widgets.js\"></script>"
+  echo "// (The flat import list only lets the browser fetch every module at once.)"
+  for f in engine/loader.js engine/client.js $(cd "$OUT" && find widgets -name '*.js' | sort); do
+    echo "import './$f';"
+  done
+  echo "export * from './widgets/spectralab-widgets.js';"
+} > "$OUT/spectralab-widgets.js"
+cat > "$OUT/README.txt" <<'TXT'
+Spectralab widgets, packaged build. Copy this folder to any static host and embed:
+
+  <script type="module" src="https://your.host/spectralab/spectralab-widgets.js"></script>
+  <spectral-esd src="model.safetensors" tensor="encoder.layer.0.attention.self.query.weight"></spectral-esd>
+
+No COOP/COEP needed. If the page is on another origin, serve these files with
+Access-Control-Allow-Origin (module scripts, the worker and the .wasm are fetched with CORS),
+and .wasm as application/wasm.
+TXT
+
+# Sizes: what a page with widgets downloads (the JS it imports + the SIMD wasm), gzip -9 each.
+# Not counted: pkg/baseline (only without SIMD128) and chart/fallback.js (only if the chart
+# module fails to load).
+mapfile -t js < <(find "$OUT" -name '*.js' -not -path "$OUT/pkg/baseline/*" -not -path "$OUT/chart/*")
+js_raw=$(cat "${js[@]}" | wc -c)
+js_gz=0; for f in "${js[@]}"; do js_gz=$(( js_gz + $(gzip -9c "$f" | wc -c) )); done
+if [ -f "$OUT/pkg/simd/spectralab_wasm_bg.wasm" ]; then
+  w_raw=$(stat -c %s "$OUT/pkg/simd/spectralab_wasm_bg.wasm")
+  w_gz=$(gzip -9c "$OUT/pkg/simd/spectralab_wasm_bg.wasm" | wc -c)
+  echo "[build-dist] bundle: JS ${#js[@]} files $js_raw B ($js_gz B gzip) + SIMD wasm $w_raw B ($w_gz B gzip) = $(( js_gz + w_gz )) B gzip ($(( (js_gz + w_gz) / 1024 )) KiB)"
+fi
