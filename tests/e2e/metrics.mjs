@@ -37,12 +37,12 @@ async function guarded(name, fn) {
 
 /** Waits for the run started by `start` (renderCount grows, status leaves 'computing'). */
 async function runAndWait(page, start) {
-  const before = await page.evaluate(() => ({ r: window.spectralabMetrics.renderCount, m: window.spectralabMetrics.message }));
+  const before = await page.evaluate(() => window.spectralabMetrics.runId);
   await start();
   await page.waitForFunction(
     (b) => {
       const s = window.spectralabMetrics;
-      return s.status !== 'computing' && s.message !== b.m && (s.status === 'error' || /^Done|^Error|^Cancelled/.test(s.message)) && (s.renderCount > b.r || s.status === 'error');
+      return s.runId > b && s.doneId === s.runId && s.status !== 'computing';
     },
     before,
     { timeout: RUN_TIMEOUT_MS },
@@ -86,7 +86,9 @@ async function main() {
   const { page } = tab;
   const tmp = mkdtempSync(join(tmpdir(), 'spectralab-metrics-'));
   try {
-    await page.goto(`${server.url}/`, { waitUntil: 'domcontentloaded' });
+    // SPECTRALAB_BUILD=simd|baseline|threads forces a build (?build=…).
+    const query = process.env.SPECTRALAB_BUILD ? `?build=${process.env.SPECTRALAB_BUILD}` : '';
+    await page.goto(`${server.url}/${query}`, { waitUntil: 'domcontentloaded' });
     await page.waitForFunction(() => window.spectralabMetrics && window.spectralabMetrics.status === 'idle', null, { timeout: 60_000 });
     report('metrics panel is shown and its engine is ready', await page.isVisible('#metrics-panel'));
 
@@ -142,7 +144,7 @@ async function main() {
 
     // 4. A malformed .npy: readable error in the panel, no crash.
     const badPath = join(tmp, 'broken.npy');
-    writeFileSync(badPath, Buffer.concat([Buffer.from('\x93NUMPY\x01\x00'), Buffer.from([0x40, 0]), Buffer.from("{'descr': '<f4', 'fortran_order': False, 'shape': (10, 4), }")]));
+    writeFileSync(badPath, Buffer.concat([Buffer.from('\x93NUMPY\x01\x00', 'latin1'), Buffer.from([0x40, 0]), Buffer.from("{'descr': '<f4', 'fortran_order': False, 'shape': (10, 4), }")]));
     const bad = await guarded('malformed .npy handled', () => runAndWait(page, () => page.setInputFiles('#metrics-file', badPath)));
     if (bad) {
       const shown = await page.textContent('#metrics-status');
@@ -162,13 +164,16 @@ async function main() {
       await page.waitForTimeout(300);
       const t = Date.now();
       await page.click('#metrics-cancel');
-      await page.waitForFunction((n) => window.spectralabMetrics.cancelCount > n && window.spectralabMetrics.status === 'idle', before, { timeout: 20_000 });
+      await page.waitForFunction((n) => window.spectralabMetrics.cancelCount > n && window.spectralabMetrics.status === 'idle' && window.spectralabMetrics.doneId === window.spectralabMetrics.runId, before, { timeout: 20_000 });
       const ms = Date.now() - t;
       const s = await page.evaluate(() => ({ msg: window.spectralabMetrics.message, run: document.querySelector('#metrics-run').disabled, cancel: document.querySelector('#metrics-cancel').disabled }));
       report(`cancel of a running RBF job returns the panel to idle (${ms} ms)`, /Cancelled/.test(s.msg) && s.cancel, JSON.stringify(s));
       await page.selectOption('#metrics-kernel', 'cosine');
       await page.uncheck('#metrics-rbf-row');
-      const again = await runAndWait(page, () => page.setInputFiles('#metrics-file', csvPath));
+      // A new file name: re-selecting the same file fires no change event.
+      const csv2 = join(tmp, 'points-again.csv');
+      writeFileSync(csv2, readFileSync(csvPath));
+      const again = await runAndWait(page, () => page.setInputFiles('#metrics-file', csv2));
       report('the restarted engine computes again', again.status === 'idle' && again.rows === 40);
     });
 

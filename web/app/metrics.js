@@ -32,6 +32,9 @@ const ORDERS = [
   ['q_inf', 'q = ∞'],
 ];
 
+/** DSE is O(n³) in the rows it keeps: the panel subsamples to this many (seeded). */
+const DSE_MAX_N = 1000;
+
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
 function el(tag, props = {}, ...children) {
@@ -64,7 +67,7 @@ function tableRows(r) {
   add('nuclear norm', '‖X‖_*', r.nuclear_norm);
   add('nuclear norm', 'MNN (L₁,₂ proxy)/N', r.mnn?.mnn ?? null, 'centred, row-normalised');
   add('nuclear norm', 'exact ‖R̂‖_*/N', r.mnn?.nuclear_norm_over_n ?? null);
-  add('diffusion', 'DSE (bits)', r.dse_bits, r.dse_n_used ? `σ = 10, t = 1, ${r.dse_n_used} rows` : '');
+  add('diffusion', 'DSE (bits)', r.dse_bits, r.dse_n_used ? `σ = 10, t = 1, ${r.dse_n_used} of ${r.n} rows` : '');
   add('UNComp', 'truncated entropy / ln d', r.uncomp?.normalized_entropy ?? null, r.uncomp?.k ? `k = ${r.uncomp.k}` : '');
   return rows;
 }
@@ -89,6 +92,8 @@ export function startMetricsPanel({ build, threads, lab } = {}) {
     lastError: null,
     renderCount: 0,
     cancelCount: 0,
+    runId: 0,
+    doneId: 0,
     timings: {},
     charts: null,
   };
@@ -249,8 +254,15 @@ export function startMetricsPanel({ build, threads, lab } = {}) {
     ui.status.dataset.kind = kind;
   }
 
-  function setBusy(busy) {
-    state.status = busy ? 'computing' : state.status === 'computing' ? 'idle' : state.status;
+  /** `end`: the status after a run ('idle' | 'error'); runId/doneId let tests wait for a run. */
+  function setBusy(busy, end = null) {
+    if (busy) {
+      state.status = 'computing';
+      state.runId++;
+    } else {
+      state.status = end ?? (state.status === 'computing' ? 'idle' : state.status);
+      state.doneId = state.runId;
+    }
     for (const b of [ui.digits, ui.abstracts, ui.run, ui.file, ui.labels]) b.disabled = busy;
     ui.run.disabled = busy || !current;
     ui.modelRun.disabled = busy || !model;
@@ -296,6 +308,7 @@ export function startMetricsPanel({ build, threads, lab } = {}) {
     current = src;
     state.lastError = null;
     setBusy(true);
+    let end = 'idle';
     const name = src.name;
     try {
       const qs = readQs();
@@ -321,7 +334,7 @@ export function startMetricsPanel({ build, threads, lab } = {}) {
       }
       const { data, rows, cols } = matrix;
       setStatus(`Computing the metrics of ${rows} × ${cols}…`);
-      const options = { ...(qs ? { qs } : {}), ...(ui.rbfRow.checked ? { rbfBandwidth: bw } : {}) };
+      const options = { dseMaxN: DSE_MAX_N, ...(qs ? { qs } : {}), ...(ui.rbfRow.checked ? { rbfBandwidth: bw } : {}) };
       state.report = await call('metricsReport', [data, rows, cols, options]);
       renderAll();
       const vopts = { kernel, ...(kernel === 'rbf' ? { bandwidth: bw } : {}) };
@@ -341,23 +354,23 @@ export function startMetricsPanel({ build, threads, lab } = {}) {
         state.profile = { kernel, ...(await call('vendiProfile', [data, rows, cols, { ...vopts, qs: qGrid }])) };
       }
       renderAll();
-      state.status = 'idle';
+      end = 'idle';
       const pcNote = state.perClass ? `; ${state.perClass.classes.filter((c) => c.score < state.perClass.all.score).length}/${state.perClass.classes.length} classes less diverse than the mix` : '';
       setStatus(`Done: ${name}${state.tensor ? ` [${state.tensor}]` : ''}, ${rows} × ${cols}; Vendi (cosine, q = 1) = ${fmt(state.report.vendi_cosine?.q1)}${pcNote}.`, 'done');
     } catch (err) {
       if (err instanceof CancelledError) {
         state.cancelCount++;
-        state.status = 'idle';
+        end = 'idle';
         setStatus('Cancelled; the engine was restarted.', 'cancelled');
       } else {
-        state.status = 'error';
+        end = 'error';
         state.lastError = err?.message ?? String(err);
         setStatus(`Error: ${state.lastError}`, 'error');
         renderAll();
       }
     } finally {
       await engine.ready.catch(() => {});
-      setBusy(false);
+      setBusy(false, end);
     }
   }
 
@@ -456,6 +469,7 @@ export function startMetricsPanel({ build, threads, lab } = {}) {
   ui.modelRun.addEventListener('click', async () => {
     if (!model) return;
     setBusy(true);
+    let end = 'idle';
     setStatus(`Per-tensor metrics of ${model.name}…`);
     try {
       const rows = await call('modelTensorMetrics', [model.blob, model.name, {}]);
@@ -464,21 +478,21 @@ export function startMetricsPanel({ build, threads, lab } = {}) {
       const head = el('thead', {}, el('tr', {}, ...cols.map(([, h]) => el('th', { scope: 'col', textContent: h }))));
       const body = el('tbody', {}, ...rows.map((r) => el('tr', {}, ...cols.map(([k]) => el('td', { textContent: k === 'shape' ? `${r.rows} × ${r.cols}` : k === 'name' || k === 'error' ? r[k] ?? '' : fmt(r[k]) })))));
       ui.modelTable.replaceChildren(head, body);
-      state.status = 'idle';
+      end = 'idle';
       setStatus(`Done: ${rows.length} tensors of ${model.name}.`, 'done');
     } catch (err) {
       if (err instanceof CancelledError) {
         state.cancelCount++;
-        state.status = 'idle';
+        end = 'idle';
         setStatus('Cancelled; the engine was restarted.', 'cancelled');
       } else {
-        state.status = 'error';
+        end = 'error';
         state.lastError = err.message;
         setStatus(`Error: ${err.message}`, 'error');
       }
     } finally {
       await engine.ready.catch(() => {});
-      setBusy(false);
+      setBusy(false, end);
     }
   });
 
