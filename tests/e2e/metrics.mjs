@@ -11,8 +11,8 @@ import { foreignRequests, launchBrowser, newPage } from './browser.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const EXAMPLES = join(ROOT, 'static', 'examples');
-const TOTAL_TIMEOUT_MS = 240_000;
-const RUN_TIMEOUT_MS = 90_000;
+const TOTAL_TIMEOUT_MS = 300_000;
+const RUN_TIMEOUT_MS = 150_000;
 
 let failures = 0;
 const t0 = Date.now();
@@ -175,6 +175,19 @@ async function main() {
       writeFileSync(csv2, readFileSync(csvPath));
       const again = await runAndWait(page, () => page.setInputFiles('#metrics-file', csv2));
       report('the restarted engine computes again', again.status === 'idle' && again.rows === 40);
+    });
+
+    // 6. Per-tensor metrics of the model the lab loaded (its default example: MiniLM F16).
+    await guarded('per-tensor metrics of the loaded model', async () => {
+      await page.waitForFunction(() => !document.querySelector('#metrics-model-run').disabled, null, { timeout: 60_000 });
+      const t = Date.now();
+      const r = await runAndWait(page, () => page.click('#metrics-model-run'));
+      const m = await page.evaluate(() => (window.spectralabMetrics.modelMetrics ?? []).map((x) => ({ name: x.name, erank: x.erank, stable: x.stableRank, error: x.error })));
+      info(`model: ${m.length} tensors in ${Date.now() - t} ms; first ${JSON.stringify(m[0])}`);
+      const sane = m.filter((x) => x.erank > 1 && x.stable >= 1 && x.erank <= 1536 && !x.error).length;
+      report('loaded model: per-tensor erank and stable rank for every matrix tensor', r.status === 'idle' && m.length >= 30 && sane === m.length, `${sane}/${m.length} ${r.message}`);
+      const rows = await page.$$eval('#metrics-model-table tbody tr', (x) => x.length);
+      report('loaded model: table shows one row per tensor', rows === m.length, `${rows} rows`);
     });
 
     const offenders = foreignRequests(tab.requests, server.url);

@@ -434,6 +434,9 @@ export function startMetricsPanel({ build, threads, lab } = {}) {
   section.addEventListener('drop', (e) => {
     if (!e.dataTransfer?.files?.length) return;
     e.preventDefault();
+    // Files dropped on this panel are embeddings: keep the lab's page-wide drop (a model) out.
+    e.stopPropagation();
+    document.body.classList.remove('dragging');
     ui.drop.classList.remove('over');
     if (state.status !== 'computing') runFiles(e.dataTransfer.files);
   });
