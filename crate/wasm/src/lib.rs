@@ -350,7 +350,10 @@ pub fn analyze_model(
 
 /// Parsed `options`: the analysis parameters and the `layers` filter (WW's `layers=[…]`: name
 /// parts or layer_ids; empty = all).
-type Options = (spectralab_core::spectrum::analyze::AnalyzeParams, Vec<String>);
+type Options = (
+    spectralab_core::spectrum::analyze::AnalyzeParams,
+    Vec<String>,
+);
 
 /// Plans `src` and applies the `layers` filter.
 fn plan_selected(

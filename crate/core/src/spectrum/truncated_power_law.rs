@@ -72,7 +72,7 @@ fn gauss_legendre_16() -> &'static ([f64; 16], [f64; 16]) {
 /// Generalised exponential integral `E_p(z) = ∫₁^∞ e^{−zt} t^{−p} dt` for `z ≥ 0`, `p > 0`
 /// (`z = 0` needs `p > 1`: `1/(p−1)`). NaN outside the domain.
 pub fn expint_e(p: f64, z: f64) -> f64 {
-    if !(p > 0.0) || !(z >= 0.0) || !p.is_finite() || z.is_nan() {
+    if p.is_nan() || p <= 0.0 || z.is_nan() || z < 0.0 || !p.is_finite() {
         return f64::NAN;
     }
     if z == 0.0 {
