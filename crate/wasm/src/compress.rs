@@ -36,13 +36,18 @@ struct TruncationColumns {
     spectral_error: Vec<f64>,
     retained_energy: Vec<f64>,
     params: Vec<f64>,
+    bytes_f32: Vec<f64>,
+    bytes_f16: Vec<f64>,
+    bytes_int8: Vec<f64>,
+    bytes_int4: Vec<f64>,
 }
 
 /// Truncated-SVD curve of a `rows × cols` layer from its Gram eigenvalues `evals` (λ = σ²):
 /// `{rows, cols, totalEnergy, denseParams, denseBytes: {f32, f16, int8, int4}, breakEven,
 /// maxSavingRank, energyRanks: [{threshold, rank}], rank, relFroError, spectralError,
-/// retainedEnergy, params}` (the last five: one entry per rank `0..=min(rows, cols)`; rank-`k`
-/// factors store `params[k] = k(rows + cols)` numbers).
+/// retainedEnergy, params, bytesF32, bytesF16, bytesInt8, bytesInt4}` (the columns: one entry per
+/// rank `0..=min(rows, cols)`; rank-`k` factors store `params[k] = k(rows + cols)` numbers, bytes
+/// at each precision with the core's group-scale accounting).
 #[wasm_bindgen(js_name = truncationCurve)]
 pub fn truncation_curve(evals: &[f64], rows: usize, cols: usize) -> Result<JsValue, JsError> {
     let r = truncation::truncation_curve(Spectrum::Eigenvalues(evals), rows, cols)
@@ -62,6 +67,10 @@ pub fn truncation_curve(evals: &[f64], rows: usize, cols: usize) -> Result<JsVal
         spectral_error: col(|p| p.spectral_error),
         retained_energy: col(|p| p.retained_energy),
         params: col(|p| p.params as f64),
+        bytes_f32: col(|p| p.bytes.f32 as f64),
+        bytes_f16: col(|p| p.bytes.f16 as f64),
+        bytes_int8: col(|p| p.bytes.int8 as f64),
+        bytes_int4: col(|p| p.bytes.int4 as f64),
     };
     to_js(&out)
 }
