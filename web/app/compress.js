@@ -78,6 +78,7 @@ export function startCompressPanel({ build, lab } = {}) {
     layers: [], // [{name, rows, cols, index}] in file order
     curves: new Map(), // name → truncation curve (columns)
     curvesMs: 0, // page-side time of every truncationCurves call of the run (round trips)
+    curvesWorkerMs: 0, // the same, inside the worker (wasm + conversion)
     curvesWorkerCalls: 0,
     analysisMs: null, // the lab's run time, once done
     plannerMs: null,
@@ -98,8 +99,13 @@ export function startCompressPanel({ build, lab } = {}) {
 
   // Light work only (curves, plans, one tensor's structured fits): the single-threaded build is
   // enough and starts no second rayon pool next to the lab's.
-  const engine = createEngine({ build: build === 'threads' ? 'simd' : build });
+  const panelBuild = build === 'threads' ? 'simd' : build;
+  const engine = createEngine({ build: panelBuild });
+  // The structured fits take seconds: a second worker, so re-plans never wait behind them, and a
+  // new selection cancels the running fit (terminate and respawn).
+  const fitEngine = createEngine({ build: panelBuild });
   state.engine = engine;
+  state.fitEngine = fitEngine;
   let charts = null;
   const evals = new Map(); // name → Float64Array (the lab's, shared)
 
@@ -220,10 +226,13 @@ export function startCompressPanel({ build, lab } = {}) {
   // --- layers and curves ------------------------------------------------------------------------
   function reset(runId) {
     state.runId = runId;
+    tradeoffSeq++;
+    if (state.tradeoffStatus === 'computing') fitEngine.cancel();
     Object.assign(state, {
       status: 'curves',
       layers: [],
       curvesMs: 0,
+      curvesWorkerMs: 0,
       curvesWorkerCalls: 0,
       analysisMs: null,
       plannerMs: null,
@@ -273,10 +282,12 @@ export function startCompressPanel({ build, lab } = {}) {
     chain = chain.then(async () => {
       if (runId !== state.runId) return;
       if (layers.length) {
-        const t0 = performance.now();
         try {
-          const curves = await engine.call('truncationCurves', layers);
+          await engine.ready;
+          const t0 = performance.now();
+          const { result: curves, ms } = await engine.request('truncationCurves', [layers]);
           state.curvesMs += performance.now() - t0;
+          state.curvesWorkerMs += ms;
           state.curvesWorkerCalls++;
           if (runId !== state.runId) return;
           for (const c of curves) state.curves.set(c.name, c);
@@ -347,11 +358,12 @@ export function startCompressPanel({ build, lab } = {}) {
     if (!name || !model) return;
     if (state.tradeoff?.tensor === name) return;
     const seq = ++tradeoffSeq;
+    if (state.tradeoffStatus === 'computing') fitEngine.cancel();
     state.tradeoffStatus = 'computing';
     chartNote.textContent = `Computing the structured curves of ${name} (SVD, quantization, low rank + quantized/sparse, Monarch, Kronecker, DCT, PiSSA)…`;
     const t0 = performance.now();
     try {
-      const r = await engine.call('tradeoffCurves', model.blob, model.name, name, { precision: precisionSelect.value });
+      const r = await fitEngine.call('tradeoffCurves', model.blob, model.name, name, { precision: precisionSelect.value });
       if (seq !== tradeoffSeq || name !== state.selected) return;
       state.tradeoff = r;
       state.tradeoffMs = performance.now() - t0;
@@ -501,6 +513,14 @@ export function startCompressPanel({ build, lab } = {}) {
     const sorted = (xs) => xs.slice().sort((a, b) => a - b);
     const median = (xs) => sorted(xs)[Math.floor(xs.length / 2)];
     return { layers: n, createMs, medianMs: median(round), maxMs: Math.max(...round), medianWasmMs: median(wasm), maxWasmMs: Math.max(...wasm) };
+  };
+  /** Times the truncation curves of every layer of the current run in one worker call (the
+   * analysis no longer competes for the CPU): `{layers, ms (worker), roundTripMs}`. */
+  state.benchCurves = async () => {
+    const layers = state.layers.map((l) => ({ name: l.name, rows: l.rows, cols: l.cols, evals: evals.get(l.name) }));
+    const t0 = performance.now();
+    const { ms } = await engine.request('truncationCurves', [layers]);
+    return { layers: layers.length, ms, roundTripMs: performance.now() - t0 };
   };
   state.replan = replan;
 
