@@ -375,7 +375,7 @@ pub fn tradeoff_curves_js(
         .get(tensor_name)
         .ok_or_else(|| JsError::new(&format!("{name}: no tensor named `{tensor_name}`")))?;
     let shape = entry.shape.clone();
-    if shape.len() < 2 || shape.iter().any(|&d| d == 0) {
+    if shape.len() < 2 || shape.contains(&0) {
         return Err(JsError::new(&format!(
             "{tensor_name}: shape {shape:?} is not a non-empty matrix"
         )));
