@@ -180,7 +180,37 @@ async function main() {
       report('synthetic 200-layer re-plan < 50 ms (median, page-side round trip)', b.medianMs < 50, JSON.stringify(b));
     });
 
-    // 6. MiniLM F32, opened through the lab's file picker.
+    // 6. Bad input to the bindings: readable errors, never a trap (the engine keeps working).
+    await guarded('binding errors', async () => {
+      const r = await page.evaluate(async () => {
+        const c = window.spectralabCompress;
+        const e = c.engine;
+        const model = window.spectralab.lab.currentModel();
+        const tryCall = (...args) => e.call(...args).then(() => 'no error', (err) => `${err.fatal ? 'FATAL ' : ''}${err.message}`);
+        const ev = new Float64Array([4, 1, 0.25]);
+        return {
+          kind: await tryCall('plannerAllocate', 'model', { kind: 'percent', value: 0.5 }, 'greedy'),
+          fraction: await tryCall('plannerAllocate', 'model', { kind: 'fraction', value: 1.5 }, 'greedy'),
+          method: await tryCall('plannerAllocate', 'model', { kind: 'fraction', value: 0.5 }, 'magic'),
+          precision: await tryCall('plannerAllocate', 'model', { kind: 'bytes', value: 1e6, precision: 'f8' }, 'greedy'),
+          noEvals: await tryCall('plannerCreate', 'bad', [{ name: 'w', rows: 3, cols: 3 }]),
+          nanEvals: await tryCall('plannerCreate', 'bad', [{ name: 'w', rows: 3, cols: 3, evals: [1, NaN, 0] }]),
+          empty: await tryCall('plannerCreate', 'bad', []),
+          curveShape: await tryCall('truncationCurves', [{ name: 'w', rows: 2, cols: 2, evals: ev }]),
+          tensor: await tryCall('tradeoffCurves', model.blob, model.name, 'no.such.tensor', {}),
+          option: await tryCall('tradeoffCurves', model.blob, model.name, 'x', { rank: 3 }),
+          stillWorks: (await e.call('truncationCurves', [{ name: 'w', rows: 4, cols: 3, evals: ev }]))[0].relFroError.length,
+        };
+      });
+      const errs = Object.entries(r).filter(([k]) => k !== 'stillWorks');
+      const bad = errs.filter(([, m]) => m === 'no error' || m.startsWith('FATAL') || m.length < 10);
+      if (!/unknown field `rank`/.test(r.option)) bad.push(['option', r.option]);
+      if (!/keepEvals/.test(r.noEvals)) bad.push(['noEvals', r.noEvals]);
+      info(`binding errors: ${errs.map(([k, m]) => `${k}: ${m}`).join(' | ')}`);
+      report('bad arguments give readable errors (no trap) and the engine keeps working', bad.length === 0 && r.stillWorks === 4, JSON.stringify(bad));
+    });
+
+    // 7. MiniLM F32, opened through the lab's file picker.
     if (existsSync(F32)) {
       await guarded('F32 model', async () => {
         const before = await page.evaluate(() => window.spectralabLab.runId);

@@ -77,7 +77,6 @@ pub fn truncation_curve(evals: &[f64], rows: usize, cols: usize) -> Result<JsVal
 
 /// `{kind: "fraction" | "params" | "bytes" | "error", value, precision?}`.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct TargetSpec {
     kind: String,
     value: f64,
@@ -95,7 +94,26 @@ fn parse_precision(p: Option<&str>) -> Result<Precision, JsError> {
     }
 }
 
+/// serde-wasm-bindgen reads only the fields a struct names, so typos are rejected here.
+fn reject_unknown(v: &JsValue, known: &[&str], what: &str) -> Result<(), JsError> {
+    if let Some(obj) = v.dyn_ref::<js_sys::Object>() {
+        for key in js_sys::Object::keys(obj)
+            .iter()
+            .filter_map(|k| k.as_string())
+        {
+            if !known.contains(&key.as_str()) {
+                return Err(JsError::new(&format!(
+                    "{what}: unknown field `{key}` (known: {})",
+                    known.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn parse_target(target: JsValue) -> Result<(BudgetTarget, Precision), JsError> {
+    reject_unknown(&target, &["kind", "value", "precision"], "target")?;
     let t: TargetSpec = serde_wasm_bindgen::from_value(target).map_err(|e| {
         JsError::new(&format!(
             "target: {e} (expected {{kind: 'fraction' | 'params' | 'bytes' | 'error', value, \
@@ -313,7 +331,7 @@ impl CompressPlanner {
 
 /// Options of [`tradeoff_curves_js`].
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[serde(rename_all = "camelCase", default)]
 struct TradeoffOptions {
     precision: Option<String>,
 }
@@ -361,6 +379,7 @@ pub fn tradeoff_curves_js(
     let o: TradeoffOptions = if options.is_undefined() || options.is_null() {
         TradeoffOptions::default()
     } else {
+        reject_unknown(&options, &["precision"], "options")?;
         serde_wasm_bindgen::from_value(options)
             .map_err(|e| JsError::new(&format!("options: {e} (known: precision)")))?
     };
