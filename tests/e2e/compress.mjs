@@ -168,6 +168,12 @@ async function main() {
       const lines = text.trim().split(/\r?\n/);
       report('plan CSV export: header + 36 rows', lines.length === 37 && lines[0].startsWith('tensor,rows,cols,rank'), lines[0]);
     });
+    await guarded('curves JSON export', async () => {
+      const { text } = await download(page, '#compress-export-curves');
+      const d = JSON.parse(text);
+      const ok = d.truncation?.relFroError?.length === Math.min(d.truncation.rows, d.truncation.cols) + 1 && d.structured?.series?.length >= 4 && d.structured.pareto.methods.length === d.structured.pareto.bytes.length;
+      report('curves JSON export: truncation curve (every rank) and the structured curves with the Pareto front', ok, text.slice(0, 120));
+    });
     await guarded('chart SVG export', async () => {
       const { text } = await download(page, '#compress-chart .chart-toolbar button:nth-child(2)');
       report('chart SVG export', /<svg[\s>]/.test(text), text.slice(0, 80));
@@ -226,6 +232,15 @@ async function main() {
         report('F32: slider re-plans within budget, greedy ≤ uniform', p.params <= p.budget && p.compare.greedy.error <= p.compare.uniform.error + 1e-12, JSON.stringify(p.compare));
         const { text } = await download(page, '#compress-export-json');
         report(`F32: plan JSON has ${f.analysed} entries`, Object.keys(JSON.parse(text)).length === f.analysed);
+      });
+      await guarded('cancelled run', async () => {
+        const before = await page.evaluate(() => window.spectralabLab.runId);
+        await page.setInputFiles('#lab-file', F32);
+        await page.waitForFunction((n) => window.spectralabCompress.runId > n && window.spectralabCompress.curves.size >= 4, before, { timeout: 60_000 });
+        await page.click('#lab-cancel');
+        await page.waitForFunction(() => ['ready', 'error'].includes(window.spectralabCompress.status), null, { timeout: 30_000 });
+        const c = await page.evaluate(() => ({ status: window.spectralabCompress.status, layers: window.spectralabCompress.layers.length, plan: window.spectralabCompress.planRows.length, lab: window.spectralabLab.status }));
+        report('cancelling the lab’s run plans the finished layers', c.status === 'ready' && c.lab === 'cancelled' && c.layers >= 4 && c.layers < 39 && c.plan === c.layers, JSON.stringify(c));
       });
     } else info(`F32 model not found at ${F32}: F32 checks skipped`);
 

@@ -125,7 +125,8 @@ export function startCompressPanel({ build, lab } = {}) {
   const planSummary = el('p', { id: 'compress-plan-summary', className: 'compress-summary' });
   const jsonBtn = el('button', { type: 'button', id: 'compress-export-json', textContent: 'Export plan JSON', disabled: true });
   const csvBtn = el('button', { type: 'button', id: 'compress-export-csv', textContent: 'Export table CSV', disabled: true });
-  const curveBtn = el('button', { type: 'button', id: 'compress-structured', textContent: 'Compute structured curves', disabled: true });
+  const curveBtn = el('button', { type: 'button', id: 'compress-structured', textContent: 'Recompute structured curves', disabled: true });
+  const curvesJsonBtn = el('button', { type: 'button', id: 'compress-export-curves', textContent: 'Export curves JSON', disabled: true });
 
   const th = (t) => el('th', { scope: 'col', textContent: t });
   section.append(
@@ -142,7 +143,7 @@ export function startCompressPanel({ build, lab } = {}) {
       el(
         'div',
         { className: 'compress-curves' },
-        el('div', { className: 'controls' }, el('label', {}, 'layer ', layerSelect), el('label', {}, follow, ' follow the lab’s selection'), curveBtn),
+        el('div', { className: 'controls' }, el('label', {}, 'layer ', layerSelect), el('label', {}, follow, ' follow the lab’s selection'), curveBtn, curvesJsonBtn),
         chartBox,
         chartNote,
       ),
@@ -251,7 +252,7 @@ export function startCompressPanel({ build, lab } = {}) {
     totalsBody.replaceChildren();
     planBody.replaceChildren();
     planSummary.textContent = '';
-    slider.disabled = jsonBtn.disabled = csvBtn.disabled = curveBtn.disabled = true;
+    slider.disabled = jsonBtn.disabled = csvBtn.disabled = curveBtn.disabled = curvesJsonBtn.disabled = true;
     view.reset();
   }
 
@@ -296,9 +297,19 @@ export function startCompressPanel({ build, lab } = {}) {
           return;
         }
         if (!state.selected) selectLayer(followedLayer() ?? layers[0].name);
+        curvesJsonBtn.disabled = false;
         setStatus(`Truncation curves: ${state.curves.size} layer(s) (${fmtMs(state.curvesMs)})${done ? '' : ' · the lab is still analysing…'}`);
       }
       if (done) await buildPlanner(runId);
+    });
+  });
+
+  // A cancelled run sends no last batch: plan the layers that finished.
+  document.getElementById('lab-cancel')?.addEventListener('click', () => {
+    const runId = state.runId;
+    chain = chain.then(() => {
+      if (runId === state.runId && state.status === 'curves' && state.layers.length) return buildPlanner(runId);
+      return undefined;
     });
   });
 
@@ -324,7 +335,8 @@ export function startCompressPanel({ build, lab } = {}) {
     curveBtn.disabled = false;
     await replan();
     state.status = 'ready';
-    setStatus(`${state.layers.length} layers · truncation curves ${fmtMs(state.curvesMs)} · planner ${fmtMs(state.plannerMs)}`);
+    const partial = lab?.lab?.status === 'cancelled' ? ' (the lab’s run was cancelled: finished layers only)' : '';
+    setStatus(`${state.layers.length} layers${partial} · truncation curves ${fmtMs(state.curvesMs)} · planner ${fmtMs(state.plannerMs)}`);
     computeTradeoff();
   }
 
@@ -368,7 +380,7 @@ export function startCompressPanel({ build, lab } = {}) {
       state.tradeoff = r;
       state.tradeoffMs = performance.now() - t0;
       state.tradeoffStatus = 'done';
-      chartNote.textContent = `${r.series.length} methods, ${r.pareto.bytes.length} points on the Pareto front (black) · ${fmtMs(state.tradeoffMs)} · dense ${fmtBytes(r.dense_bytes?.[precisionSelect.value])} at ${precisionSelect.value}`;
+      chartNote.textContent = `${r.series.length} methods, ${r.pareto.bytes.length} points on the Pareto front (black) · ${fmtMs(state.tradeoffMs)} · dense ${fmtBytes(r.denseBytes?.[precisionSelect.value])} at ${precisionSelect.value}`;
       view.reset();
     } catch (err) {
       if (seq !== tradeoffSeq) return;
@@ -486,6 +498,19 @@ export function startCompressPanel({ build, lab } = {}) {
     } catch (err) {
       fail('export', err);
     }
+  });
+  // The selected layer's curves: truncated SVD (every rank) and, once computed, the structured ones.
+  curvesJsonBtn.addEventListener('click', () => {
+    const name = state.selected;
+    const plain = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v) : v]));
+    const c = state.curves.get(name);
+    const t = state.tradeoff?.tensor === name ? state.tradeoff : null;
+    const doc = {
+      tensor: name,
+      truncation: c ? plain(c) : null,
+      structured: t ? { ...t, series: t.series.map(plain), pareto: plain(t.pareto) } : null,
+    };
+    downloadBlob(new Blob([JSON.stringify(doc, null, 2)], { type: 'application/json' }), `${stem()}-${name}-curves.json`);
   });
   csvBtn.addEventListener('click', () => {
     downloadBlob(new Blob([toCsv(state.planRows, PLAN_COLUMNS)], { type: 'text/csv' }), `${stem()}-plan-${methodSelect.value}-${slider.value}pct.csv`);

@@ -342,9 +342,13 @@ struct Series {
     param: Vec<f64>,
     bytes: Vec<f64>,
     error: Vec<f64>,
+    /// The Pareto front only: the method of each point.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    methods: Option<Vec<String>>,
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct TradeoffOut {
     tensor: String,
     rows: usize,
@@ -360,14 +364,16 @@ fn series(method: String, pts: &[&TradeoffPoint]) -> Series {
         param: pts.iter().map(|p| p.param).collect(),
         bytes: pts.iter().map(|p| p.bytes as f64).collect(),
         error: pts.iter().map(|p| p.rel_fro_error).collect(),
+        methods: None,
     }
 }
 
 /// Every structured (error, bytes) curve of the tensor `tensor_name` of a model file (read as
 /// `analyzeModel` does, through `readAt`), grouped per method, with their Pareto front:
-/// `{tensor, rows, cols, dense_bytes, series: [{method, param, bytes, error}], pareto: {method:
-/// "pareto", param, bytes, error}}`. A tensor of more than 2 dimensions is flattened to
-/// `shape[0] × rest`. `options`: `{precision: 'f16'}` (precision of plain SVD factors).
+/// `{tensor, rows, cols, denseBytes, series: [{method, param, bytes, error}], pareto: {method:
+/// "pareto", param, bytes, error, methods}}` (`methods`: the method of each front point). A
+/// tensor of more than 2 dimensions is flattened to `shape[0] × rest`. `options`:
+/// `{precision: 'f16'}` (precision of plain SVD factors).
 #[wasm_bindgen(js_name = tradeoffCurves)]
 pub fn tradeoff_curves_js(
     length: f64,
@@ -430,7 +436,10 @@ pub fn tradeoff_curves_js(
         cols,
         dense_bytes: truncation::BytesByPrecision::of_count(rows as u64 * cols as u64),
         series: series_out,
-        pareto: series("pareto".into(), &front_refs),
+        pareto: Series {
+            methods: Some(front.iter().map(|p| p.method.clone()).collect()),
+            ..series("pareto".into(), &front_refs)
+        },
     };
     to_js(&out)
 }
