@@ -222,6 +222,11 @@ impl CompressPlanner {
         let arr = layers.dyn_ref::<js_sys::Array>().ok_or_else(|| {
             JsError::new("layers: expected an array of {name, rows, cols, evals}")
         })?;
+        if arr.length() == 0 {
+            return Err(JsError::new(
+                "layers: empty (no analysed layer to plan; analyse a model with keepEvals first)",
+            ));
+        }
         let mut names = Vec::with_capacity(arr.length() as usize);
         let mut shapes = Vec::with_capacity(names.capacity());
         let mut spectra = Vec::with_capacity(names.capacity());
