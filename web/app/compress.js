@@ -487,6 +487,11 @@ export function startCompressPanel({ build, lab } = {}) {
   precisionSelect.addEventListener('change', () => {
     scheduleReplan();
     view.refresh();
+    // The SVD and PiSSA curves store their factors at this precision: fit them again.
+    if (state.status === 'ready') {
+      state.tradeoff = null;
+      computeTradeoff();
+    }
   });
 
   // --- exports ----------------------------------------------------------------------------------
