@@ -407,6 +407,9 @@ export function startLab({ build, threads, simd }) {
           rows = group.map((p) => ({ ...p, status: 'error', reason: err.message, warning: '' }));
         }
         if (runId !== lab.runId) return;
+        // Panels that share the spectrum (compression) get the batch with its ESDs (lab.rows stays
+        // free of evals).
+        const shared = rows.map((row, k) => ({ ...row, index: group[k].index, shape: group[k].shape }));
         for (const [k, p] of group.entries()) {
           const row = rows[k];
           if (row.evals) evals.set(p.index, row.evals);
@@ -417,6 +420,7 @@ export function startLab({ build, threads, simd }) {
           queueTable(p.index);
           if (lab.selected === null && row.status !== 'error') select(p.index);
         }
+        document.dispatchEvent(new CustomEvent('spectralab:layers', { detail: { runId, rows: shared, done: i + batch >= todo.length } }));
         scheduleAlpha();
       }
       lab.status = 'done';
