@@ -122,6 +122,20 @@ async function main() {
     const status = await page.textContent('#engine-status');
     report('status line names the build', /threads ×\d+|SIMD|baseline/.test(status), status);
 
+    // 1b. The synthetic model (generated in wasm): labelled layers with known spectra.
+    await guarded('synthetic model', async () => {
+      const before = await page.evaluate(() => window.spectralabLab.runId);
+      await page.click('#lab-synthetic');
+      await waitRun(page, { after: before });
+      const syn = await labSummary(page);
+      const a = (k) => syn.alphas[`synthetic.heavy_tailed_alpha${k}.weight`];
+      const near = [2, 3, 4].every((k) => Math.abs(a(k) - k) < 0.35);
+      report('synthetic model: 6 labelled layers, power-law layers fit the α they were built with', syn.status === 'done' && syn.analysed === 6 && near && Object.keys(syn.alphas).every((n) => n.startsWith('synthetic.')), JSON.stringify({ status: syn.status, analysed: syn.analysed, alphas: syn.alphas }));
+      const before2 = await page.evaluate(() => window.spectralabLab.runId);
+      await page.click('#lab-example');
+      await waitRun(page, { after: before2 });
+    });
+
     // 2. The F32 model: 39 rows whose α match WeightWatcher's.
     if (haveF32) {
       const f = await guarded('F32 model analyses', () => dropFile(page, F32));

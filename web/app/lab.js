@@ -63,6 +63,7 @@ export function startLab({ build, threads, simd }) {
     drop: $('lab-drop'),
     file: $('lab-file'),
     example: $('lab-example'),
+    synthetic: $('lab-synthetic'),
     run: $('lab-run'),
     cancel: $('lab-cancel'),
     farms: $('lab-opt-farms'),
@@ -359,6 +360,7 @@ export function startLab({ build, threads, simd }) {
     ui.cancel.disabled = !busy;
     ui.run.disabled = busy || !source;
     ui.example.disabled = busy;
+    ui.synthetic.disabled = busy;
     ui.file.disabled = busy;
     ui.drop.classList.toggle('busy', busy);
   }
@@ -481,6 +483,23 @@ export function startLab({ build, threads, simd }) {
     }
   }
 
+  /** Generates the synthetic model (known spectra) in the worker and opens it like a file. */
+  async function openSynthetic(seed = 1) {
+    setBusy(true);
+    showError('');
+    ui.source.textContent = 'generating the synthetic model…';
+    try {
+      await engine.ready;
+      const bytes = await engine.call('call', 'syntheticModel', seed);
+      await open(new Blob([bytes]), 'synthetic.safetensors', 'synthetic');
+    } catch (err) {
+      lab.status = 'error';
+      lab.error = err.message;
+      showError(`Could not generate the synthetic model: ${err.message}`);
+      setBusy(false);
+    }
+  }
+
   function openFile(file) {
     if (!file) return;
     if (!ACCEPT.test(file.name)) {
@@ -501,6 +520,7 @@ export function startLab({ build, threads, simd }) {
     });
   }
   ui.example.addEventListener('click', () => openUrl(EXAMPLE_URL, 'example'));
+  ui.synthetic.addEventListener('click', () => openSynthetic(1));
   ui.run.addEventListener('click', () => run());
   ui.cancel.addEventListener('click', () => {
     lab.runId++; // the loop of the cancelled run stops touching the page
@@ -556,5 +576,5 @@ export function startLab({ build, threads, simd }) {
   renderTable();
   const src = new URLSearchParams(location.search).get('src');
   const start = chartsReady.catch(() => {}).then(() => openUrl(src ?? EXAMPLE_URL, src ? 'url' : 'example'));
-  return { lab, engine, start, open, openUrl, run, currentModel: () => source, views: { alpha: alphaView, esd: esdView, rank: rankView } };
+  return { lab, engine, start, open, openUrl, openSynthetic, run, currentModel: () => source, views: { alpha: alphaView, esd: esdView, rank: rankView } };
 }

@@ -245,6 +245,15 @@ impl spectralab_core::formats::ByteSource for JsSource {
     }
 }
 
+/// The synthetic demo model (layers with known spectra: Marchenko–Pastur bulk, power-law ESDs with
+/// α = 2, 3, 4, rank-8 + noise, a Gaussian conv kernel) as `.safetensors` bytes; see
+/// `spectralab_core::spectrum::synthetic`. Open it like a dropped file.
+#[wasm_bindgen(js_name = syntheticModel)]
+pub fn synthetic_model(seed: u32) -> Result<Vec<u8>, JsError> {
+    spectralab_core::spectrum::synthetic::synthetic_model_safetensors(u64::from(seed))
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
 /// Options of [`analyze_model`] (all optional; defaults = WeightWatcher 0.7.7's).
 #[derive(serde::Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
