@@ -236,6 +236,26 @@ async function main() {
       report('no widget is ever a blank box', Object.values(r).every((x) => !x.blank));
       report('fixing src re-renders the widget', r.fixed.state === 'ready' && /self\.value\.weight.*α = \d/.test(r.fixed.label), r.fixed.label);
     });
+    await guarded('engine paths of the vendi and tradeoff widgets', async () => {
+      const r = await tab.page.evaluate(async (model) => {
+        const main = document.querySelector('main');
+        const settle = (e) => new Promise((ok) => {
+          e.addEventListener('spectral-render', () => e.getAttribute('state') === 'ready' && ok({ state: 'ready', label: e.getAttribute('aria-label'), svg: Boolean(e.shadowRoot?.querySelector('svg path, svg polyline')) }));
+          e.addEventListener('spectral-error', (ev) => ok({ state: 'error', text: ev.detail.message }));
+        });
+        const vendi = Object.assign(document.createElement('spectral-vendi'), { id: 'engine-vendi-ok' });
+        vendi.setAttribute('src', 'examples/digits.npy');
+        const tradeoff = Object.assign(document.createElement('spectral-tradeoff'), { id: 'engine-tradeoff-ok' });
+        tradeoff.setAttribute('src', model);
+        tradeoff.setAttribute('tensor', 'encoder.layer.0.attention.self.query.weight');
+        const done = [settle(vendi), settle(tradeoff)];
+        main.append(vendi, tradeoff);
+        const [v, t] = await Promise.all(done);
+        return { v, t };
+      }, MODEL);
+      report('vendi from src (digits.npy) computes and draws the q-profile', r.v.state === 'ready' && r.v.svg, JSON.stringify(r.v));
+      report('tradeoff from src (a model tensor) computes and draws the method curves', r.t.state === 'ready' && r.t.svg, JSON.stringify(r.t));
+    });
     await guarded('inline data: JSON rows and JS properties', async () => {
       const r = await tab.page.evaluate(async () => {
         const main = document.querySelector('main');
