@@ -148,6 +148,11 @@ async function main() {
         const fracs = [0.01, 0.02, 0.05, 0.1, 0.2];
         const worst = fracs.map((f) => ({ f, svd: at(m.curves.svd, f), best: Math.max(at(m.curves.fft, f), at(m.curves.dct, f), at(m.curves.wht, f)) }));
         report('whole matrix: the SVD curve dominates FFT/DCT/WHT at small k/n', worst.every((w) => w.svd >= w.best - 1e-9), JSON.stringify(worst));
+        // Eckart–Young: k singular values hold at least the energy of any k coefficients of a basis.
+        const r = m.curves.svd.length;
+        const lose = [];
+        for (let i = 0; i < r; i++) if (m.curves.svd[i] < Math.max(m.curves.fft[i], m.curves.dct[i], m.curves.wht[i]) - 1e-9) lose.push(i + 1);
+        report(`whole matrix: the SVD curve ≥ FFT/DCT/WHT at every k ≤ ${r}`, lose.length === 0, `loses at k = ${lose.slice(0, 10).join(', ')}`);
         const k = Object.fromEntries(m.table.map((t) => [t.transform, t.k90]));
         info(`whole matrix k90: ${JSON.stringify(k)}`);
       }

@@ -63,13 +63,13 @@ function decimate(x, y, max = MAX_POINTS) {
   return { x: xs, y: ys };
 }
 
-/** Log-spaced sample of a compaction curve: x = k / len, y = fraction of energy. */
+/** Log-spaced sample of a compaction curve: x = k (coefficients kept), y = fraction of energy. */
 function curvePoints(curve, max = 400) {
   const n = curve.length;
   const ks = new Set();
   for (let i = 0; i < max; i++) ks.add(Math.min(n, Math.max(1, Math.round(n ** (i / (max - 1))))));
   const k = [...ks].sort((a, b) => a - b);
-  return { x: k.map((v) => v / n), y: k.map((v) => curve[v - 1]) };
+  return { x: k, y: k.map((v) => curve[v - 1]) };
 }
 
 /** Smallest k whose curve value reaches `f` (curves are non-decreasing). */
@@ -201,7 +201,7 @@ export function startTransformPanel({ build, threads, lab } = {}) {
   });
   const compactionView = createChartView(ui.compactionChart, {
     name: 'transform-compaction',
-    xLabel: 'k / n',
+    xLabel: 'k',
     yLabel: 'energy fraction',
     placeholder: 'Energy compaction curves appear here.',
     render: (range) => {
@@ -212,7 +212,7 @@ export function startTransformPanel({ build, threads, lab } = {}) {
         if (c[key]?.length) series.push({ name, ...curvePoints(c[key]), style: 'line', color, highlight: key === 'svd' });
       }
       if (!series.length) return null;
-      return charts.seriesChart({ title: `Energy in the k largest coefficients: ${describe()}`, xLabel: 'k / n (fraction of coefficients)', yLabel: 'fraction of energy', xLog: true, yLog: false, series }, { ...size, ...range });
+      return charts.seriesChart({ title: `Energy in the k largest coefficients: ${describe()}`, xLabel: 'k (largest coefficients kept)', yLabel: 'fraction of energy', xLog: true, yLog: false, series }, { ...size, ...range });
     },
   });
   loadCharts({ simd: true }).then((c) => {
