@@ -184,7 +184,7 @@ pub fn transform_spectrum(spec: JsValue) -> Result<JsValue, JsError> {
         &["signal", "n", "kind", "order", "seed"],
     )?;
     let n = o.n.unwrap_or(1024.0);
-    if !(n.is_finite() && n.fract() == 0.0 && n >= 1.0 && n <= MAX_N as f64) {
+    if !(n.fract() == 0.0 && (1.0..=MAX_N as f64).contains(&n)) {
         return Err(JsError::new(&format!(
             "transformSpectrum: n must be an integer from 1 to {MAX_N}, got {n}"
         )));
