@@ -11,6 +11,8 @@
 # root Cargo.toml) and `wasm-opt -Oz`. Same target dirs as scripts/build-wasm.sh (other profile
 # subdirectory), so the two never clobber each other. Skips a build that is newer than every
 # source (FORCE=1 rebuilds). Usage: scripts/build-dist.sh [simd|baseline]...  (default: both)
+# DIST_WASM_FROM=web/pkg packages the release builds of scripts/build-wasm.sh instead of the
+# size-optimised ones (the test suite does this: same code, no second pair of LTO builds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -27,6 +29,14 @@ build_wasm() {
   local v=$1 out="$OUT/pkg/$1" tdir="target/wasm-$1" flags=""
   [ "$v" = simd ] && flags="-C target-feature=+simd128"
   [ "$v" = simd ] || [ "$v" = baseline ] || { echo "unknown variant $v (simd|baseline)"; exit 2; }
+  if [ -n "${DIST_WASM_FROM:-}" ]; then
+    [ -f "$DIST_WASM_FROM/$v/spectralab_wasm_bg.wasm" ] || { echo "[build-dist] $DIST_WASM_FROM/$v missing: run scripts/build-wasm.sh $v"; exit 1; }
+    rm -rf "$out"; mkdir -p "$out"
+    cp "$DIST_WASM_FROM/$v/spectralab_wasm.js" "$DIST_WASM_FROM/$v/spectralab_wasm_bg.wasm" "$out/"
+    echo "$v" > "$out/VARIANT"
+    echo "[build-dist] $v: copied from $DIST_WASM_FROM/$v (not size-optimised)"
+    return
+  fi
   if [ -z "${FORCE:-}" ] && [ -f "$out/spectralab_wasm_bg.wasm" ] && [ "${newest_src%.*}" -le "$(stat -c %Y "$out/spectralab_wasm_bg.wasm")" ]; then
     echo "[build-dist] $v: up to date"; return
   fi
