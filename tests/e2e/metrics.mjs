@@ -138,6 +138,11 @@ async function main() {
     writeFileSync(csvPath, `${lines.join('\n')}\n`);
     const csv = await guarded('CSV file runs', async () => {
       await page.setInputFiles('#metrics-labels', []);
+      // Clearing the labels re-runs the previous file: let that run end before the CSV one.
+      await page.waitForFunction(() => {
+        const s = window.spectralabMetrics;
+        return s.doneId === s.runId && s.status !== 'computing';
+      }, null, { timeout: RUN_TIMEOUT_MS });
       return runAndWait(page, () => page.setInputFiles('#metrics-file', csvPath));
     });
     if (csv) report('CSV with header: 40 × 3 table, 1 ≤ Vendi ≤ 3, no per-class', csv.status === 'idle' && csv.rows === 40 && csv.cols === 3 && csv.vendi >= 1 && csv.vendi <= 3 && csv.classRows === 0, JSON.stringify({ ...csv, timings: undefined }));
