@@ -431,6 +431,33 @@ fn js_source(length: f64, read_at: js_sys::Function) -> Result<JsSource, JsError
     })
 }
 
+/// Options object of an export: `undefined`/`null` → defaults; keys outside `known` are rejected
+/// by name (serde-wasm-bindgen alone would ignore a typo); `what` prefixes every message.
+pub(crate) fn known_options<T: for<'de> serde::Deserialize<'de> + Default>(
+    options: JsValue,
+    what: &str,
+    known: &[&str],
+) -> Result<T, JsError> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(T::default());
+    }
+    let obj = options
+        .dyn_ref::<js_sys::Object>()
+        .ok_or_else(|| JsError::new(&format!("{what}: options must be an object")))?;
+    for key in js_sys::Object::keys(obj)
+        .iter()
+        .filter_map(|k| k.as_string())
+    {
+        if !known.contains(&key.as_str()) {
+            return Err(JsError::new(&format!(
+                "{what}: unknown option `{key}` (known: {})",
+                known.join(", ")
+            )));
+        }
+    }
+    serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("{what}: {e}")))
+}
+
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|e| JsError::new(&e.to_string()))

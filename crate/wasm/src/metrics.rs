@@ -8,36 +8,8 @@ use spectralab_core::metrics::{
     self, default_q_grid, Kernel, MetricsParams, NystromParams, VendiParams,
 };
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::{js_err, js_source, to_js, view};
-
-/// Rejects keys of `options` outside `known` (serde would silently ignore a typo), then
-/// deserialises it (`undefined`/`null` → defaults).
-fn options<T: for<'de> Deserialize<'de> + Default>(
-    options: JsValue,
-    what: &str,
-    known: &[&str],
-) -> Result<T, JsError> {
-    if options.is_undefined() || options.is_null() {
-        return Ok(T::default());
-    }
-    let obj = options
-        .dyn_ref::<js_sys::Object>()
-        .ok_or_else(|| JsError::new(&format!("{what}: options must be an object")))?;
-    for key in js_sys::Object::keys(obj)
-        .iter()
-        .filter_map(|k| k.as_string())
-    {
-        if !known.contains(&key.as_str()) {
-            return Err(JsError::new(&format!(
-                "{what}: unknown option `{key}` (known: {})",
-                known.join(", ")
-            )));
-        }
-    }
-    serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("{what}: {e}")))
-}
 
 /// `"auto"` (median pairwise distance) or a positive number.
 #[derive(Deserialize)]
@@ -129,7 +101,7 @@ pub fn vendi_score(
     cols: usize,
     options: JsValue,
 ) -> Result<JsValue, JsError> {
-    let mut o: VendiOptions = self::options(options, "vendiScore", VENDI_KEYS)?;
+    let mut o: VendiOptions = crate::known_options(options, "vendiScore", VENDI_KEYS)?;
     let x = view(data, rows, cols)?;
     let p = vendi_params(&mut o, data, rows, cols)?;
     to_js(&metrics::vendi_score(x, &p).map_err(js_err)?)
@@ -155,7 +127,7 @@ pub fn vendi_profile(
     cols: usize,
     options: JsValue,
 ) -> Result<JsValue, JsError> {
-    let mut o: VendiOptions = self::options(options, "vendiProfile", VENDI_KEYS)?;
+    let mut o: VendiOptions = crate::known_options(options, "vendiProfile", VENDI_KEYS)?;
     let qs = o.qs.take().unwrap_or_else(default_q_grid);
     check_qs(&qs)?;
     let x = view(data, rows, cols)?;
@@ -190,7 +162,7 @@ pub fn vendi_per_class(
     labels: &[f64],
     options: JsValue,
 ) -> Result<JsValue, JsError> {
-    let mut o: VendiOptions = self::options(options, "vendiPerClass", VENDI_KEYS)?;
+    let mut o: VendiOptions = crate::known_options(options, "vendiPerClass", VENDI_KEYS)?;
     let labels = labels
         .iter()
         .enumerate()
@@ -243,7 +215,7 @@ pub fn metrics_report(
         "relThreshold",
         "seed",
     ];
-    let o: ReportOptions = self::options(options, "metricsReport", KEYS)?;
+    let o: ReportOptions = crate::known_options(options, "metricsReport", KEYS)?;
     let x = view(data, rows, cols)?;
     let mut p = MetricsParams::default();
     if let Some(qs) = o.qs {
@@ -346,7 +318,7 @@ pub fn load_embeddings(
     name: &str,
     options: JsValue,
 ) -> Result<JsValue, JsError> {
-    let o: LoadOptions = self::options(options, "loadEmbeddings", &["tensor"])?;
+    let o: LoadOptions = crate::known_options(options, "loadEmbeddings", &["tensor"])?;
     let src = js_source(length, read_at)?;
     let index = read_index(&src, name).map_err(|e| JsError::new(&format!("{name}: {e}")))?;
     let usable: Vec<&TensorEntry> = index

@@ -20,33 +20,6 @@ use crate::{js_err, to_js, view};
 /// Largest length the explorer exports accept (2^24 values).
 const MAX_N: usize = 1 << 24;
 
-/// Rejects keys of `options` outside `known`, then deserialises it (`undefined`/`null` →
-/// defaults).
-fn options<T: for<'de> Deserialize<'de> + Default>(
-    options: JsValue,
-    what: &str,
-    known: &[&str],
-) -> Result<T, JsError> {
-    if options.is_undefined() || options.is_null() {
-        return Ok(T::default());
-    }
-    let obj = options
-        .dyn_ref::<js_sys::Object>()
-        .ok_or_else(|| JsError::new(&format!("{what}: options must be an object")))?;
-    for key in js_sys::Object::keys(obj)
-        .iter()
-        .filter_map(|k| k.as_string())
-    {
-        if !known.contains(&key.as_str()) {
-            return Err(JsError::new(&format!(
-                "{what}: unknown option `{key}` (known: {})",
-                known.join(", ")
-            )));
-        }
-    }
-    serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("{what}: {e}")))
-}
-
 fn check_len(what: &str, n: usize) -> Result<(), JsError> {
     if n == 0 || n > MAX_N {
         return Err(JsError::new(&format!(
@@ -178,7 +151,7 @@ struct Spectrum {
 /// the test signal and its magnitude spectrum (see the module docs for `kind`).
 #[wasm_bindgen(js_name = transformSpectrum)]
 pub fn transform_spectrum(spec: JsValue) -> Result<JsValue, JsError> {
-    let o: SpectrumOptions = options(
+    let o: SpectrumOptions = crate::known_options(
         spec,
         "transformSpectrum",
         &["signal", "n", "kind", "order", "seed"],
@@ -213,7 +186,7 @@ struct VectorOptions {
 /// Magnitude spectrum of a vector: `(data, kind, {order?, seed?})` → `{index, magnitude}`.
 #[wasm_bindgen(js_name = transformVector)]
 pub fn transform_vector(data: &[f64], kind: &str, opts: JsValue) -> Result<JsValue, JsError> {
-    let o: VectorOptions = options(opts, "transformVector", &["order", "seed"])?;
+    let o: VectorOptions = crate::known_options(opts, "transformVector", &["order", "seed"])?;
     check_len("transformVector", data.len())?;
     let (index, magnitude) = spectrum_of(data, kind, o.order.as_deref(), o.seed)?;
     to_js(&Spectrum {
