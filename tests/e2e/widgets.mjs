@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../../scripts/serve.mjs';
 import { launchBrowser, newPage } from './browser.mjs';
+import { finish, guarded, info, report } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
@@ -17,27 +18,6 @@ const TOTAL_TIMEOUT_MS = 300_000;
 const RENDER_TIMEOUT_MS = 120_000;
 const TAGS = ['spectral-esd', 'spectral-layers', 'spectral-tradeoff', 'spectral-vendi', 'spectral-transform'];
 const MODEL = 'examples/minilm-l6-encoder-f16.safetensors';
-
-let failures = 0;
-const t0 = Date.now();
-const info = (msg) => console.log(`# ${msg}`);
-
-function report(name, ok, detail = '') {
-  if (ok) console.log(`ok - ${name}`);
-  else {
-    failures++;
-    console.log(`not ok - ${name}${detail ? `: ${detail}` : ''}`);
-  }
-}
-
-async function guarded(name, fn) {
-  try {
-    return await fn();
-  } catch (err) {
-    report(name, false, (err?.message ?? String(err)).split('\n')[0]);
-    return undefined;
-  }
-}
 
 /** Waits until every widget of the page is in a final state ('ready' or 'error'). */
 async function waitWidgets(page, timeout = RENDER_TIMEOUT_MS) {
@@ -345,5 +325,4 @@ try {
   report('widget tests ran', false, err?.stack ?? String(err));
 }
 clearTimeout(timer);
-console.log(`# ${failures === 0 ? 'all checks passed' : `${failures} check(s) failed`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-process.exit(failures ? 1 : 0);
+finish();
