@@ -64,3 +64,69 @@ impl ByteSource for FileSource {
         }
     }
 }
+
+/// Whether a file name looks like part of a model (a weight file or a Hugging Face index).
+fn is_model_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".index.json")
+        || [
+            ".safetensors",
+            ".npy",
+            ".npz",
+            ".bin",
+            ".pt",
+            ".pth",
+            ".ckpt",
+            ".gguf",
+        ]
+        .iter()
+        .any(|e| lower.ends_with(e))
+}
+
+/// The files of a model named on the command line, opened for positioned reads: one file,
+/// several files (shards), a folder (its model files and index), or a `*.index.json` (with the
+/// model files beside it). Folders are listed in name order; nothing is read here.
+pub fn model_files(
+    args: &[String],
+) -> std::result::Result<Vec<(String, Box<dyn ByteSource>)>, String> {
+    let mut paths: Vec<String> = Vec::new();
+    let list_dir =
+        |dir: &std::path::Path, paths: &mut Vec<String>| -> std::result::Result<(), String> {
+            let rd = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            let mut found: Vec<String> = rd
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .map(|e| e.path().to_string_lossy().into_owned())
+                .filter(|p| is_model_file(p))
+                .collect();
+            found.sort();
+            paths.extend(found);
+            Ok(())
+        };
+    for a in args {
+        let p = std::path::Path::new(a);
+        if p.is_dir() {
+            let before = paths.len();
+            list_dir(p, &mut paths)?;
+            if paths.len() == before {
+                return Err(format!("{a}: the folder holds no model file (.safetensors, .npy, .npz, .bin, .pt, .gguf, *.index.json)"));
+            }
+        } else if a.to_ascii_lowercase().ends_with(".index.json") {
+            paths.push(a.clone());
+            let dir = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let mut siblings = Vec::new();
+            list_dir(dir, &mut siblings)?;
+            paths.extend(siblings.into_iter().filter(|s| !s.ends_with(".index.json")));
+        } else {
+            paths.push(a.clone());
+        }
+    }
+    paths.dedup();
+    paths
+        .into_iter()
+        .map(|p| FileSource::open(&p).map(|f| (p, Box::new(f) as Box<dyn ByteSource>)))
+        .collect()
+}

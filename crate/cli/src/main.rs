@@ -21,14 +21,10 @@ mod fileio;
 mod metrics;
 mod plot;
 
-use spectralab_core::formats::{read_tensor, ReadParams};
 use spectralab_core::linalg::{gram_eigenvalues, GramParams};
 use spectralab_core::random::SeededRng;
-use spectralab_core::spectrum::analyze::{
-    analyze_model, plan_source, select_layers, to_csv, AnalyzeParams, FitKind, FixFingers,
-    LayerReport,
-};
-use spectralab_core::spectrum::farms::FarmsParams;
+use spectralab_core::session::{AnalyzeOptions, FitOption, FixFingersOption, ModelSession};
+use spectralab_core::spectrum::analyze::{to_csv, LayerReport};
 use spectralab_core::spectrum::marchenko_pastur_bounds;
 use std::io::Write;
 use std::process::ExitCode;
@@ -132,65 +128,37 @@ fn holds(g: &Gate, x: f64) -> bool {
 }
 
 fn analyze(mut a: Args) -> Result<(), Failure> {
-    let mut p = AnalyzeParams::default();
-    if a.flag("--farms") {
-        p.farms = Some(FarmsParams::default());
+    // The flags map one to one onto the options the bindings take (one parser: AnalyzeOptions).
+    let usage = |e: spectralab_core::Error| Failure::Usage(e.to_string());
+    let mut o = AnalyzeOptions {
+        farms: a.flag("--farms"),
+        mp_fit: a.flag("--mp-fit"),
+        seed: a.number("--seed")?.unwrap_or(0),
+        randomize: a.flag("--randomize"),
+        fast: a.flag("--fast"),
+        ..AnalyzeOptions::default()
+    };
+    if let Some(v) = a.value("--fix-fingers")? {
+        o.fix_fingers = Some(v.parse::<FixFingersOption>().map_err(usage)?);
     }
-    p.mp_fit = a.flag("--mp-fit");
-    let seed: u64 = a.number("--seed")?.unwrap_or(0);
-    if a.flag("--randomize") {
-        p.randomize = Some(seed);
+    if let Some(v) = a.value("--fit")? {
+        o.fit = Some(v.parse::<FitOption>().map_err(usage)?);
     }
-    p.exact = !a.flag("--fast");
-    match a.value("--fix-fingers")?.as_deref() {
-        None => {}
-        Some("clip_xmax") => {
-            p.fix_fingers = FixFingers::ClipXmax {
-                max_fingers: 10,
-                finger_thresh: 1.0,
-            }
-        }
-        Some("xmin_peak") => p.fix_fingers = FixFingers::XminPeak { xmin_max: None },
-        Some(o) => {
-            return Err(Failure::Usage(format!(
-                "--fix-fingers: unknown `{o}` (clip_xmax|xmin_peak)"
-            )))
-        }
-    }
-    if let Some(f) = a.value("--fit")? {
-        let (kind, peak) =
-            FitKind::from_ww_name(&f).map_err(|e| Failure::Usage(format!("--fit: {e}")))?;
-        p.fit = kind;
-        if peak {
-            p.fix_fingers = FixFingers::XminPeak { xmin_max: None };
-        }
-    }
-    if let Some(k) = a.number::<i64>("--xmax")? {
-        p.xmax_clip = Some(k.unsigned_abs() as usize);
-    }
-    if let Some(v) = a.number("--min-evals")? {
-        p.walk.min_evals = v;
-    }
-    if let Some(v) = a.number("--max-evals")? {
-        p.walk.max_evals = v;
-    }
-    if let Some(v) = a.number("--max-n")? {
-        p.walk.max_n = v;
-    }
+    o.xmax = a.number::<i64>("--xmax")?;
+    o.min_evals = a.number("--min-evals")?;
+    o.max_evals = a.number("--max-evals")?;
+    o.max_n = a.number("--max-n")?;
     let format = a.value("--format")?.unwrap_or_else(|| "csv".into());
     if format != "csv" && format != "json" {
         return Err(Failure::Usage(format!("--format: `{format}` (csv|json)")));
     }
     let plot_dir = a.value("--plot")?;
-    let select: Vec<String> = a
-        .value("--layers")?
-        .map(|v| {
-            v.split(',')
-                .map(|x| x.trim().to_string())
-                .filter(|x| !x.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
+    o.layers = a.value("--layers")?.map(|v| {
+        v.split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect()
+    });
     let mut gates = Vec::new();
     while let Some(g) = a.value("--fail-if")? {
         gates.push(parse_gate(&g)?);
@@ -198,25 +166,42 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
     if let Some(unknown) = a.0.iter().find(|x| x.starts_with("--")) {
         return Err(Failure::Usage(format!("unknown option {unknown}")));
     }
-    let [path] = a.0.as_slice() else {
-        return Err(Failure::Usage("analyze needs exactly one FILE".into()));
-    };
-    let file = fileio::FileSource::open(path).map_err(Failure::Run)?;
+    if a.0.is_empty() {
+        return Err(Failure::Usage(
+            "analyze needs a FILE, a folder of shards, or a *.index.json".into(),
+        ));
+    }
+    let path = a.0.join(" ");
+    let files = fileio::model_files(&a.0).map_err(Failure::Run)?;
+    let keep_evals = plot_dir.is_some();
+    let mut session =
+        ModelSession::open(files, o).map_err(|e| Failure::Run(format!("{path}: {e}")))?;
     let t0 = Instant::now();
     let mut stderr = std::io::stderr();
+    for note in session.notes() {
+        let _ = writeln!(stderr, "note: {note}");
+    }
     let tty = std::io::IsTerminal::is_terminal(&stderr);
-    let progress = |done: usize, total: usize, name: &str| {
-        let eta = if done > 0 {
-            t0.elapsed().as_secs_f64() / done as f64 * (total - done) as f64
+    let batch = if session.params().gram.parallel {
+        spectralab_core::parallel::available_threads().max(1)
+    } else {
+        1
+    };
+    let progress = |done_b: u64, total_b: u64, done: usize, total: usize, name: &str| {
+        // ETA from bytes, not layer counts: one big embedding outweighs many small layers.
+        let eta = if done_b > 0 {
+            t0.elapsed().as_secs_f64() / done_b as f64 * (total_b - done_b) as f64
         } else {
             0.0
         };
         let width = 30;
-        let filled = (width * done).checked_div(total).unwrap_or(width);
+        let filled = ((width as u64 * done_b)
+            .checked_div(total_b)
+            .unwrap_or(width as u64)) as usize;
         let bar = format!(
             "[{}{}] {done}/{total} {name} ETA {eta:.1}s",
-            "#".repeat(filled),
-            ".".repeat(width - filled)
+            "#".repeat(filled.min(width)),
+            ".".repeat(width - filled.min(width))
         );
         let _ = if tty {
             write!(stderr, "\r\x1b[2K{bar}")
@@ -225,22 +210,13 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
         };
         true
     };
-    let report = match &plot_dir {
-        None => plan_source(&file, path, &p)
-            .map(|(index, mut plans)| {
-                select_layers(&mut plans, &select);
-                let read = ReadParams::default();
-                analyze_model(
-                    &plans,
-                    |plan| read_tensor(&file, &index.tensors[plan.index], &read),
-                    &p,
-                    progress,
-                )
-            })
-            .map_err(|e| e.to_string()),
-        Some(_) => plot::analyze_keeping_evals(&file, path, &p, &select, progress),
-    };
-    let mut report = report.map_err(|e| Failure::Run(format!("{path}: {e}")))?;
+    let mut report = session.analyze_all(batch, progress);
+    if keep_evals {
+        let todo = session.todo();
+        for (l, pos) in report.layers.iter_mut().zip(todo) {
+            l.evals = session.evals(pos).map(<[f64]>::to_vec);
+        }
+    }
     if tty {
         let _ = writeln!(stderr);
     }

@@ -1,45 +1,12 @@
-//! `spectralab analyze FILE --plot DIR`: the analysis of [`analyze_source`], keeping each
-//! layer's ESD, then SVG charts (`spectralab-plot`) in `DIR`:
+//! `spectralab analyze FILE --plot DIR`: the session's analysis with each layer's ESD kept,
+//! then SVG charts (`spectralab-plot`) in `DIR`:
 //! `alpha.svg` (α per layer) and, per analysed layer, `esd_<name>.svg` and `rank_<name>.svg`,
 //! `<name>` being the layer name with every character outside `[A-Za-z0-9._-]` replaced by `_`.
-//!
-//! [`analyze_source`]: spectralab_core::spectrum::analyze::analyze_source
 
-use spectralab_core::formats::ByteSource;
-use spectralab_core::spectrum::analyze::{
-    analyze_planned_layer, plan_source, select_layers, summarize, AnalyzeParams, ModelReport,
-};
+use spectralab_core::spectrum::analyze::ModelReport;
 use spectralab_plot::{alpha_chart, esd_chart, rank_chart, ChartLayer, ChartOptions};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-
-/// [`analyze_source`](spectralab_core::spectrum::analyze::analyze_source) with the ESDs kept
-/// (`LayerReport::evals`); the same progress protocol.
-pub fn analyze_keeping_evals(
-    src: &dyn ByteSource,
-    name_hint: &str,
-    params: &AnalyzeParams,
-    select: &[String],
-    mut progress: impl FnMut(usize, usize, &str) -> bool,
-) -> Result<ModelReport, String> {
-    let (index, mut plans) = plan_source(src, name_hint, params).map_err(|e| e.to_string())?;
-    select_layers(&mut plans, select);
-    let todo: Vec<_> = plans.iter().filter(|p| p.skip.is_none()).collect();
-    let mut layers = Vec::with_capacity(todo.len());
-    for (i, plan) in todo.iter().enumerate() {
-        if !progress(i, todo.len(), &plan.name) {
-            break;
-        }
-        layers.push(analyze_planned_layer(src, &index, plan, params, true));
-    }
-    progress(layers.len(), todo.len(), "");
-    let summary = summarize(&layers);
-    Ok(ModelReport {
-        layers,
-        skipped: plans.iter().filter(|p| p.skip.is_some()).cloned().collect(),
-        summary,
-    })
-}
 
 /// File-name-safe form of a layer name.
 pub fn sanitize(name: &str) -> String {

@@ -31,6 +31,8 @@
 //! - [`metrics`]: Vendi scores, matrix entropies, effective ranks, nuclear norms, DSE, UNComp.
 //! - [`transform`]: FFT, Walsh–Hadamard, DCT and Householder kernels.
 //! - [`compress`]: truncation curves, structured approximations, rank budgets.
+//! - [`session`]: the opened model ([`session::ModelSession`]: shards, merged index, plans,
+//!   cached spectra, streaming) and the options shared by every interface.
 
 pub mod compress;
 pub mod dtype;
@@ -41,6 +43,7 @@ pub mod linalg;
 pub mod metrics;
 pub mod parallel;
 pub mod random;
+pub mod session;
 pub mod spectrum;
 pub mod transform;
 

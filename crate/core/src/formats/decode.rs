@@ -312,3 +312,91 @@ impl ElementSink {
         })
     }
 }
+
+/// See [`super::read_block`].
+pub(crate) fn read_block(
+    src: &dyn ByteSource,
+    entry: &TensorEntry,
+    rows: std::ops::Range<usize>,
+    cols: std::ops::Range<usize>,
+) -> Result<TensorData> {
+    let name = &entry.name;
+    let kind = match &entry.dtype {
+        Dtype::Other(d) => {
+            return Err(Error::UnsupportedDtype {
+                tensor: name.clone(),
+                dtype: d.clone(),
+            })
+        }
+        d => d.clone(),
+    };
+    if entry.fortran_order || !matches!(entry.storage, Storage::Raw) {
+        return Err(format_err(format!(
+            "tensor `{name}`: a block can only be read from raw C-order storage"
+        )));
+    }
+    let (n, m) = matrix_dims(entry)?;
+    if rows.start > rows.end || rows.end > n || cols.start > cols.end || cols.end > m {
+        return Err(Error::InvalidParameter {
+            name: "block",
+            reason: format!("rows {rows:?} × columns {cols:?} outside tensor `{name}` of {n}×{m}"),
+        });
+    }
+    let item = kind.item_size().unwrap_or(1) as u64;
+    let expected = (n as u64)
+        .checked_mul(m as u64)
+        .and_then(|c| c.checked_mul(item));
+    if expected != Some(entry.byte_len) {
+        return Err(format_err(format!(
+            "tensor `{name}`: index entry is inconsistent: shape {:?} of {kind} needs {} bytes, byte_len is {}",
+            entry.shape,
+            expected.map_or("more than 2^64".to_string(), |s| s.to_string()),
+            entry.byte_len
+        )));
+    }
+    check_range(
+        src.len(),
+        entry.offset,
+        entry.byte_len,
+        &format!("tensor `{name}`"),
+    )?;
+    let (r, c) = (rows.len(), cols.len());
+    let count = r
+        .checked_mul(c)
+        .ok_or_else(|| format_err(format!("tensor `{name}`: block {r}×{c} overflows")))?;
+    let mut sink = ElementSink::new(kind, entry.big_endian, false, &[r, c], count);
+    let row_bytes = m as u64 * item;
+    let seg = c as u64 * item;
+    if c == m {
+        // Whole rows: one contiguous range, read in pieces of ≤ 4 MiB.
+        let mut pos = entry.offset + rows.start as u64 * row_bytes;
+        let end = pos + r as u64 * row_bytes;
+        let mut buf = vec![0u8; (end - pos).min(4 << 20) as usize];
+        while pos < end {
+            let k = (end - pos).min(buf.len() as u64) as usize;
+            src.read_at(pos, &mut buf[..k])?;
+            sink.push(&buf[..k]);
+            pos += k as u64;
+        }
+    } else {
+        let mut buf = vec![0u8; seg as usize];
+        for i in rows {
+            let pos = entry.offset + i as u64 * row_bytes + cols.start as u64 * item;
+            src.read_at(pos, &mut buf)?;
+            sink.push(&buf);
+        }
+    }
+    sink.finish(&[r, c], name)
+}
+
+/// `(rows, cols)` of a tensor seen as a matrix: `shape[0] × prod(shape[1..])`.
+pub(crate) fn matrix_dims(entry: &TensorEntry) -> Result<(usize, usize)> {
+    let n = entry.shape.first().copied().unwrap_or(1);
+    let m = entry
+        .shape
+        .iter()
+        .skip(1)
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| format_err(format!("tensor `{}`: shape overflows", entry.name)))?;
+    Ok((n, m))
+}

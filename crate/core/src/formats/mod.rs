@@ -348,6 +348,30 @@ pub fn read_tensor(
     decode::read_tensor(src, entry, params)
 }
 
+/// Reads the block `rows × cols` of a tensor seen as a matrix (`shape[0] × prod(shape[1..])`),
+/// decoded like [`read_tensor`] (F16/BF16 widened to f32), as a 2-D C-order array of shape
+/// `[rows.len(), cols.len()]`. Only the block's bytes are read: whole rows as one range, a column
+/// strip as one range per row. This is what streaming analyses use, so a tensor larger than
+/// memory never has to be held whole.
+///
+/// Errors: [`Error::UnsupportedDtype`] for types that cannot be decoded; [`Error::Format`] for
+/// storage that is not raw C order (Fortran-order `.npy`, deflated `.npz` members: read those
+/// whole with [`read_tensor`]) and for inconsistent entries; [`Error::InvalidParameter`] for a
+/// block outside the tensor.
+pub fn read_block(
+    src: &dyn ByteSource,
+    entry: &TensorEntry,
+    rows: std::ops::Range<usize>,
+    cols: std::ops::Range<usize>,
+) -> Result<TensorData> {
+    decode::read_block(src, entry, rows, cols)
+}
+
+/// Whether [`read_block`] can read this tensor (a decodable dtype in raw C-order storage).
+pub fn can_read_blocks(entry: &TensorEntry) -> bool {
+    entry.dtype.is_supported() && !entry.fortran_order && matches!(entry.storage, Storage::Raw)
+}
+
 /// Lower-cased extension of a file name or path (`""` if none).
 fn extension(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);

@@ -25,7 +25,10 @@ mod real;
 mod svd;
 
 pub use eigen::{symmetric_eigen, symmetric_eigenvalues, SymmetricEigen};
-pub use gram::{gram, gram_columns_f32, gram_eigenvalues, GramInput, GramParams};
+pub use gram::{
+    gram, gram_columns_f32, gram_eigenvalues, lower_gram_eigenvalues, GramF32Accumulator,
+    GramF64Accumulator, GramInput, GramParams, GRAM_SUPERBLOCK_ROWS,
+};
 pub use qr::{householder_qr, Qr};
 pub use randomized::{randomized_svd, RandomizedSvdParams};
 pub use real::{check_finite, Real};

@@ -9,7 +9,7 @@
 //! - every skipped tensor is listed with its reason.
 
 use super::farms::{farms_layer, FarmsParams, FarmsReport};
-use super::layers::{layer_esd, LayerKind, LayerPlan};
+use super::layers::{layer_esd, LayerEsd, LayerKind, LayerPlan};
 use super::marchenko_pastur::{fit_marchenko_pastur, MpFit};
 use super::metrics::norm_metrics;
 use super::power_law::{
@@ -297,7 +297,51 @@ fn analyze_typed<T: GramInput>(
     keep_evals: bool,
 ) -> LayerReport {
     let kind = plan.kind.unwrap_or(LayerKind::Dense);
-    let mut r = LayerReport {
+    let esd = match layer_esd(t.view(), kind, &p.gram) {
+        Ok(e) => e,
+        Err(e) => {
+            let mut r = base_report(plan);
+            r.status = "error".into();
+            r.reason = Some(format!("{}: {e}", plan.name));
+            return r;
+        }
+    };
+    let mut r = report_from_esd(&esd, plan, p);
+    if let Some(fp) = &p.farms {
+        match farms_layer(t.view(), kind, fp, &p.gram) {
+            Ok(f) => r.farms = Some(f),
+            Err(e) => r.reason = Some(format!("FARMS: {e}")),
+        }
+    }
+    if let Some(seed) = p.randomize {
+        // One stream per layer: the seed mixed with the layer's position in the file.
+        let layer_seed = seed ^ (plan.index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        match randomize_layer(
+            t.view(),
+            kind,
+            &esd.evals,
+            plan.n,
+            plan.m,
+            layer_seed,
+            &p.gram,
+        ) {
+            Ok(rr) => {
+                r.num_traps = rr.rand_mp.map(|m| m.num_spikes);
+                r.rand = Some(rr);
+            }
+            Err(e) => r.reason = Some(format!("randomize: {e}")),
+        }
+    }
+    if keep_evals {
+        r.evals = Some(esd.evals);
+    }
+    r
+}
+
+/// A row with the plan's facts (name, shape, type) and nothing measured yet.
+fn base_report(plan: &LayerPlan) -> LayerReport {
+    let kind = plan.kind.unwrap_or(LayerKind::Dense);
+    LayerReport {
         layer_id: plan.layer_id,
         name: plan.name.clone(),
         layer_type: match kind {
@@ -309,15 +353,13 @@ fn analyze_typed<T: GramInput>(
         rf: plan.rf,
         q: plan.n as f64 / plan.m as f64,
         ..Default::default()
-    };
-    let esd = match layer_esd(t.view(), kind, &p.gram) {
-        Ok(e) => e,
-        Err(e) => {
-            r.status = "error".into();
-            r.reason = Some(format!("{}: {e}", plan.name));
-            return r;
-        }
-    };
+    }
+}
+
+/// The row of a layer from its ESD alone: everything but FARMS and randomization (which need
+/// the matrix itself) — fits, norms, ranks, Hill α and the MP fit.
+pub(crate) fn report_from_esd(esd: &LayerEsd, plan: &LayerPlan, p: &AnalyzeParams) -> LayerReport {
+    let mut r = base_report(plan);
     let ev = &esd.evals;
     r.num_evals = ev.len();
     r.sv_max = esd.sv_max;
@@ -368,31 +410,11 @@ fn analyze_typed<T: GramInput>(
         keep_scan: false,
     };
     r.alpha_hill = fit_power_law(ev, &hill).ok().map(|f| f.alpha);
-    if let Some(fp) = &p.farms {
-        match farms_layer(t.view(), kind, fp, &p.gram) {
-            Ok(f) => r.farms = Some(f),
-            Err(e) => r.reason = Some(format!("FARMS: {e}")),
-        }
-    }
     if p.mp_fit {
         match fit_marchenko_pastur(ev, plan.n, plan.m) {
             Ok(m) => r.mp = Some(m),
             Err(e) => r.reason = Some(format!("MP fit: {e}")),
         }
-    }
-    if let Some(seed) = p.randomize {
-        // One stream per layer: the seed mixed with the layer's position in the file.
-        let layer_seed = seed ^ (plan.index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        match randomize_layer(t.view(), kind, ev, plan.n, plan.m, layer_seed, &p.gram) {
-            Ok(rr) => {
-                r.num_traps = rr.rand_mp.map(|m| m.num_spikes);
-                r.rand = Some(rr);
-            }
-            Err(e) => r.reason = Some(format!("randomize: {e}")),
-        }
-    }
-    if keep_evals {
-        r.evals = Some(esd.evals);
     }
     r
 }

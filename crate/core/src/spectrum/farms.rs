@@ -103,39 +103,8 @@ pub fn farms_layer<T: GramInput>(
         LayerKind::Dense => {
             let w = layer_slices(&t, kind)?.remove(0);
             let (r, c) = w.dim();
-            let nr = params.window_rows.min(r).min(c);
-            let nc = ((nr as f64 * params.q).floor() as usize).clamp(1, c);
-            let rows = window_starts(r, nr, params.windows_per_dim);
-            let cols = window_starts(c, nc, params.windows_per_dim);
-            // Windows are independent: the threaded build runs them in parallel; pooling keeps
-            // the window order, so the result does not depend on the thread count.
-            let starts: Vec<(usize, usize)> = rows
-                .iter()
-                .flat_map(|&a| cols.iter().map(move |&b| (a, b)))
-                .collect();
-            let per_window = crate::parallel::map_collect(&starts, gram.parallel, |&(a, b)| {
-                slice_esd(
-                    w.slice(s![a..a + nr, b..b + nc]),
-                    &GramParams { parallel: false },
-                )
-            });
-            let mut pooled = Vec::with_capacity(starts.len() * nr.min(nc));
-            for ev in per_window {
-                pooled.extend(ev?.iter().map(|v| v.max(0.0)));
-            }
-            pooled.sort_by(f64::total_cmp);
-            let (alpha, xmin, d) = tail_fit(&pooled, params.xmin_method)?;
-            let smax = *pooled.last().unwrap_or(&0.0);
-            Ok(FarmsReport {
-                alpha,
-                xmin,
-                d,
-                spectral_norm: smax,
-                stable_rank: pooled.iter().sum::<f64>() / smax,
-                num_windows: rows.len() * cols.len(),
-                window_rows: nr,
-                window_cols: nc,
-                num_evals: pooled.len(),
+            farms_dense_bands(r, c, params, gram, &mut |a, nr| {
+                Ok(w.slice(s![a..a + nr, ..]).to_owned())
             })
         }
         LayerKind::Conv2d => {
@@ -193,4 +162,56 @@ pub fn farms_layer<T: GramInput>(
             })
         }
     }
+}
+
+/// FARMS of a dense `r × c` matrix read as **row bands**: `fetch(start, rows)` returns rows
+/// `start .. start + rows` (all columns). Only the `K_r` bands of `n_r` rows that hold windows
+/// are fetched, so a matrix larger than memory needs `n_r · c` elements at a time. Same windows,
+/// order and pooling as [`farms_layer`] (see the module doc).
+pub fn farms_dense_bands<T: GramInput>(
+    r: usize,
+    c: usize,
+    params: &FarmsParams,
+    gram: &GramParams,
+    fetch: &mut dyn FnMut(usize, usize) -> Result<ndarray::Array2<T>>,
+) -> Result<FarmsReport> {
+    if params.q.is_nan() || params.q <= 0.0 || params.window_rows == 0 {
+        return Err(Error::InvalidParameter {
+            name: "farms",
+            reason: "window_rows ≥ 1 and Q > 0 required".into(),
+        });
+    }
+    let nr = params.window_rows.min(r).min(c);
+    let nc = ((nr as f64 * params.q).floor() as usize).clamp(1, c);
+    let rows = window_starts(r, nr, params.windows_per_dim);
+    let cols = window_starts(c, nc, params.windows_per_dim);
+    let mut pooled = Vec::with_capacity(rows.len() * cols.len() * nr.min(nc));
+    for &a in &rows {
+        let band = fetch(a, nr)?;
+        // Windows are independent: the threaded build runs them in parallel; pooling keeps
+        // the window order, so the result does not depend on the thread count.
+        let per_window = crate::parallel::map_collect(&cols, gram.parallel, |&b| {
+            slice_esd(
+                band.slice(s![.., b..b + nc]),
+                &GramParams { parallel: false },
+            )
+        });
+        for ev in per_window {
+            pooled.extend(ev?.iter().map(|v| v.max(0.0)));
+        }
+    }
+    pooled.sort_by(f64::total_cmp);
+    let (alpha, xmin, d) = tail_fit(&pooled, params.xmin_method)?;
+    let smax = *pooled.last().unwrap_or(&0.0);
+    Ok(FarmsReport {
+        alpha,
+        xmin,
+        d,
+        spectral_norm: smax,
+        stable_rank: pooled.iter().sum::<f64>() / smax,
+        num_windows: rows.len() * cols.len(),
+        window_rows: nr,
+        window_cols: nc,
+        num_evals: pooled.len(),
+    })
 }

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod optimize;
 pub mod power_law;
 pub mod randomize;
+pub mod stream;
 pub mod synthetic;
 pub mod truncated_power_law;
 

@@ -1,0 +1,13 @@
+//! What a caller does with an opened model, computed once.
+//!
+//! - [`options`]: the analysis options shared by the CLI, the wasm bindings and Node (one serde
+//!   type; camelCase on the wire; unknown keys refused).
+//! - [`model`]: [`ModelSession`], the one owner of an opened model: its byte sources (one file or
+//!   many shards), the merged tensor index in depth order, the layer plans and the cached
+//!   spectra. Large layers are streamed by row blocks ([`crate::spectrum::stream`]).
+
+pub mod model;
+pub mod options;
+
+pub use model::{natural_cmp, ModelInfo, ModelSession, ModelTensor, TensorLocation};
+pub use options::{AnalyzeOptions, FitOption, FixFingersOption};
