@@ -4,7 +4,7 @@
 # origin embed it):
 #   dist/spectralab-widgets.js      the one entry: <script type="module" src=".../spectralab-widgets.js">
 #   dist/widgets/                   the custom elements (web/widgets/)
-#   dist/engine/                    loader, client, worker (+ methods/, widget-npy.js)
+#   dist/engine/                    loader, client, worker (+ methods/)
 #   dist/chart/fallback.js          stand-in charts if the chart module cannot load
 #   dist/pkg/{simd,baseline}/       the two single-threaded wasm builds, size-optimised
 # The wasm comes from the `dist` cargo profile (LTO, one codegen unit, opt-level "s"; see the

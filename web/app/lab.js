@@ -9,6 +9,8 @@ import { loadCharts } from './charts.js';
 
 export const EXAMPLE_URL = new URL('examples/minilm-l6-encoder-f16.safetensors', document.baseURI).href;
 const ACCEPT = /\.(safetensors|npy|npz)$/i;
+/** Files of a sharded checkpoint: shards and the Hugging Face index. */
+const SHARD_FILE = /(\.safetensors|\.index\.json)$/i;
 
 /** Table columns: WeightWatcher names, a label, a formatter. */
 const num = (d = 4) => (v) => (Number.isFinite(v) ? (Number.isInteger(v) && Math.abs(v) < 1e6 ? String(v) : v.toPrecision(d)) : '—');
@@ -62,6 +64,7 @@ export function startLab({ build, threads, simd }) {
   const ui = {
     drop: $('lab-drop'),
     file: $('lab-file'),
+    folder: $('lab-folder'),
     example: $('lab-example'),
     synthetic: $('lab-synthetic'),
     run: $('lab-run'),
@@ -323,8 +326,7 @@ export function startLab({ build, threads, simd }) {
     if (focus) ui.tbody.querySelector(`tr[data-index="${index}"]`)?.focus();
     if (row && !evals.has(index) && row.status !== 'error' && lab.status !== 'running') {
       try {
-        const r = await engine.call('analyzeLayer', index, true);
-        if (r?.evals) evals.set(index, r.evals);
+        evals.set(index, await engine.call('layerEvals', index));
       } catch (err) {
         if (!(err instanceof CancelledError)) ui.selected.textContent += ` — ESD unavailable: ${err.message}`;
       }
@@ -362,6 +364,7 @@ export function startLab({ build, threads, simd }) {
     ui.example.disabled = busy;
     ui.synthetic.disabled = busy;
     ui.file.disabled = busy;
+    if (ui.folder) ui.folder.disabled = busy;
     ui.drop.classList.toggle('busy', busy);
   }
 
@@ -370,12 +373,13 @@ export function startLab({ build, threads, simd }) {
     if (!source) return;
     const runId = ++lab.runId;
     const { blob, name } = source;
+    const size = Array.isArray(blob) ? blob.reduce((a, f) => a + f.size, 0) : blob.size;
     const opts = options();
     Object.assign(lab, { status: 'opening', error: null, rows: [], skipped: [], plan: [], done: 0, total: 0, selected: null, startedAt: performance.now(), elapsedMs: null });
     evals.clear();
     showError('');
     setBusy(true);
-    ui.source.textContent = `${name} (${(blob.size / 2 ** 20).toFixed(1)} MiB)`;
+    ui.source.textContent = `${name} (${(size / 2 ** 20).toFixed(1)} MiB${Array.isArray(blob) ? `, ${blob.length} files` : ''})`;
     setProgress(0, 0, 'reading the header…');
     renderTable();
     alphaView.reset();
@@ -393,6 +397,28 @@ export function startLab({ build, threads, simd }) {
       renderTable();
       if (!todo.length) throw new Error(`${name}: no analysable weight matrix found (${plan.length} tensor(s), all skipped)`);
       const t0 = performance.now();
+      // A wasm trap (out of memory, a bug) kills the engine's instance: the client restarts the
+      // worker, the model is opened again from the same files, and the batch is retried layer by
+      // layer so that only the layer that traps becomes an error row; the run goes on.
+      const reopen = async () => {
+        await engine.ready;
+        await engine.call('openModel', blob, name, opts);
+      };
+      const afterCrash = async (group, first) => {
+        const out = [];
+        for (const p of group) {
+          try {
+            await reopen();
+            out.push(...(await engine.call('analyzeLayers', [p.index], true)));
+          } catch (err) {
+            if (err instanceof CancelledError) throw err;
+            const why = err.fatal ? `the engine crashed on this layer (${err.message || first.message}) and was restarted` : err.message;
+            out.push({ ...p, status: 'error', reason: why, warning: '' });
+          }
+        }
+        await reopen().catch(() => {});
+        return out;
+      };
       // One engine call per batch of `threadCount` layers: the threaded build analyses a batch
       // in parallel; single-threaded builds get batches of one (rows stream in either way).
       const info = await engine.ready;
@@ -406,7 +432,7 @@ export function startLab({ build, threads, simd }) {
           rows = await engine.call('analyzeLayers', group.map((p) => p.index), true);
         } catch (err) {
           if (err instanceof CancelledError) throw err;
-          rows = group.map((p) => ({ ...p, status: 'error', reason: err.message, warning: '' }));
+          rows = err.fatal ? await afterCrash(group, err) : group.map((p) => ({ ...p, status: 'error', reason: err.message, warning: '' }));
         }
         if (runId !== lab.runId) return;
         // Panels that share the spectrum (compression) get the batch with its ESDs (lab.rows stays
@@ -450,13 +476,35 @@ export function startLab({ build, threads, simd }) {
     }
   }
 
-  /** Sets the source and runs it. */
+  /**
+   * Sets the source and runs it. `blob`: one File/Blob, or an array of Files (a sharded
+   * checkpoint: shards + *.index.json), opened by the engine as one model.
+   */
   function open(blob, name, kind) {
     source = { blob, name, kind };
-    // Panels (compression, transforms, per-layer metrics) follow the lab's open model.
-    document.dispatchEvent(new CustomEvent('spectralab:model', { detail: { blob, name, kind } }));
-    lab.source = { name, size: blob.size, kind };
+    const multi = Array.isArray(blob);
+    // Panels (compression, transforms, per-layer metrics) follow the lab's open model; they
+    // read single files (a sharded model is the lab's alone for now).
+    document.dispatchEvent(new CustomEvent('spectralab:model', { detail: { blob: multi ? null : blob, files: multi ? blob : [blob], name, kind } }));
+    lab.source = { name, size: multi ? blob.reduce((a, f) => a + f.size, 0) : blob.size, kind, files: multi ? blob.length : 1 };
     return run();
+  }
+
+  /** Opens several files (a folder or a multi-file drop) as one model. */
+  function openFiles(files) {
+    const list = [...files].filter((f) => SHARD_FILE.test(f.name) || ACCEPT.test(f.name));
+    if (!list.length) {
+      showError(`No model file among ${files.length} file(s): expected .safetensors shards (with model.safetensors.index.json), .npy or .npz.`);
+      return;
+    }
+    if (list.length === 1 && !/\.index\.json$/i.test(list[0].name)) {
+      openFile(list[0]);
+      return;
+    }
+    const index = list.find((f) => /\.index\.json$/i.test(f.name));
+    const dir = (list[0].webkitRelativePath || '').split('/')[0];
+    const name = index ? index.name : dir || `${list.length} files`;
+    open(list, list.length === 1 ? list[0].name : name, 'folder');
   }
 
   async function openUrl(url, kind) {
@@ -510,8 +558,16 @@ export function startLab({ build, threads, simd }) {
   }
 
   ui.file.addEventListener('change', () => {
-    openFile(ui.file.files?.[0]);
+    const files = [...(ui.file.files ?? [])];
+    if (files.length > 1) openFiles(files);
+    else openFile(files[0]);
     ui.file.value = '';
+  });
+  ui.folder?.addEventListener('change', () => {
+    const files = [...(ui.folder.files ?? [])];
+    if (files.length) openFiles(files);
+    else showError('The folder is empty.');
+    ui.folder.value = '';
   });
   // Changing an option re-runs the open model (when idle; during a run it applies to the next one).
   for (const box of [ui.farms, ui.mpFit, ui.randomize, ui.fit]) {
@@ -549,17 +605,37 @@ export function startLab({ build, threads, simd }) {
   document.addEventListener('dragover', (e) => {
     if ([...(e.dataTransfer?.types ?? [])].includes('Files')) e.preventDefault();
   });
-  document.addEventListener('drop', (e) => {
+  /** The files of a drop: plain files, or (a dropped folder) every file inside, recursively. */
+  async function droppedFiles(dt) {
+    const entries = [...(dt.items ?? [])].map((it) => it.webkitGetAsEntry?.()).filter(Boolean);
+    if (!entries.some((en) => en.isDirectory)) return [...(dt.files ?? [])];
+    const out = [];
+    const walk = async (entry) => {
+      if (entry.isFile) out.push(await new Promise((res, rej) => entry.file(res, rej)));
+      else if (entry.isDirectory) {
+        const reader = entry.createReader();
+        for (;;) {
+          const batch = await new Promise((res, rej) => reader.readEntries(res, rej));
+          if (!batch.length) break;
+          for (const child of batch) await walk(child);
+        }
+      }
+    };
+    for (const en of entries) await walk(en);
+    return out;
+  }
+  document.addEventListener('drop', async (e) => {
     dragDepth = 0;
     document.body.classList.remove('dragging');
-    const file = e.dataTransfer?.files?.[0];
-    if (!file) return;
+    if (!e.dataTransfer?.files?.length) return;
     e.preventDefault();
+    const files = await droppedFiles(e.dataTransfer);
+    const go = () => (files.length > 1 || (files.length === 1 && !ACCEPT.test(files[0].name)) ? openFiles(files) : openFile(files[0]));
     if (lab.status === 'running' || lab.status === 'opening') {
       lab.runId++;
       engine.cancel();
-      engine.ready.then(() => openFile(file), () => {});
-    } else openFile(file);
+      engine.ready.then(go, () => {});
+    } else go();
   });
 
   // Exports.

@@ -6,8 +6,8 @@
 //
 // The file is read tensor by tensor with fs.readSync (never whole). Loads the SIMD128 build
 // (Node ≥ 16 has SIMD) or the baseline build with `init('baseline')`.
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { basename } from 'node:path';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 let wasm = null;
 let loadedBuild = null;
@@ -31,28 +31,99 @@ export async function buildInfo() {
   return (await init()).buildInfo();
 }
 
+const MODEL_FILE = /(\.safetensors|\.npy|\.npz|\.bin|\.pt|\.pth|\.ckpt|\.gguf|\.index\.json)$/i;
+
 /**
- * Eigenspectrum analysis of a model file. `options`: {farms, mpFit, randomize, seed, fixFingers,
- * xmax, fast, minEvals, maxEvals, maxN}. `onProgress(done, total, layerName)` may return false
- * to stop early. Throws an Error with a readable message on bad files.
+ * The files of a model: one file, a folder (its model files and *.index.json), or an index file
+ * (with the model files beside it). Listed in name order; nothing is read here.
+ */
+export function modelFiles(path) {
+  const paths = Array.isArray(path) ? path : [path];
+  const out = [];
+  for (const p of paths) {
+    if (statSync(p).isDirectory()) {
+      const found = readdirSync(p).filter((f) => MODEL_FILE.test(f) && statSync(join(p, f)).isFile()).sort();
+      if (!found.length) throw new Error(`${p}: the folder holds no model file (.safetensors, .npy, .npz, .bin, .pt, .gguf, *.index.json)`);
+      out.push(...found.map((f) => join(p, f)));
+    } else if (/\.index\.json$/i.test(p)) {
+      const dir = dirname(p);
+      out.push(p, ...readdirSync(dir).filter((f) => MODEL_FILE.test(f) && !/\.index\.json$/i.test(f)).sort().map((f) => join(dir, f)));
+    } else out.push(p);
+  }
+  return [...new Set(out)];
+}
+
+/** Opens files for positioned reads: `[{name, length, readAt}]` and a closer. */
+function openSources(paths, single) {
+  const fds = [];
+  try {
+    const files = paths.map((p) => {
+      const fd = openSync(p, 'r');
+      fds.push(fd);
+      const size = fstatSync(fd).size;
+      const readAt = (offset, length) => {
+        const buf = new Uint8Array(length);
+        let done = 0;
+        while (done < length) {
+          const n = readSync(fd, buf, done, length - done, offset + done);
+          if (n === 0) throw new Error(`${basename(p)}: unexpected end of file at byte ${offset + done}`);
+          done += n;
+        }
+        return buf;
+      };
+      return { name: single ? basename(p) : p, length: size, readAt };
+    });
+    return { files, close: () => fds.forEach((fd) => closeSync(fd)) };
+  } catch (err) {
+    fds.forEach((fd) => closeSync(fd));
+    throw err;
+  }
+}
+
+/**
+ * Opens a model (a file, a folder of shards, an index, or an array of paths) as one wasm `Model`:
+ * headers are read once; `model.analyze(positions)`, `model.plan()`, `model.evals(i)`,
+ * `model.info()`. Call `close()` when done (frees the handle and the file descriptors).
+ */
+export async function openModel(path, options = {}) {
+  const mod = await init(loadedBuild ?? 'simd');
+  const paths = modelFiles(path);
+  const { files, close } = openSources(paths, paths.length === 1);
+  try {
+    const model = new mod.Model(files, options);
+    return {
+      model,
+      close: () => {
+        model.free();
+        close();
+      },
+    };
+  } catch (err) {
+    close();
+    throw err;
+  }
+}
+
+/**
+ * Eigenspectrum analysis of a model: a file, a folder of shards (with its *.index.json), or an
+ * index file. `options`: {farms, mpFit, randomize, seed, fixFingers, fit, layers, xmax, fast,
+ * minEvals, maxEvals, maxN}. `onProgress(done, total, layerName)` may return false to stop
+ * early. Throws an Error with a readable message on bad files. Returns {layers, skipped, summary}.
  */
 export async function analyzeFile(path, options = {}, onProgress = undefined) {
-  const mod = await init(loadedBuild ?? 'simd');
-  const fd = openSync(path, 'r');
+  const { model, close } = await openModel(path, options);
   try {
-    const size = fstatSync(fd).size;
-    const readAt = (offset, length) => {
-      const buf = new Uint8Array(length);
-      let done = 0;
-      while (done < length) {
-        const n = readSync(fd, buf, done, length - done, offset + done);
-        if (n === 0) throw new Error(`unexpected end of file at byte ${offset + done}`);
-        done += n;
-      }
-      return buf;
-    };
-    return mod.analyzeModel(size, readAt, basename(path), options, onProgress);
+    const plan = model.plan();
+    const todo = plan.filter((p) => !p.skip);
+    let done = 0;
+    for (const [i, p] of todo.entries()) {
+      if (onProgress && onProgress(i, todo.length, p.name) === false) break;
+      model.analyze(Uint32Array.of(p.index), false);
+      done++;
+    }
+    if (onProgress) onProgress(done, todo.length, '');
+    return model.report();
   } finally {
-    closeSync(fd);
+    close();
   }
 }

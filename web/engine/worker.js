@@ -9,7 +9,6 @@
 // Every request gets exactly one {result} or {error} reply, so the client never hangs on a thrown
 // error. Only terminating the worker (the client's cancel) stops a call.
 import { pkgUrl } from './loader.js';
-import { npyBlob } from './widget-npy.js';
 import { compressMethods } from './methods/compress.js';
 import { metricsMethods } from './methods/metrics.js';
 import { transformMethods } from './methods/transform.js';
@@ -38,7 +37,7 @@ async function init(build, threads) {
   return { build, ...mod.buildInfo() };
 }
 
-/** The model opened by openModel: {blob, name, options}. */
+/** The model opened by openModel: {handle (wasm Model), name}. */
 let model = null;
 
 /** `readAt(offset, length)` for the wasm source: a synchronous Blob.slice read (Workers only). */
@@ -84,56 +83,80 @@ const METHODS = {
     wasm.gaussianMatrixF32(rows, cols, sigma, toU64(seed)),
 
   /**
-   * (blob, name, options) → the plan `[{index, layer_id, name, shape, kind, N, M, rf, skip}]`.
-   * Keeps the Blob (a File from drag-and-drop / the picker, or a fetched Blob) in the worker; the
-   * file is read tensor by tensor through Blob.slice, never whole.
+   * (blob | File[], name, options) → the plan `[{index, layer_id, name, shape, kind, N, M, rf, skip}]`.
+   * Opens one wasm `Model` (one file, or a folder's shards with their *.index.json) and keeps it:
+   * headers are read once, each layer's ESD stays in wasm memory. The files (Files from a drop,
+   * the picker or a fetched Blob) are read by Blob.slice, never whole.
    */
   openModel: ([blob, name, options]) => {
-    if (!(blob instanceof Blob)) throw new Error('openModel: expected a File or Blob');
-    const src = { blob, name: String(name ?? (blob.name || 'model')), options: options ?? {} };
-    const plan = wasm.planModel(blob.size, blobReader(blob), src.name, src.options);
-    model = src;
-    return plan;
+    const list = Array.isArray(blob) ? blob : [blob];
+    if (!list.length || !list.every((b) => b instanceof Blob)) throw new Error('openModel: expected a File, a Blob or an array of Files');
+    const label = String(name ?? (list[0].name || 'model'));
+    const files = list.map((b, i) => ({
+      name: list.length === 1 ? label : String(b.webkitRelativePath || b.name || `file${i}`),
+      length: b.size,
+      readAt: blobReader(b),
+    }));
+    const handle = new wasm.Model(files, options ?? {});
+    if (model) model.handle.free();
+    model = { handle, name: label };
+    return handle.plan();
+  },
+
+  /** () → the open model's summary {name, format, shards, bytes, tensors, parameters, dtypes, layers, skipped, notes}. */
+  modelInfo: () => {
+    if (!model) throw new Error('no model open (call openModel first)');
+    return model.handle.info();
   },
 
   /** (index, keepEvals) → one row (WeightWatcher columns; `evals` as Float64Array when kept). */
   analyzeLayer: ([index, keepEvals = false]) => {
     if (!model) throw new Error('no model open (call openModel first)');
-    const { blob, name, options } = model;
-    const row = wasm.analyzeLayer(blob.size, blobReader(blob), name, index, options, Boolean(keepEvals));
+    const [row] = model.handle.analyze(Uint32Array.of(index), Boolean(keepEvals));
     if (row && row.evals) row.evals = toF64(row.evals);
     return row;
   },
 
   /**
-   * (indices, keepEvals) → rows, in order. The threaded build analyses the batch in parallel over
-   * layers (tensors are read here, in order); other builds run it sequentially.
+   * (indices, keepEvals) → rows, in order. The threaded build analyses small layers in parallel
+   * over layers and streams large ones by row blocks; other builds run sequentially.
    */
   analyzeLayers: ([indices, keepEvals = false]) => {
     if (!model) throw new Error('no model open (call openModel first)');
-    const { blob, name, options } = model;
-    const rows = wasm.analyzeLayers(blob.size, blobReader(blob), name, Uint32Array.from(indices), options, Boolean(keepEvals));
+    const rows = model.handle.analyze(Uint32Array.from(indices), Boolean(keepEvals));
     for (const row of rows) if (row && row.evals) row.evals = toF64(row.evals);
     return rows;
   },
 
+  /** (index) → Float64Array: the ESD of a layer analysed since the model was opened (analyses it if not). */
+  layerEvals: ([index]) => {
+    if (!model) throw new Error('no model open (call openModel first)');
+    let ev = model.handle.evals(index);
+    if (!ev) {
+      model.handle.analyze(Uint32Array.of(index), false);
+      ev = model.handle.evals(index);
+    }
+    if (!ev) throw new Error(`layer ${index} has no spectrum (it could not be analysed)`);
+    return toF64(ev);
+  },
+
   /**
    * (Float32Array, rows, cols, name, options) → the row of an in-memory matrix (row-major), with
-   * `evals`. The matrix is wrapped as a .npy Blob and goes the file path (planModel/analyzeLayer);
-   * the open model (openModel) is not touched. Used by the widgets' `matrix` property.
+   * `evals`, through a one-matrix `Model` (no file is written); the open model is not touched.
+   * Used by the widgets' `matrix` property.
    */
   analyzeMatrix: ([data, rows, cols, name = 'matrix', options]) => {
-    const blob = npyBlob(data, rows, cols);
-    const file = 'matrix.npy';
-    const [plan] = wasm.planModel(blob.size, blobReader(blob), file, options ?? {});
-    if (!plan) throw new Error(`${name}: not a matrix`);
-    if (plan.skip) throw new Error(`${name} (${rows}×${cols}) is not analysed: ${plan.skip}`);
-    const row = wasm.analyzeLayer(blob.size, blobReader(blob), file, plan.index, options ?? {}, true);
-    if (row) {
-      row.name = String(name);
-      if (row.evals) row.evals = toF64(row.evals);
+    const m = wasm.Model.fromMatrix(data, rows, cols, String(name), options ?? {});
+    try {
+      const [plan] = m.plan();
+      if (!plan) throw new Error(`${name}: not a matrix`);
+      if (plan.skip) throw new Error(`${name} (${rows}×${cols}) is not analysed: ${plan.skip}`);
+      const [row] = m.analyze(Uint32Array.of(plan.index), true);
+      if (row?.evals) row.evals = toF64(row.evals);
+      return row;
+    } finally {
+      m.free();
     }
-    return row;
   },
 
   /** ('exportName', ...args) → whatever the export returns. */

@@ -8,7 +8,10 @@
 pub mod charts;
 mod compress;
 mod metrics;
+mod model;
 mod transform;
+
+pub use model::Model;
 
 use ndarray::ArrayView2;
 use serde::Serialize;
@@ -254,76 +257,24 @@ pub fn synthetic_model(seed: u32) -> Result<Vec<u8>, JsError> {
         .map_err(|e| JsError::new(&e.to_string()))
 }
 
-/// Options of [`analyze_model`] (all optional; defaults = WeightWatcher 0.7.7's).
-#[derive(serde::Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct AnalyzeOptions {
-    farms: bool,
-    mp_fit: bool,
-    randomize: bool,
-    seed: u64,
-    fix_fingers: Option<String>,
-    fit: Option<String>,
-    layers: Option<Vec<String>>,
-    xmax: Option<i64>,
-    fast: bool,
-    min_evals: Option<usize>,
-    max_evals: Option<usize>,
-    max_n: Option<usize>,
-    parallel: Option<bool>,
-}
-
-fn analyze_params(
-    o: AnalyzeOptions,
-) -> Result<spectralab_core::spectrum::analyze::AnalyzeParams, JsError> {
-    use spectralab_core::spectrum::analyze::{AnalyzeParams, FixFingers};
-    let fix_fingers = match o.fix_fingers.as_deref() {
-        None => FixFingers::None,
-        Some("clip_xmax") => FixFingers::ClipXmax {
-            max_fingers: 10,
-            finger_thresh: 1.0,
-        },
-        Some("xmin_peak") => FixFingers::XminPeak { xmin_max: None },
-        Some(x) => {
-            return Err(JsError::new(&format!(
-                "fixFingers: unknown `{x}` (clip_xmax | xmin_peak)"
-            )))
-        }
-    };
-    let mut p = AnalyzeParams {
-        farms: o.farms.then(Default::default),
-        mp_fit: o.mp_fit,
-        randomize: o.randomize.then_some(o.seed),
-        exact: !o.fast,
-        fix_fingers,
-        ..AnalyzeParams::default()
-    };
-    if let Some(f) = o.fit.as_deref() {
-        let (kind, peak) = spectralab_core::spectrum::analyze::FitKind::from_ww_name(f)
-            .map_err(|e| JsError::new(&e.to_string()))?;
-        p.fit = kind;
-        if peak {
-            p.fix_fingers = FixFingers::XminPeak { xmin_max: None };
-        }
-    }
-    p.xmax_clip = o.xmax.map(|k| k.unsigned_abs() as usize);
-    if let Some(v) = o.min_evals {
-        p.walk.min_evals = v;
-    }
-    if let Some(v) = o.max_evals {
-        p.walk.max_evals = v;
-    }
-    if let Some(v) = o.max_n {
-        p.walk.max_n = v;
-    }
-    p.gram.parallel = o.parallel.unwrap_or(true);
-    Ok(p)
+/// A one-file session over `readAt` (the stateless exports below open one per call; keep a
+/// [`Model`] instead to read the header once).
+fn one_file(
+    length: f64,
+    read_at: js_sys::Function,
+    name: &str,
+    options: &JsValue,
+) -> Result<spectralab_core::session::ModelSession, JsError> {
+    let opts = model::parse_options(options)?;
+    let files: Vec<(String, Box<dyn spectralab_core::formats::ByteSource>)> =
+        vec![(name.to_string(), Box::new(js_source(length, read_at)?))];
+    spectralab_core::session::ModelSession::open(files, opts)
+        .map_err(|e| JsError::new(&e.to_string()))
 }
 
 /// Eigenspectrum analysis of a model file (`.safetensors`, `.npy`, `.npz`) of `length` bytes
-/// read through `readAt(offset, length) → Uint8Array`. `options`: `{farms, mpFit, randomize,
-/// seed, fixFingers, fit, layers, xmax, fast, minEvals, maxEvals, maxN, parallel}`. `progress(done, total,
-/// name)` is called before each layer; returning `false` stops (finished rows are kept).
+/// read through `readAt(offset, length) → Uint8Array`. `options`: see `Model`. `progress(done,
+/// total, name)` is called before each batch; returning `false` stops (finished rows are kept).
 /// Returns `{layers, skipped, summary}` with WeightWatcher's column names.
 #[wasm_bindgen(js_name = analyzeModel)]
 pub fn analyze_model(
@@ -333,92 +284,18 @@ pub fn analyze_model(
     options: JsValue,
     progress: Option<js_sys::Function>,
 ) -> Result<JsValue, JsError> {
-    let opts = parse_options(options)?;
-    let src = js_source(length, read_at)?;
-    let (index, plans) = plan_selected(&src, name, &opts)?;
-    let read = spectralab_core::formats::ReadParams::default();
-    let report = spectralab_core::spectrum::analyze::analyze_model(
-        &plans,
-        |plan| spectralab_core::formats::read_tensor(&src, &index.tensors[plan.index], &read),
-        &opts.0,
-        |done, total, layer| match &progress {
-            None => true,
-            Some(f) => f
-                .call3(
-                    &JsValue::NULL,
-                    &JsValue::from(done as u32),
-                    &JsValue::from(total as u32),
-                    &JsValue::from_str(layer),
-                )
-                .map(|v| v.as_bool() != Some(false))
-                .unwrap_or(true),
-        },
-    );
+    let mut session = one_file(length, read_at, name, &options)?;
+    let report = session.analyze_all(1, |_, _, done, total, layer| {
+        let Some(f) = &progress else { return true };
+        let r = f.call3(
+            &JsValue::NULL,
+            &JsValue::from(done as u32),
+            &JsValue::from(total as u32),
+            &JsValue::from_str(layer),
+        );
+        r.map(|v| v.as_bool() != Some(false)).unwrap_or(true)
+    });
     to_js(&report)
-}
-
-/// Parsed `options`: the analysis parameters and the `layers` filter (WW's `layers=[…]`: name
-/// parts or layer_ids; empty = all).
-type Options = (
-    spectralab_core::spectrum::analyze::AnalyzeParams,
-    Vec<String>,
-);
-
-/// Plans `src` and applies the `layers` filter.
-fn plan_selected(
-    src: &JsSource,
-    name: &str,
-    (params, select): &Options,
-) -> Result<
-    (
-        spectralab_core::formats::TensorIndex,
-        Vec<spectralab_core::spectrum::layers::LayerPlan>,
-    ),
-    JsError,
-> {
-    let (index, mut plans) = spectralab_core::spectrum::analyze::plan_source(src, name, params)
-        .map_err(|e| JsError::new(&format!("{name}: {e}")))?;
-    spectralab_core::spectrum::analyze::select_layers(&mut plans, select);
-    Ok((index, plans))
-}
-
-fn parse_options(options: JsValue) -> Result<Options, JsError> {
-    const KNOWN: &[&str] = &[
-        "farms",
-        "mpFit",
-        "randomize",
-        "seed",
-        "fixFingers",
-        "fit",
-        "layers",
-        "xmax",
-        "fast",
-        "minEvals",
-        "maxEvals",
-        "maxN",
-        "parallel",
-    ];
-    if options.is_undefined() || options.is_null() {
-        return Ok((analyze_params(AnalyzeOptions::default())?, Vec::new()));
-    }
-    // serde-wasm-bindgen reads only the fields it knows, so reject typos here.
-    if let Some(obj) = options.dyn_ref::<js_sys::Object>() {
-        for key in js_sys::Object::keys(obj)
-            .iter()
-            .filter_map(|k| k.as_string())
-        {
-            if !KNOWN.contains(&key.as_str()) {
-                return Err(JsError::new(&format!(
-                    "options: unknown option `{key}` (known: {})",
-                    KNOWN.join(", ")
-                )));
-            }
-        }
-    }
-    let mut o: AnalyzeOptions = serde_wasm_bindgen::from_value(options)
-        .map_err(|e| JsError::new(&format!("options: {e}")))?;
-    let select = o.layers.take().unwrap_or_default();
-    Ok((analyze_params(o)?, select))
 }
 
 fn js_source(length: f64, read_at: js_sys::Function) -> Result<JsSource, JsError> {
@@ -464,7 +341,7 @@ fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
 }
 
 /// The layer walk of a model file without analysing it: `[{index, layer_id, name, shape, kind,
-/// N, M, rf, skip}]` in file order (`skip`: why a tensor is not analysed, or null).
+/// N, M, rf, skip}]` in depth order (`skip`: why a tensor is not analysed, or null).
 /// Reads headers only: instant even for multi-GB files.
 #[wasm_bindgen(js_name = planModel)]
 pub fn plan_model(
@@ -473,47 +350,12 @@ pub fn plan_model(
     name: &str,
     options: JsValue,
 ) -> Result<JsValue, JsError> {
-    let opts = parse_options(options)?;
-    let src = js_source(length, read_at)?;
-    let (_, plans) = plan_selected(&src, name, &opts)?;
-    to_js(&plans)
+    to_js(one_file(length, read_at, name, &options)?.plans())
 }
 
-/// Analyses the tensor at file position `index` (from [`plan_model`]) and returns its row
-/// (WeightWatcher columns; with `keepEvals`, the ESD as `evals`). A tensor that cannot be read
-/// gives a row with `status: "error"` and its `reason`, not an exception.
-#[wasm_bindgen(js_name = analyzeLayer)]
-pub fn analyze_layer(
-    length: f64,
-    read_at: js_sys::Function,
-    name: &str,
-    index: usize,
-    options: JsValue,
-    keep_evals: bool,
-) -> Result<JsValue, JsError> {
-    let opts = parse_options(options)?;
-    let params = opts.0;
-    let src = js_source(length, read_at)?;
-    let (tensors, plans) = plan_selected(&src, name, &opts)?;
-    let plan = plans
-        .get(index)
-        .ok_or_else(|| JsError::new(&format!("no tensor at position {index}")))?;
-    if let Some(why) = &plan.skip {
-        return Err(JsError::new(&format!(
-            "{} is not analysed: {why}",
-            plan.name
-        )));
-    }
-    let row = spectralab_core::spectrum::analyze::analyze_planned_layer(
-        &src, &tensors, plan, &params, keep_evals,
-    );
-    to_js(&row)
-}
-
-/// Analyses several planned tensors (positions from [`plan_model`]) in one call: the tensors are
-/// read in order on this thread, then analysed in parallel over layers in the threaded build
-/// (one rayon task per layer). Returns their rows in the same order. Batch as many layers as
-/// there are threads to keep memory bounded and rows streaming.
+/// Analyses the layers at `indices` (positions from [`plan_model`]) of a one-file model and
+/// returns their rows in order (with `keepEvals`, each ESD as `evals`). A tensor that cannot be
+/// read gives a row with `status: "error"`, not an exception.
 #[wasm_bindgen(js_name = analyzeLayers)]
 pub fn analyze_layers(
     length: f64,
@@ -523,25 +365,21 @@ pub fn analyze_layers(
     options: JsValue,
     keep_evals: bool,
 ) -> Result<JsValue, JsError> {
-    let opts = parse_options(options)?;
-    let params = opts.0;
-    let src = js_source(length, read_at)?;
-    let (tensors, plans) = plan_selected(&src, name, &opts)?;
-    let mut batch = Vec::with_capacity(indices.len());
-    for &i in &indices {
-        let plan = plans
-            .get(i as usize)
-            .ok_or_else(|| JsError::new(&format!("no tensor at position {i}")))?;
-        if let Some(why) = &plan.skip {
-            return Err(JsError::new(&format!(
-                "{} is not analysed: {why}",
-                plan.name
-            )));
-        }
-        batch.push(plan);
-    }
-    let rows = spectralab_core::spectrum::analyze::analyze_planned_layers(
-        &src, &tensors, &batch, &params, keep_evals,
-    );
-    to_js(&rows)
+    let mut m = Model::from_session(one_file(length, read_at, name, &options)?);
+    m.analyze(indices, keep_evals)
+}
+
+/// [`analyze_layers`] for one layer: its row.
+#[wasm_bindgen(js_name = analyzeLayer)]
+pub fn analyze_layer(
+    length: f64,
+    read_at: js_sys::Function,
+    name: &str,
+    index: usize,
+    options: JsValue,
+    keep_evals: bool,
+) -> Result<JsValue, JsError> {
+    let mut s = one_file(length, read_at, name, &options)?;
+    let mut rows = s.analyze(&[index], keep_evals);
+    to_js(&rows.pop())
 }

@@ -292,7 +292,7 @@ impl GramF32Accumulator {
                 found: format!("{}×{}", a.nrows(), a.ncols()),
             });
         }
-        if self.rows_done % GRAM_SUPERBLOCK_ROWS != 0 {
+        if !self.rows_done.is_multiple_of(GRAM_SUPERBLOCK_ROWS) {
             return Err(Error::InvalidParameter {
                 name: "block",
                 reason: format!(

@@ -108,6 +108,7 @@ pub struct ModelSession {
     /// Limits of the streaming path (public so tests and benchmarks can force streaming).
     pub stream: StreamParams,
     evals: HashMap<usize, Vec<f64>>,
+    rows: HashMap<usize, LayerReport>,
     notes: Vec<String>,
 }
 
@@ -175,7 +176,10 @@ fn trim_zeros(d: &[u8]) -> &[u8] {
 
 /// The `weight_map` of a Hugging Face index: `(tensor, shard file)` in the index's order, and
 /// `metadata.total_size` if present.
-fn parse_hf_index(text: &[u8], name: &str) -> Result<(Vec<(String, String)>, Option<u64>)> {
+/// `(tensor, shard file)` pairs of an index's `weight_map`, and its `metadata.total_size`.
+type HfIndex = (Vec<(String, String)>, Option<u64>);
+
+fn parse_hf_index(text: &[u8], name: &str) -> Result<HfIndex> {
     let bad = |why: String| Error::Format {
         what: format!("{name}: {why}"),
     };
@@ -335,6 +339,7 @@ impl ModelSession {
             params: AnalyzeParams::default(),
             stream: StreamParams::default(),
             evals: HashMap::new(),
+            rows: HashMap::new(),
             notes,
         };
         session.set_options(options);
@@ -491,6 +496,7 @@ impl ModelSession {
         self.plans = plans;
         self.options = options;
         self.evals.clear();
+        self.rows.clear();
     }
 
     /// The model's name (index or file name).
@@ -690,6 +696,9 @@ impl ModelSession {
                 }
                 self.evals.insert(positions[slot], ev);
             }
+            if positions[slot] < self.plans.len() {
+                self.rows.insert(positions[slot], row.clone());
+            }
             out.push(row);
         }
         out
@@ -726,6 +735,25 @@ impl ModelSession {
             i = j;
         }
         progress(done_bytes, total_bytes, layers.len(), todo.len(), "");
+        let summary = summarize(&layers);
+        ModelReport {
+            layers,
+            skipped: self
+                .plans
+                .iter()
+                .filter(|p| p.skip.is_some())
+                .cloned()
+                .collect(),
+            summary,
+        }
+    }
+
+    /// The report of every layer analysed so far (in plan order), the skipped tensors, and the
+    /// summary over the analysed rows.
+    pub fn report(&self) -> ModelReport {
+        let layers: Vec<LayerReport> = (0..self.plans.len())
+            .filter_map(|p| self.rows.get(&p).cloned())
+            .collect();
         let summary = summarize(&layers);
         ModelReport {
             layers,
@@ -781,7 +809,7 @@ pub fn safetensors_bytes(tensors: &[(&str, &[usize], &[f32])]) -> Vec<u8> {
         offset += len;
     }
     let mut h = serde_json::to_vec(&serde_json::Value::Object(header)).expect("json");
-    while h.len() % 8 != 0 {
+    while !h.len().is_multiple_of(8) {
         h.push(b' ');
     }
     let mut out = Vec::with_capacity(8 + h.len() + offset);

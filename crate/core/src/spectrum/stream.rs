@@ -36,7 +36,7 @@ pub struct StreamParams {
     /// Tensors whose decoded size (f32/f64) exceeds this are streamed; smaller ones are read
     /// whole (cheaper, and they can be analysed in parallel over layers). Default 64 MiB.
     pub stream_above_bytes: u64,
-    /// Target size of one decoded block (rounded to whole superblocks). Default 32 MiB.
+    /// Target size of one decoded block in f64 (rounded to whole superblocks). Default 16 MiB.
     pub block_bytes: u64,
     /// Largest tensor (decoded bytes) the streamed path may still read whole, for the SVD
     /// fallback and randomization. Default 1 GiB.
@@ -47,7 +47,7 @@ impl Default for StreamParams {
     fn default() -> Self {
         StreamParams {
             stream_above_bytes: 64 << 20,
-            block_bytes: 32 << 20,
+            block_bytes: 16 << 20,
             whole_bytes: 1 << 30,
         }
     }

@@ -1,0 +1,147 @@
+//! `Model`: the wasm handle over one [`ModelSession`] — an opened model (one file or many
+//! shards) whose headers are read once and whose spectra stay in wasm memory.
+//!
+//! ```js
+//! const model = new Model([{ name, length, readAt }], { mpFit: true });
+//! model.info();              // {name, format, shards, bytes, tensors, parameters, dtypes, …}
+//! model.plan();              // [{index, layer_id, name, shape, kind, N, M, rf, skip}]
+//! model.analyze([3, 4]);     // rows (WeightWatcher columns)
+//! model.evals(3);            // Float64Array: the ESD of an analysed layer
+//! model.free();
+//! ```
+//! `readAt(offset, length) → Uint8Array` reads a file's bytes (Blob.slice in a Worker, pread in
+//! Node). Options are parsed by the core ([`AnalyzeOptions`]): unknown keys are errors.
+
+use spectralab_core::session::{AnalyzeOptions, ModelSession};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::{js_source, to_js};
+
+/// Parses an options object with the core's parser (camelCase keys, unknown keys refused).
+pub(crate) fn parse_options(options: &JsValue) -> Result<AnalyzeOptions, JsError> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(AnalyzeOptions::default());
+    }
+    let text: String = js_sys::JSON::stringify(options)
+        .map_err(|_| JsError::new("options: not JSON-serialisable"))?
+        .into();
+    AnalyzeOptions::from_json(&text).map_err(|e| JsError::new(&format!("options: {e}")))
+}
+
+/// `[{name, length, readAt}]` → named byte sources.
+fn sources(
+    files: &js_sys::Array,
+) -> Result<Vec<(String, Box<dyn spectralab_core::formats::ByteSource>)>, JsError> {
+    let field = |o: &JsValue, k: &str| {
+        js_sys::Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
+    };
+    files
+        .iter()
+        .map(|f| {
+            let name = field(&f, "name")
+                .as_string()
+                .ok_or_else(|| JsError::new("each file needs a `name` string"))?;
+            let length = field(&f, "length")
+                .as_f64()
+                .ok_or_else(|| JsError::new(&format!("{name}: `length` must be a number")))?;
+            let read_at = field(&f, "readAt")
+                .dyn_into::<js_sys::Function>()
+                .map_err(|_| JsError::new(&format!("{name}: `readAt` must be a function")))?;
+            Ok((name, Box::new(js_source(length, read_at)?) as Box<_>))
+        })
+        .collect()
+}
+
+/// An opened model (see the module doc).
+#[wasm_bindgen]
+pub struct Model {
+    session: ModelSession,
+}
+
+#[wasm_bindgen]
+impl Model {
+    /// Opens `files` (`[{name, length, readAt}]`: one file, shards, or a folder's files with its
+    /// `*.index.json`). Reads the headers once; errors name the file.
+    #[wasm_bindgen(constructor)]
+    pub fn new(files: js_sys::Array, options: JsValue) -> Result<Model, JsError> {
+        let opts = parse_options(&options)?;
+        let session =
+            ModelSession::open(sources(&files)?, opts).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(Model { session })
+    }
+
+    /// A model over one in-memory row-major f32 matrix (`rows × cols`), named `name`.
+    #[wasm_bindgen(js_name = fromMatrix)]
+    pub fn from_matrix(
+        data: &[f32],
+        rows: usize,
+        cols: usize,
+        name: &str,
+        options: JsValue,
+    ) -> Result<Model, JsError> {
+        let opts = parse_options(&options)?;
+        let session = ModelSession::from_matrix(name, rows, cols, data, opts)
+            .map_err(|e| JsError::new(&format!("{name}: {e}")))?;
+        Ok(Model { session })
+    }
+
+    /// Summary: name, format, shards, bytes, tensors, parameters, dtypes, layers, skipped, notes.
+    pub fn info(&self) -> Result<JsValue, JsError> {
+        to_js(&self.session.info())
+    }
+
+    /// The layer walk, one entry per tensor in depth order (`skip`: why it is not analysed).
+    pub fn plan(&self) -> Result<JsValue, JsError> {
+        to_js(self.session.plans())
+    }
+
+    /// Positions of the layers an analysis runs on.
+    pub fn todo(&self) -> Vec<u32> {
+        self.session.todo().into_iter().map(|p| p as u32).collect()
+    }
+
+    /// Replaces the options (re-plans; cached spectra are dropped).
+    #[wasm_bindgen(js_name = setOptions)]
+    pub fn set_options(&mut self, options: JsValue) -> Result<(), JsError> {
+        self.session.set_options(parse_options(&options)?);
+        Ok(())
+    }
+
+    /// Analyses the layers at `positions` (from `plan()`); rows in that order. A layer that
+    /// cannot be read is a row with `status: "error"`, not an exception.
+    pub fn analyze(&mut self, positions: Vec<u32>, keep_evals: bool) -> Result<JsValue, JsError> {
+        let pos: Vec<usize> = positions.iter().map(|&p| p as usize).collect();
+        to_js(&self.session.analyze(&pos, keep_evals))
+    }
+
+    /// `{layers, skipped, summary}`: every layer analysed so far (plan order), the skipped
+    /// tensors, and the summary means.
+    pub fn report(&self) -> Result<JsValue, JsError> {
+        to_js(&self.session.report())
+    }
+
+    /// The ESD (ascending) of an analysed layer, or `undefined`.
+    pub fn evals(&self, position: usize) -> Option<Vec<f64>> {
+        self.session.evals(position).map(<[f64]>::to_vec)
+    }
+
+    /// Whether the layer at `position` is read by row blocks (large dense layers).
+    #[wasm_bindgen(js_name = isStreamed)]
+    pub fn is_streamed(&self, position: usize) -> bool {
+        self.session.is_streamed(position)
+    }
+}
+
+/// The rust side of a session, for the other binding modules.
+impl Model {
+    pub(crate) fn session(&self) -> &ModelSession {
+        &self.session
+    }
+}
+
+impl Model {
+    pub(crate) fn from_session(session: ModelSession) -> Model {
+        Model { session }
+    }
+}
