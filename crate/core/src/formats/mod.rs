@@ -40,6 +40,8 @@ mod npz;
 mod pyliteral;
 mod safetensors;
 mod source;
+mod torch;
+mod unpickle;
 
 use std::fmt;
 
@@ -119,6 +121,8 @@ pub enum FileFormat {
     Npy,
     /// A numpy `.npz` ZIP archive of `.npy` members.
     Npz,
+    /// A PyTorch ZIP checkpoint (`torch.save`, torch ≥ 1.6; see `formats/torch.rs`).
+    Torch,
 }
 
 impl fmt::Display for FileFormat {
@@ -127,6 +131,7 @@ impl fmt::Display for FileFormat {
             FileFormat::Safetensors => "safetensors",
             FileFormat::Npy => "npy",
             FileFormat::Npz => "npz",
+            FileFormat::Torch => "torch",
         })
     }
 }
@@ -283,7 +288,14 @@ pub fn read_index(src: &dyn ByteSource, name_hint: &str) -> Result<TensorIndex> 
         return npy::read_npy_index(src, name_hint);
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
-        return npz::read_npz_index(src);
+        let members = npz::zip_members(src)?;
+        if torch::is_torch_archive(&members) {
+            return torch::read_torch_index(src, members);
+        }
+        return npz::read_npz_members(src, members);
+    }
+    if torch::is_legacy_torch(head) {
+        return Err(format_err(torch::LEGACY_MESSAGE));
     }
     if n == 9 && head[8] == b'{' {
         return safetensors::read_safetensors_index(src);
