@@ -312,8 +312,11 @@ fn read_member(src: &dyn ByteSource, m: &Member, limit: u64) -> Result<Vec<u8>> 
     read_vec(src, start, m.uncompressed, &what)
 }
 
+/// (dotted path, heap index of the tensor) in pickle order.
+type Found = Vec<(String, usize)>;
+
 /// Walks the unpickled object: (dotted path, tensor node) in order, and the non-tensor leaves.
-fn walk(tree: &unpickle::Unpickled) -> Result<(Vec<(String, usize)>, Vec<String>)> {
+fn walk(tree: &unpickle::Unpickled) -> Result<(Found, Vec<String>)> {
     let heap = &tree.heap;
     let mut found = Vec::new();
     let mut non_tensor = Vec::new();

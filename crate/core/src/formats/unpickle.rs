@@ -686,7 +686,7 @@ fn append(heap: &mut Heap, target: &Value, items: Vec<Value>, at: usize, op: &st
 }
 
 fn set_items(heap: &mut Heap, target: &Value, items: Vec<Value>, at: usize) -> Result<()> {
-    if items.len() % 2 != 0 {
+    if !items.len().is_multiple_of(2) {
         return Err(format_err(format!(
             "pickle: SETITEMS at offset {at} has an odd number ({}) of keys and values",
             items.len()
