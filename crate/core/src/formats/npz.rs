@@ -20,8 +20,8 @@
 //! and as many records as declared; no encryption; method 0 (stored: sizes equal) or 8 (deflate);
 //! local header signature, inside the file; member data inside the file; the member's `.npy`
 //! header (see [`super::npy`]) and its data inside the member. Members not named `*.npy` are
-//! skipped (listed in the index metadata); an archive with members but none `.npy` (e.g. a
-//! PyTorch checkpoint) is an error.
+//! skipped (listed in the index metadata); an archive with members but none `.npy` is an error
+//! (a ZIP with a `data.pkl` never gets here: it is a PyTorch checkpoint, [`super::torch`]).
 
 use super::inflate::MemberInflater;
 use super::npy::{entry_from_header, read_npy_header};
@@ -158,7 +158,7 @@ pub(crate) fn read_npz_members(src: &dyn ByteSource, members: Vec<Member>) -> Re
     if tensors.is_empty() && !skipped.is_empty() {
         let shown: Vec<&str> = skipped.iter().take(5).map(String::as_str).collect();
         return Err(format_err(format!(
-            "ZIP archive has {} members but no .npy member (first: {}); a PyTorch .pt/.bin checkpoint is a ZIP of pickles: convert it to safetensors",
+            "ZIP archive has {} members but no .npy member and no PyTorch data.pkl (first: {})",
             skipped.len(),
             shown.join(", ")
         )));
