@@ -335,7 +335,7 @@ pub fn read_index(src: &dyn ByteSource, name_hint: &str) -> Result<TensorIndex> 
             };
             Err(Error::Format {
                 what: format!(
-                    "`{shown}` is not a safetensors, .npy, .npz or PyTorch file{hint}: first bytes {}",
+                    "`{shown}` is not a safetensors, .npy or .npz file nor a PyTorch checkpoint{hint}: first bytes {}",
                     hex_prefix(head)
                 ),
             })
