@@ -320,6 +320,8 @@ pub fn unpickle(data: &[u8]) -> Result<Unpickled> {
     let mut stack: Vec<Value> = Vec::new();
     let mut marks: Vec<usize> = Vec::new();
     let mut memo: HashMap<u64, Value> = HashMap::new();
+    // (dict node, string key) → slot, so a repeated key replaces its value in O(1).
+    let mut keys: DictKeys = HashMap::new();
     let mut ops = 0u64;
     let mut at: usize;
 
@@ -471,7 +473,7 @@ pub fn unpickle(data: &[u8]) -> Result<Unpickled> {
             b'd' => {
                 let items = pop_mark!("DICT");
                 let v = heap.push(Node::Dict(Vec::new()))?;
-                set_items(&mut heap, &v, items, at)?;
+                set_items(&mut heap, &mut keys, &v, items, at)?;
                 stack.push(v);
             }
             0x8f => stack.push(heap.push(Node::List(Vec::new()))?),
@@ -494,12 +496,12 @@ pub fn unpickle(data: &[u8]) -> Result<Unpickled> {
                 let v = pop!("SETITEM");
                 let k = pop!("SETITEM");
                 let d = stack.last().cloned().unwrap_or(Value::None);
-                set_items(&mut heap, &d, vec![k, v], at)?;
+                set_items(&mut heap, &mut keys, &d, vec![k, v], at)?;
             }
             b'u' => {
                 let items = pop_mark!("SETITEMS");
                 let d = stack.last().cloned().unwrap_or(Value::None);
-                set_items(&mut heap, &d, items, at)?;
+                set_items(&mut heap, &mut keys, &d, items, at)?;
             }
             b'q' | b'r' | 0x94 => {
                 let idx = match op {
@@ -685,26 +687,41 @@ fn append(heap: &mut Heap, target: &Value, items: Vec<Value>, at: usize, op: &st
     }
 }
 
-fn set_items(heap: &mut Heap, target: &Value, items: Vec<Value>, at: usize) -> Result<()> {
+/// Index of string keys of every dict: (dict node, key) → position in the dict.
+type DictKeys = HashMap<(usize, Rc<str>), usize>;
+
+fn set_items(
+    heap: &mut Heap,
+    keys: &mut DictKeys,
+    target: &Value,
+    items: Vec<Value>,
+    at: usize,
+) -> Result<()> {
     if !items.len().is_multiple_of(2) {
         return Err(format_err(format!(
             "pickle: SETITEMS at offset {at} has an odd number ({}) of keys and values",
             items.len()
         )));
     }
-    let Value::Ref(i) = target else {
+    let Value::Ref(i) = *target else {
         return Err(refuse(format!("sets items of a non-dict (offset {at})")));
     };
-    let Some(Node::Dict(d)) = heap.nodes.get_mut(*i) else {
+    let Some(Node::Dict(d)) = heap.nodes.get_mut(i) else {
         return Err(refuse(format!("sets items of a non-dict (offset {at})")));
     };
     let mut it = items.into_iter();
     while let (Some(k), Some(v)) = (it.next(), it.next()) {
-        // Keys are compared only when they are plain scalars (state-dict keys are strings).
-        let plain = !matches!(k, Value::Ref(_));
-        match d.iter_mut().find(|(dk, _)| plain && *dk == k) {
-            Some(slot) => slot.1 = v,
-            None => d.push((k, v)),
+        // Only string keys (all a state dict has) are de-duplicated; others are appended.
+        if let Value::Str(s) = &k {
+            match keys.get(&(i, s.clone())) {
+                Some(&slot) => d[slot].1 = v,
+                None => {
+                    keys.insert((i, s.clone()), d.len());
+                    d.push((k, v));
+                }
+            }
+        } else {
+            d.push((k, v));
         }
     }
     Ok(())
@@ -789,7 +806,22 @@ fn call(heap: &mut Heap, func: &Value, args: &Value, newobj: bool) -> Result<Val
             }
         }
         ("torch._tensor", "_rebuild_from_type_v2") if !newobj && args_v.len() >= 3 => {
-            let inner = call(heap, &args_v[0], &args_v[2], false)?;
+            // Only a tensor rebuild may be wrapped (no recursion through nested wrappers).
+            let inner = match &args_v[0] {
+                Value::Global(m, n)
+                    if &**m == "torch._utils" && n.starts_with("_rebuild_tensor_v") =>
+                {
+                    let inner_args =
+                        tuple_items(heap, &args_v[2], "_rebuild_from_type_v2 args")?.to_vec();
+                    rebuild_tensor(heap, n, &inner_args)?
+                }
+                other => {
+                    return Err(refuse(format!(
+                        "calls {} through torch._tensor._rebuild_from_type_v2",
+                        describe(heap, other)
+                    )))
+                }
+            };
             match heap.node(&inner) {
                 Some(Node::Tensor(_)) => Ok(inner),
                 _ => Err(format_err(
@@ -923,6 +955,43 @@ mod tests {
             Some(Node::Dict(d)) => assert_eq!(d, &vec![(Value::Str("a".into()), Value::Int(1))]),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn repeated_key_replaces_and_many_keys_stay_linear() {
+        let p = b"\x80\x02}(X\x01\x00\x00\x00aK\x01X\x01\x00\x00\x00aK\x02u.";
+        let u = unpickle(p).unwrap();
+        match u.heap.node(&u.root) {
+            Some(Node::Dict(d)) => assert_eq!(d, &vec![(Value::Str("a".into()), Value::Int(2))]),
+            other => panic!("{other:?}"),
+        }
+        // 200 000 distinct keys in one SETITEMS: must not be quadratic.
+        let mut p = b"\x80\x02}(".to_vec();
+        for k in 0..200_000u32 {
+            p.push(b'X');
+            let key = k.to_string();
+            p.extend_from_slice(&(key.len() as u32).to_le_bytes());
+            p.extend_from_slice(key.as_bytes());
+            p.push(b'N');
+        }
+        p.extend_from_slice(b"u.");
+        let t = std::time::Instant::now();
+        let u = unpickle(&p).unwrap();
+        assert!(t.elapsed().as_secs() < 5);
+        assert!(matches!(u.heap.node(&u.root), Some(Node::Dict(d)) if d.len() == 200_000));
+    }
+
+    #[test]
+    fn rebuild_from_type_wraps_only_tensor_rebuilds() {
+        let e = unpickle(
+            b"\x80\x02ctorch._tensor\n_rebuild_from_type_v2\nctorch._tensor\n_rebuild_from_type_v2\nN)\x87R.",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("through torch._tensor._rebuild_from_type_v2"),
+            "{e}"
+        );
     }
 
     #[test]
