@@ -251,6 +251,15 @@ fn with_pickle(pkl: &[u8]) -> Vec<u8> {
     zip(&[("archive/data.pkl", pkl), ("archive/byteorder", b"little")])
 }
 
+/// `pkl` as `archive/data.pkl` next to storages `data/0`…`data/15` of 256 zero bytes each.
+fn with_storages(pkl: &[u8]) -> Vec<u8> {
+    let zeros = [0u8; 256];
+    let names: Vec<String> = (0..16).map(|k| format!("archive/data/{k}")).collect();
+    let mut records: Vec<(&str, &[u8])> = vec![("archive/data.pkl", pkl)];
+    records.extend(names.iter().map(|n| (n.as_str(), &zeros[..])));
+    zip(&records)
+}
+
 #[test]
 fn truncated_garbage_deep_and_huge_pickles_get_clear_errors() {
     let good = b"\x80\x02}q\x00.".to_vec();
@@ -392,7 +401,27 @@ fn archive_level_errors_are_named() {
 /// Deterministic byte mutations of the fixture: read_index/read_tensor return, never panic.
 #[test]
 fn mutated_fixtures_never_panic() {
-    let base = fixture("state_dict.pt");
+    // Whole-archive mutations of the fixture, then mutations of its pickle alone (re-wrapped in
+    // a valid ZIP so they reach the unpickler).
+    let whole = fixture("state_dict.pt");
+    let pkl = {
+        // data.pkl is the first member: its data starts at byte 64 (torch's alignment) and ends
+        // at the 16-byte data descriptor before the next local header.
+        let next = 64
+            + whole[64..]
+                .windows(4)
+                .position(|w| w == b"PK\x03\x04")
+                .unwrap();
+        whole[64..next - 16].to_vec()
+    };
+    assert_eq!((pkl[0], pkl[pkl.len() - 1]), (0x80, b'.'));
+    assert_eq!(index(&with_storages(&pkl)).tensors.len(), 12);
+    for (round, base) in [whole, pkl].into_iter().enumerate() {
+        mutate_rounds(&base, round == 1);
+    }
+}
+
+fn mutate_rounds(base: &[u8], wrap: bool) {
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
     let mut next = move || {
         rng ^= rng << 13;
@@ -406,8 +435,8 @@ fn mutated_fixtures_never_panic() {
     };
     let start = Instant::now();
     let (mut ok, mut failed) = (0u32, 0u32);
-    for iter in 0..6000u32 {
-        let mut b = base.clone();
+    for iter in 0..10_000u32 {
+        let mut b = base.to_vec();
         let n = 1 + (next() % 4) as usize;
         for _ in 0..n {
             let at = (next() % b.len() as u64) as usize;
@@ -421,6 +450,9 @@ fn mutated_fixtures_never_panic() {
                     break;
                 }
             }
+        }
+        if wrap {
+            b = with_storages(&b);
         }
         let r = catch_unwind(AssertUnwindSafe(|| {
             let Ok(idx) = read_index(&b.as_slice(), "m.pt") else {
@@ -437,6 +469,11 @@ fn mutated_fixtures_never_panic() {
             Err(_) => panic!("iteration {iter} panicked"),
         }
     }
+    eprintln!(
+        "{} mutations: {ok} indexed, {failed} refused, {:.2} s",
+        if wrap { "pickle" } else { "archive" },
+        start.elapsed().as_secs_f64()
+    );
     assert!(ok > 0 && failed > 0, "ok {ok}, failed {failed}");
     assert!(start.elapsed().as_secs() < 30);
 }
