@@ -17,6 +17,10 @@
 //!   `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }` (latin-1; UTF-8 in 3.0), data.
 //! - **`.npz`**: a ZIP archive of `.npy` members (`np.savez`: stored; `np.savez_compressed`:
 //!   deflated), ZIP64 included. Member `name.npy` is tensor `name`.
+//! - **PyTorch** (`torch.save`, torch ≥ 1.6): a ZIP with `<root>/data.pkl` read by a restricted
+//!   unpickler (no code runs) and stored `<root>/data/<key>` storages; each tensor is one raw
+//!   byte range of its storage. Names, strides and refusals: see `formats/torch.rs`. The legacy
+//!   pre-1.6 stream format is refused with a message naming it.
 //!
 //! ## Conventions
 //! - Tensors are listed in **file order**: by data offset for safetensors, by local-header offset
@@ -40,6 +44,8 @@ mod npz;
 mod pyliteral;
 mod safetensors;
 mod source;
+mod torch;
+mod unpickle;
 
 use std::fmt;
 
@@ -119,6 +125,8 @@ pub enum FileFormat {
     Npy,
     /// A numpy `.npz` ZIP archive of `.npy` members.
     Npz,
+    /// A PyTorch ZIP checkpoint (`torch.save`, torch ≥ 1.6; see `formats/torch.rs`).
+    Torch,
 }
 
 impl fmt::Display for FileFormat {
@@ -127,6 +135,7 @@ impl fmt::Display for FileFormat {
             FileFormat::Safetensors => "safetensors",
             FileFormat::Npy => "npy",
             FileFormat::Npz => "npz",
+            FileFormat::Torch => "torch",
         })
     }
 }
@@ -259,10 +268,11 @@ impl Default for ReadParams {
     }
 }
 
-/// Reads the headers of a safetensors, `.npy` or `.npz` file and validates them.
+/// Reads the headers of a safetensors, `.npy`, `.npz` or PyTorch file and validates them.
 ///
 /// The format is sniffed from the first bytes: `\x93NUMPY` → `.npy`; `PK\x03\x04` (or the
-/// `PK\x05\x06` of an empty archive) → `.npz`; otherwise an 8-byte little-endian length followed
+/// `PK\x05\x06` of an empty archive) → a PyTorch checkpoint if the central directory has a
+/// `data.pkl` at the top or one folder down, else `.npz`; otherwise an 8-byte little-endian length followed
 /// by `{` → safetensors. `name_hint` (a file name or path; may be empty) only names a `.npy`
 /// file's single tensor and, when sniffing fails, picks the parser (by extension) whose error
 /// message is most useful.
@@ -283,7 +293,14 @@ pub fn read_index(src: &dyn ByteSource, name_hint: &str) -> Result<TensorIndex> 
         return npy::read_npy_index(src, name_hint);
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
-        return npz::read_npz_index(src);
+        let members = npz::zip_members(src)?;
+        if torch::is_torch_archive(&members) {
+            return torch::read_torch_index(src, members);
+        }
+        return npz::read_npz_members(src, members);
+    }
+    if torch::is_legacy_torch(head) {
+        return Err(format_err(torch::LEGACY_MESSAGE));
     }
     if n == 9 && head[8] == b'{' {
         return safetensors::read_safetensors_index(src);
@@ -318,7 +335,7 @@ pub fn read_index(src: &dyn ByteSource, name_hint: &str) -> Result<TensorIndex> 
             };
             Err(Error::Format {
                 what: format!(
-                    "`{shown}` is not a safetensors, .npy or .npz file{hint}: first bytes {}",
+                    "`{shown}` is not a safetensors, .npy or .npz file nor a PyTorch checkpoint{hint}: first bytes {}",
                     hex_prefix(head)
                 ),
             })

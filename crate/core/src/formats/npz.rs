@@ -20,8 +20,8 @@
 //! and as many records as declared; no encryption; method 0 (stored: sizes equal) or 8 (deflate);
 //! local header signature, inside the file; member data inside the file; the member's `.npy`
 //! header (see [`super::npy`]) and its data inside the member. Members not named `*.npy` are
-//! skipped (listed in the index metadata); an archive with members but none `.npy` (e.g. a
-//! PyTorch checkpoint) is an error.
+//! skipped (listed in the index metadata); an archive with members but none `.npy` is an error
+//! (a ZIP with a `data.pkl` never gets here: it is a PyTorch checkpoint, [`super::torch`]).
 
 use super::inflate::MemberInflater;
 use super::npy::{entry_from_header, read_npy_header};
@@ -60,22 +60,52 @@ struct Directory {
     end_records: u64,
 }
 
-/// One central-directory record.
-struct Member {
-    name: String,
-    flags: u16,
-    method: u16,
-    crc32: u32,
-    compressed: u64,
-    uncompressed: u64,
-    local_offset: u64,
+/// One central-directory record (shared with the PyTorch reader, [`super::torch`]).
+pub(crate) struct Member {
+    pub(crate) name: String,
+    pub(crate) flags: u16,
+    pub(crate) method: u16,
+    pub(crate) crc32: u32,
+    pub(crate) compressed: u64,
+    pub(crate) uncompressed: u64,
+    pub(crate) local_offset: u64,
 }
 
-/// Reads and validates an `.npz` archive's directory and every `.npy` member header.
-pub(crate) fn read_npz_index(src: &dyn ByteSource) -> Result<TensorIndex> {
-    let total = src.len();
+/// Reads the ZIP end records and every central-directory record, in directory order.
+pub(crate) fn zip_members(src: &dyn ByteSource) -> Result<Vec<Member>> {
     let dir = find_directory(src)?;
-    let members = read_central_directory(src, &dir)?;
+    read_central_directory(src, &dir)
+}
+
+/// Absolute offset of `m`'s data: reads its local header (whose name/extra lengths differ from
+/// the central directory's; its sizes may be deferred or ZIP64, so they are not used), checks the
+/// signature, the encryption flag and that `m.compressed` bytes of data lie inside the source.
+/// `what` names the member in errors.
+pub(crate) fn member_data_start(src: &dyn ByteSource, m: &Member, what: &str) -> Result<u64> {
+    if m.flags & 1 != 0 {
+        return Err(format_err(format!("{what} is encrypted")));
+    }
+    let local = read_vec(
+        src,
+        m.local_offset,
+        30,
+        &format!("{what}: local file header"),
+    )?;
+    if u32_at(&local, 0) != LOCAL_SIG {
+        return Err(format_err(format!(
+            "{what}: no local file header signature PK\\x03\\x04 at offset {}",
+            m.local_offset
+        )));
+    }
+    let data_start =
+        m.local_offset + 30 + u64::from(u16_at(&local, 26)) + u64::from(u16_at(&local, 28));
+    check_range(src.len(), data_start, m.compressed, &format!("{what} data"))?;
+    Ok(data_start)
+}
+
+/// Reads and validates an `.npz` archive's every `.npy` member header, given its central
+/// directory ([`zip_members`]).
+pub(crate) fn read_npz_members(src: &dyn ByteSource, members: Vec<Member>) -> Result<TensorIndex> {
     let mut tensors: Vec<(u64, TensorEntry)> = Vec::new();
     let mut skipped = Vec::new();
     for m in members {
@@ -87,25 +117,7 @@ pub(crate) fn read_npz_index(src: &dyn ByteSource) -> Result<TensorIndex> {
             continue;
         };
         let what = format!("member `{}`", m.name);
-        if m.flags & 1 != 0 {
-            return Err(format_err(format!("{what} is encrypted")));
-        }
-        // Local header: only its name/extra lengths matter (sizes may be deferred or ZIP64).
-        let local = read_vec(
-            src,
-            m.local_offset,
-            30,
-            &format!("{what}: local file header"),
-        )?;
-        if u32_at(&local, 0) != LOCAL_SIG {
-            return Err(format_err(format!(
-                "{what}: no local file header signature PK\\x03\\x04 at offset {}",
-                m.local_offset
-            )));
-        }
-        let data_start =
-            m.local_offset + 30 + u64::from(u16_at(&local, 26)) + u64::from(u16_at(&local, 28));
-        check_range(total, data_start, m.compressed, &format!("{what} data"))?;
+        let data_start = member_data_start(src, &m, &what)?;
         let entry = match m.method {
             0 => {
                 if m.compressed != m.uncompressed {
@@ -146,7 +158,7 @@ pub(crate) fn read_npz_index(src: &dyn ByteSource) -> Result<TensorIndex> {
     if tensors.is_empty() && !skipped.is_empty() {
         let shown: Vec<&str> = skipped.iter().take(5).map(String::as_str).collect();
         return Err(format_err(format!(
-            "ZIP archive has {} members but no .npy member (first: {}); a PyTorch .pt/.bin checkpoint is a ZIP of pickles: convert it to safetensors",
+            "ZIP archive has {} members but no .npy member and no PyTorch data.pkl (first: {})",
             skipped.len(),
             shown.join(", ")
         )));
