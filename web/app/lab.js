@@ -8,7 +8,7 @@ import { downloadBlob, toCsv } from '../chart/export.js';
 import { loadCharts } from './charts.js';
 
 export const EXAMPLE_URL = new URL('examples/minilm-l6-encoder-f16.safetensors', document.baseURI).href;
-const ACCEPT = /\.(safetensors|npy|npz)$/i;
+const ACCEPT = /\.(safetensors|npy|npz|bin|pt|pth)$/i;
 /** Files of a sharded checkpoint: shards and the Hugging Face index. */
 const SHARD_FILE = /(\.safetensors|\.index\.json)$/i;
 
@@ -551,7 +551,7 @@ export function startLab({ build, threads, simd }) {
   function openFile(file) {
     if (!file) return;
     if (!ACCEPT.test(file.name)) {
-      showError(`${file.name}: not a .safetensors, .npy or .npz file.`);
+      showError(`${file.name}: not a .safetensors, .npy, .npz or PyTorch (.bin, .pt) file.`);
       return;
     }
     open(file, file.name, 'file');

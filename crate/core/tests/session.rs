@@ -174,7 +174,8 @@ fn streamed_rank_deficient_layer_falls_back_to_the_whole_path() {
     );
 }
 
-fn shard_files(n_layers: usize, cols: usize) -> (Vec<(String, Vec<u8>)>, String, Vec<Vec<f32>>) {
+/// Two shard files (name, bytes) and the index JSON.
+fn shard_files(n_layers: usize, cols: usize) -> (Vec<(String, Vec<u8>)>, String) {
     // A LLaMA-like walk: embed, layers.{0..n}.{q,k}, lm_head; two shards + index.
     let mats: Vec<Vec<f32>> = (0..2 * n_layers + 2)
         .map(|i| matrix(64, cols, 100 + i as u64))
@@ -201,7 +202,7 @@ fn shard_files(n_layers: usize, cols: usize) -> (Vec<(String, Vec<u8>)>, String,
         files.push((fname, safetensors_bytes(&part)));
     }
     let index = serde_json::json!({"metadata": {"total_size": 0}, "weight_map": map}).to_string();
-    (files, index, mats)
+    (files, index)
 }
 
 fn open_files(
@@ -229,7 +230,7 @@ fn open_files(
 
 #[test]
 fn shards_merge_in_depth_order() {
-    let (files, index, _) = shard_files(12, 16);
+    let (files, index) = shard_files(12, 16);
     let mut s = open_files(&files, Some(&index)).unwrap();
     let names: Vec<String> = s.plans().iter().map(|p| p.name.clone()).collect();
     let pos = |n: &str| names.iter().position(|x| *x == n).unwrap();
@@ -241,6 +242,11 @@ fn shards_merge_in_depth_order() {
         pos("model.layers.9.self_attn.q_proj.weight")
             < pos("model.layers.11.self_attn.k_proj.weight")
     );
+    assert_eq!(
+        names.first().map(String::as_str),
+        Some("model.embed_tokens.weight")
+    );
+    assert_eq!(names.last().map(String::as_str), Some("lm_head.weight"));
     let ids: Vec<usize> = s.plans().iter().map(|p| p.layer_id).collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]));
     let info = s.info();
@@ -266,7 +272,7 @@ fn shards_merge_in_depth_order() {
 
 #[test]
 fn a_missing_or_broken_shard_names_itself_and_the_rest_still_runs() {
-    let (mut files, index, _) = shard_files(3, 16);
+    let (mut files, index) = shard_files(3, 16);
     let gone = files.remove(1);
     let mut s = open_files(&files, Some(&index)).unwrap();
     let report = s.analyze_all(1, |_, _, _, _, _| true);
@@ -293,7 +299,7 @@ fn a_missing_or_broken_shard_names_itself_and_the_rest_still_runs() {
         .iter()
         .any(|n| n.contains(&gone.0) && n.contains("missing")));
     // A truncated shard: its tensors are error rows naming it.
-    let (mut files, index, _) = shard_files(3, 16);
+    let (mut files, index) = shard_files(3, 16);
     let cut = files[0].1.len() / 3;
     files[0].1.truncate(cut);
     let mut s = open_files(&files, Some(&index)).unwrap();

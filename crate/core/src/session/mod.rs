@@ -9,5 +9,5 @@
 pub mod model;
 pub mod options;
 
-pub use model::{natural_cmp, ModelInfo, ModelSession, ModelTensor, TensorLocation};
+pub use model::{depth_cmp, natural_cmp, ModelInfo, ModelSession, ModelTensor, TensorLocation};
 pub use options::{AnalyzeOptions, FitOption, FixFingersOption};

@@ -16,11 +16,17 @@
 //! - Headers are read once, here; analyses never re-read them.
 //!
 //! ## Order (network depth)
-//! Hugging Face writers store tensors sorted by name, so `layers.10` comes before `layers.2`.
-//! The merged list is put in **natural order** — names compared piecewise, runs of digits as
-//! numbers — whenever it is already in plain lexicographic order (HF's writers) or the model has
-//! several shards. A single file in any other order (numpy, our own writers) keeps its file
-//! order. `layer_id` counts the `.weight` tensors in that order, as WeightWatcher does.
+//! Hugging Face writers store tensors sorted by name, so `layers.10` comes before `layers.2`
+//! and `lm_head` before `model.embed_tokens`. The merged list is put in **depth order** whenever
+//! it is in plain lexicographic order (HF's writers) or the model has several shards:
+//! 1. names without a number that look like embeddings (`embed`, `wte`, `wpe`, `tok_`,
+//!    `token_embd`, `word_emb`);
+//! 2. names with a number, by their first number (the block: `layers.2` before `layers.10`),
+//!    then in natural order (names compared piecewise, runs of digits as numbers);
+//! 3. the other names without a number (final norm, `lm_head`, pooler, `output`).
+//!
+//! A single file in any other order (numpy, our own writers) keeps its file order. `layer_id`
+//! counts the `.weight` tensors in that order, as WeightWatcher does.
 //!
 //! ## Analysis
 //! Layers whose decoded size is at most [`StreamParams::stream_above_bytes`] are read whole and
@@ -167,6 +173,38 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
         }
     }
     (a.len() - i).cmp(&(b.len() - j))
+}
+
+/// Depth group of a tensor name: 0 = before the blocks (embeddings), 1 = in a numbered block,
+/// 2 = after them (final norm, `lm_head`, pooler, `output`). See the module doc.
+fn depth_group(name: &str) -> (u8, u64) {
+    let first_number = name
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|t| !t.is_empty())
+        .map(|t| t.parse::<u64>().unwrap_or(u64::MAX));
+    match first_number {
+        Some(n) => (1, n),
+        None => {
+            let l = name.to_ascii_lowercase();
+            let early = ["embed", "wte", "wpe", "tok_", "token_embd", "word_emb"];
+            (
+                if early.iter().any(|e| l.contains(e)) {
+                    0
+                } else {
+                    2
+                },
+                0,
+            )
+        }
+    }
+}
+
+/// Network-depth order: embeddings, then numbered blocks by their first number (natural order
+/// inside a block), then everything else (see the module doc).
+pub fn depth_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    depth_group(a)
+        .cmp(&depth_group(b))
+        .then_with(|| natural_cmp(a, b))
 }
 
 fn trim_zeros(d: &[u8]) -> &[u8] {
@@ -319,7 +357,7 @@ impl ModelSession {
         // Depth order (see the module doc).
         let lexicographic = tensors.windows(2).all(|w| w[0].name <= w[1].name);
         if shards.len() > 1 || lexicographic {
-            tensors.sort_by(|a, b| natural_cmp(&a.name, &b.name));
+            tensors.sort_by(|a, b| depth_cmp(&a.name, &b.name));
         }
         // Shards that only serve as files are kept; unreadable ones noted.
         for s in &mut shards {
