@@ -11,6 +11,15 @@ import { basename, dirname, join } from 'node:path';
 
 let wasm = null;
 let loadedBuild = null;
+let memory = null;
+
+/**
+ * Bytes of the engine's wasm memory now. wasm memory never shrinks, so this is also the
+ * high-water mark of the instance (what a model's analysis needed at its peak).
+ */
+export function wasmMemoryBytes() {
+  return memory ? memory.buffer.byteLength : 0;
+}
 
 /** Instantiates a build once (`'simd'` or `'baseline'`; the threaded build needs Web Workers). */
 export async function init(build = 'simd') {
@@ -20,7 +29,8 @@ export async function init(build = 'simd') {
   }
   if (build !== 'simd' && build !== 'baseline') throw new Error(`build must be 'simd' or 'baseline', got ${build}`);
   const mod = await import(new URL(`../pkg/${build}/spectralab_wasm.js`, import.meta.url));
-  mod.initSync({ module: readFileSync(new URL(`../pkg/${build}/spectralab_wasm_bg.wasm`, import.meta.url)) });
+  const exports = mod.initSync({ module: readFileSync(new URL(`../pkg/${build}/spectralab_wasm_bg.wasm`, import.meta.url)) });
+  memory = exports.memory;
   wasm = mod;
   loadedBuild = build;
   return mod;

@@ -88,7 +88,7 @@ fn is_model_file(name: &str) -> bool {
 /// model files beside it). Folders are listed in name order; nothing is read here.
 pub fn model_files(
     args: &[String],
-) -> std::result::Result<Vec<(String, Box<dyn ByteSource>)>, String> {
+) -> std::result::Result<Vec<spectralab_core::session::NamedSource>, String> {
     let mut paths: Vec<String> = Vec::new();
     let list_dir =
         |dir: &std::path::Path, paths: &mut Vec<String>| -> std::result::Result<(), String> {

@@ -32,7 +32,7 @@ pub(crate) fn parse_options(options: &JsValue) -> Result<AnalyzeOptions, JsError
 /// `[{name, length, readAt}]` → named byte sources.
 fn sources(
     files: &js_sys::Array,
-) -> Result<Vec<(String, Box<dyn spectralab_core::formats::ByteSource>)>, JsError> {
+) -> Result<Vec<spectralab_core::session::NamedSource>, JsError> {
     let field = |o: &JsValue, k: &str| {
         js_sys::Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
     };
@@ -133,12 +133,6 @@ impl Model {
     }
 }
 
-/// The rust side of a session, for the other binding modules.
-impl Model {
-    pub(crate) fn session(&self) -> &ModelSession {
-        &self.session
-    }
-}
 
 impl Model {
     pub(crate) fn from_session(session: ModelSession) -> Model {

@@ -9,5 +9,7 @@
 pub mod model;
 pub mod options;
 
-pub use model::{depth_cmp, natural_cmp, ModelInfo, ModelSession, ModelTensor, TensorLocation};
+pub use model::{
+    depth_cmp, natural_cmp, ModelInfo, ModelSession, ModelTensor, NamedSource, TensorLocation,
+};
 pub use options::{AnalyzeOptions, FitOption, FixFingersOption};

@@ -48,6 +48,9 @@ use crate::spectrum::layers::{plan_layers, LayerKind, LayerPlan};
 use crate::spectrum::stream::{analyze_streamed_layer, StreamParams};
 use crate::{Error, Result};
 
+/// A named byte source: one file of a model (its name or path, and its bytes).
+pub type NamedSource = (String, Box<dyn ByteSource>);
+
 /// One file of the model.
 pub struct Shard {
     /// The file name as given (a path or a bare name).
@@ -254,7 +257,7 @@ impl ModelSession {
     ) -> Result<Self> {
         let mut notes = Vec::new();
         let mut index_file = None;
-        let mut models: Vec<(String, Box<dyn ByteSource>)> = Vec::new();
+        let mut models: Vec<NamedSource> = Vec::new();
         for (name, src) in files {
             let b = base_name(&name).to_string();
             if b.ends_with(".index.json") {
