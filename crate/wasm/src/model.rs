@@ -30,9 +30,7 @@ pub(crate) fn parse_options(options: &JsValue) -> Result<AnalyzeOptions, JsError
 }
 
 /// `[{name, length, readAt}]` → named byte sources.
-fn sources(
-    files: &js_sys::Array,
-) -> Result<Vec<spectralab_core::session::NamedSource>, JsError> {
+fn sources(files: &js_sys::Array) -> Result<Vec<spectralab_core::session::NamedSource>, JsError> {
     let field = |o: &JsValue, k: &str| {
         js_sys::Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
     };
@@ -132,7 +130,6 @@ impl Model {
         self.session.is_streamed(position)
     }
 }
-
 
 impl Model {
     pub(crate) fn from_session(session: ModelSession) -> Model {
