@@ -14,8 +14,10 @@ use spectralab_core::compress::quantize::{
 };
 use spectralab_core::compress::structured::{
     kronecker_approx, kronecker_curve, low_rank_approx, lowrank_quantized, lowrank_quantized_curve,
-    lowrank_sparse, monarch_curve, monarch_project, near_square_factor, pissa_curve, pissa_split,
-    svd_curve, tradeoff_curves, KroneckerParams, LowRankQuantParams, MonarchParams, TradeoffParams,
+    lowrank_quantized_reports, lowrank_sparse, lowrank_sparse_curve, lowrank_sparse_reports,
+    monarch_curve, monarch_project, near_square_factor, pissa_curve, pissa_split, svd_curve,
+    tradeoff_curves, KroneckerParams, LowRankQuantParams, LowRankSparseParams, MonarchParams,
+    TradeoffParams,
 };
 use spectralab_core::compress::truncation::{truncation_curve, Spectrum};
 use spectralab_core::compress::{pareto_front, Precision, TradeoffPoint};
@@ -532,10 +534,11 @@ fn lowrank_quantized_first_round_is_svd_then_quantize_and_best_round_is_kept() {
     let q = quantize_absmax((&w - &l).view(), &qp).unwrap();
     let manual = rel(w.view(), (&l + &q.dequantized).view());
     assert!((r.errors[0] - manual).abs() < 1e-12);
-    assert_eq!(r.errors.len(), 6);
+    assert!(r.errors.len() <= 6 && r.iterations == r.errors.len());
+    // The best pair is kept: a round or a half step `L_t + Q_{t−1}`, never worse than a round.
     let best = r.errors.iter().cloned().fold(f64::INFINITY, f64::min);
-    assert_eq!(r.rel_fro_error, best);
-    assert!((rel(w.view(), r.reconstruction.view()) - best).abs() < 1e-12);
+    assert!(r.rel_fro_error <= best);
+    assert!((rel(w.view(), r.reconstruction.view()) - r.rel_fro_error).abs() < 1e-12);
     assert_eq!(r.bytes, 2 * 4 * 52 + qp.bytes(640));
     // Better than quantization alone at the same bit width.
     let alone = quantize_absmax(w.view(), &qp).unwrap();
@@ -938,4 +941,176 @@ fn monarch_error_of_a_perturbed_monarch_matrix_matches_the_tangent_space_count()
     let (l, i) = (16.0, 16.0);
     let predicted = fro(noise.view()) * (1.0f64 - (l + i - 1.0) / (l * i)).sqrt();
     assert!((err / predicted - 1.0).abs() < 0.03, "{err} vs {predicted}");
+}
+
+// ------------------------------------------------------------------ issue 18: LR + sparse / quantized
+
+/// The issue's case: a 256 × 256 rank-8 matrix (`G₁G₂/√8`, Gaussian factors) plus 1 %
+/// outliers of ±10 at distinct random positions (for `n = 256` numpy's version of this gives
+/// 0.175 / 0.253 / 0.295 for the SVD-first one-shot at ranks 8 / 16 / 32 and 0.068 for GEAR,
+/// the issue's 0.177 / 0.248 / 0.282 and 0.067).
+fn rank8_plus_outliers(n: usize, seed: u64) -> Array2<f64> {
+    let mut rng = SeededRng::new(seed);
+    let mut w = rng.gaussian_matrix(n, 8).dot(&rng.gaussian_matrix(8, n)) / (8f64).sqrt();
+    let mut idx: Vec<usize> = (0..n * n).collect();
+    let count = n * n / 100;
+    for t in 0..count {
+        let j = t + ((rng.uniform() * (n * n - t) as f64) as usize).min(n * n - t - 1);
+        idx.swap(t, j);
+        let f = idx[t];
+        w[[f / n, f % n]] += if rng.uniform() < 0.5 { -10.0 } else { 10.0 };
+    }
+    w
+}
+
+/// The old (SVD first) one-shot: `L = SVD_k(W)`, `S = top_nnz(W − L)`; naive reference.
+fn svd_first_one_shot(w: &Array2<f64>, k: usize, nnz: usize) -> f64 {
+    let l = low_rank_approx(w.view(), k).unwrap();
+    let r = w - &l;
+    let mut mags: Vec<f64> = r.iter().map(|v| v * v).collect();
+    mags.sort_by(|a, b| b.total_cmp(a));
+    let kept: f64 = mags.iter().take(nnz).sum();
+    let total: f64 = mags.iter().sum();
+    ((total - kept).max(0.0)).sqrt() / fro(w.view())
+}
+
+#[test]
+fn lowrank_sparse_outliers_first_then_alternation_beats_gear_on_rank8_plus_outliers() {
+    let n = 256;
+    let w = rank8_plus_outliers(n, 181);
+    let nnz = n * n / 100;
+    // The bug of the issue: SVD first, outliers from its residual, gets worse with rank.
+    let old: Vec<f64> = [8, 16, 32]
+        .iter()
+        .map(|&k| svd_first_one_shot(&w, k, nnz))
+        .collect();
+    eprintln!("svd-first one-shot at ranks 8/16/32: {old:?}");
+    assert!(old[1] > old[0] && old[2] > old[1], "{old:?}");
+    assert!(
+        (old[0] - 0.177).abs() < 0.015 && (old[2] - 0.282).abs() < 0.03,
+        "{old:?}"
+    );
+    let r = lowrank_sparse(w.view(), 8, nnz, 100, Precision::F16).unwrap();
+    eprintln!(
+        "rank 8: GEAR {:.4}, alternation {:.4} after {} rounds (converged {})",
+        r.gear_rel_error, r.rel_fro_error, r.iterations, r.converged
+    );
+    assert!(
+        (r.gear_rel_error - 0.067).abs() < 0.015,
+        "{}",
+        r.gear_rel_error
+    );
+    assert!(r.rel_fro_error <= r.gear_rel_error);
+    assert!(r.converged && r.iterations < 100);
+    assert!(non_increasing(&r.errors, 1e-12), "{:?}", r.errors);
+    // The curve over ranks is non-increasing (warm starts), and never above GEAR at each rank.
+    let params = LowRankSparseParams {
+        ranks: vec![8, 16, 32],
+        fractions: vec![0.01],
+        ..Default::default()
+    };
+    let reps = lowrank_sparse_reports(w.view(), &params).unwrap();
+    let errs: Vec<f64> = reps.iter().map(|(_, r)| r.rel_fro_error).collect();
+    eprintln!("alternation curve at ranks 8/16/32: {errs:?}");
+    assert!(non_increasing(&errs, 1e-12), "{errs:?}");
+    for (_, r) in &reps {
+        assert!(r.rel_fro_error <= r.gear_rel_error + 1e-12);
+    }
+}
+
+#[test]
+fn lowrank_quantized_curve_is_monotone_and_reports_its_start_and_rounds() {
+    let n = 64;
+    let w = rank8_plus_outliers(n, 182);
+    let params = LowRankQuantParams {
+        ranks: vec![4, 8, 16, 32],
+        ..Default::default()
+    };
+    let reps = lowrank_quantized_reports(w.view(), &params).unwrap();
+    let errs: Vec<f64> = reps.iter().map(|r| r.rel_fro_error).collect();
+    eprintln!(
+        "lr+int4 on rank-8 + outliers: {:?}",
+        reps.iter()
+            .map(|r| (r.rank, r.start, r.iterations, r.rel_fro_error))
+            .collect::<Vec<_>>()
+    );
+    assert!(non_increasing(&errs, 1e-12), "{errs:?}");
+    for r in &reps {
+        assert!(r.iterations >= 1 && r.iterations <= params.iterations);
+        assert!((rel(w.view(), r.reconstruction.view()) - r.rel_fro_error).abs() < 1e-12);
+        // Never worse than LQ-LoRA's own start at the same rank.
+        let lq = lowrank_quantized(w.view(), r.rank, &params).unwrap();
+        assert!(r.rel_fro_error <= lq.rel_fro_error + 1e-12);
+    }
+}
+
+/// Each method's curve, sorted by bytes, has non-increasing error. `tradeoff_curves` drops a
+/// point whose own method already reached a lower-or-equal error with fewer bytes; that can
+/// only happen for the one-round anchors (QPiSSA is "SVD, then quantize the residual" once, and
+/// a bigger rank can leave a residual that quantizes worse) and for bit widths whose grids are
+/// not nested. The fixed methods (SVD, LR+quantized, LR+sparse, Monarch, Kronecker, DCT) must
+/// keep every point (up to round-off ties at error ≈ 0).
+#[test]
+fn every_tradeoff_curve_is_non_increasing_in_bytes() {
+    let mut rng = SeededRng::new(183);
+    let sigma: Vec<f64> = (0..32).map(|i| (1.0 + i as f64).powf(-0.7)).collect();
+    let cases = [
+        ("power-law", with_spectrum(&mut rng, 48, 32, &sigma)),
+        ("gaussian", rng.gaussian_matrix(32, 40)),
+        ("rank8+outliers", rank8_plus_outliers(48, 184)),
+    ];
+    for (name, w) in &cases {
+        let params = TradeoffParams::default();
+        let pts = tradeoff_curves(w.view(), &params).unwrap();
+        let raw = raw_curves(w, &params);
+        let mut methods: Vec<&str> = pts.iter().map(|p| p.method.as_str()).collect();
+        methods.sort();
+        methods.dedup();
+        for m in methods {
+            let mut c: Vec<&TradeoffPoint> = pts.iter().filter(|p| p.method == m).collect();
+            c.sort_by_key(|p| p.bytes);
+            let e: Vec<f64> = c.iter().map(|p| p.rel_fro_error).collect();
+            assert!(non_increasing(&e, 1e-12), "{name} {m}: {e:?}");
+            // Dropped points of the fixed methods may only be round-off ties at error ≈ 0.
+            let may_drop = m.starts_with("qpissa") || m.contains("absmax");
+            for q in raw.iter().filter(|p| p.method == m) {
+                let kept = c.iter().any(|p| p.param == q.param && p.bytes == q.bytes);
+                assert!(
+                    kept || may_drop || q.rel_fro_error < 1e-12,
+                    "{name} {m}: point {q:?} dropped"
+                );
+            }
+        }
+    }
+}
+
+/// The curves without the dominated-point filter.
+fn raw_curves(w: &Array2<f64>, p: &TradeoffParams) -> Vec<TradeoffPoint> {
+    let mut out = svd_curve(w.view(), p.precision).unwrap();
+    let mut ls = p.lowrank_sparse.clone();
+    ls.ranks.retain(|&k| k <= w.nrows().min(w.ncols()));
+    out.extend(lowrank_sparse_curve(w.view(), &ls).unwrap());
+    out.extend(monarch_curve(w.view(), &p.monarch).unwrap());
+    out.extend(kronecker_curve(w.view(), &p.kronecker).unwrap());
+    out.extend(dct_basis_curve(w.view(), &p.dct).unwrap());
+    out.extend(quantization_curve(w.view(), &p.quantization).unwrap());
+    let kmax = w.nrows().min(w.ncols());
+    let mut lq = p.lowrank_quantized.clone();
+    lq.ranks.retain(|&k| k <= kmax);
+    out.extend(lowrank_quantized_curve(w.view(), &lq).unwrap());
+    let ranks = p
+        .pissa_ranks
+        .iter()
+        .copied()
+        .filter(|&k| k <= w.nrows().min(w.ncols()));
+    out.extend(
+        pissa_curve(
+            w.view(),
+            &ranks.collect::<Vec<_>>(),
+            &p.lowrank_quantized.quant,
+            p.precision,
+        )
+        .unwrap(),
+    );
+    out
 }

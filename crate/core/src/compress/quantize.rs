@@ -54,6 +54,11 @@ impl QuantParams {
         Ok(())
     }
 
+    /// Short name used in method strings: `int{bits}`.
+    pub fn name(&self) -> String {
+        format!("int{}", self.bits)
+    }
+
     /// Bytes of `count` quantized numbers: codes plus one f32 scale per group.
     pub fn bytes(&self, count: u64) -> u64 {
         (count * self.bits as u64).div_ceil(8) + 4 * count.div_ceil(self.group_size as u64)
