@@ -15,9 +15,9 @@ use spectralab_core::compress::quantize::{
 use spectralab_core::compress::structured::{
     kronecker_approx, kronecker_curve, low_rank_approx, lowrank_quantized, lowrank_quantized_curve,
     lowrank_quantized_reports, lowrank_sparse, lowrank_sparse_curve, lowrank_sparse_reports,
-    monarch_curve, monarch_project, near_square_factor, pissa_curve, pissa_split, svd_curve,
-    tradeoff_curves, KroneckerParams, LowRankQuantParams, LowRankSparseParams, MonarchParams,
-    TradeoffParams,
+    monarch_curve, monarch_nblocks, monarch_project, near_square_factor, pissa_curve, pissa_split,
+    svd_curve, tradeoff_curves, KroneckerParams, LowRankQuantParams, LowRankSparseParams,
+    MonarchParams, TradeoffParams,
 };
 use spectralab_core::compress::truncation::{truncation_curve, Spectrum};
 use spectralab_core::compress::{pareto_front, Precision, TradeoffPoint};
@@ -617,7 +617,11 @@ fn monarch_projection_recovers_monarch_matrices() {
     // A dense random matrix is not Monarch; the curve is monotone and the projection's error
     // equals the curve's (blocks' discarded σ²).
     let w = rng.gaussian_matrix(32, 32);
-    let curve = monarch_curve(w.view(), &MonarchParams::default()).unwrap();
+    let params = MonarchParams {
+        nblocks: vec![2, 4, 8],
+        ..Default::default()
+    };
+    let curve = monarch_curve(w.view(), &params).unwrap();
     for b in [2, 4, 8] {
         let e: Vec<f64> = curve
             .iter()
@@ -705,10 +709,10 @@ fn dct_basis_selection_matches_its_curve_and_l2_is_optimal() {
             1e-12
         ));
     }
-    // A matrix spanned by 3 DCT basis vectors is recovered at r = 3.
+    // A matrix spanned by 3 DCT basis vectors (columns of the anchor's `Q`) is recovered at r = 3.
     let c = dct_ii_matrix(16);
     let coef = rng.gaussian_matrix(40, 3);
-    let basis = ndarray::stack![ndarray::Axis(0), c.row(2), c.row(5), c.row(11)];
+    let basis = ndarray::stack![ndarray::Axis(0), c.column(2), c.column(5), c.column(11)];
     let w = coef.dot(&basis);
     let a = dct_basis_approx(w.view(), 3, DctScore::L2).unwrap();
     assert!(rel(w.view(), a.view()) < 1e-10);
@@ -1113,4 +1117,152 @@ fn raw_curves(w: &Array2<f64>, p: &TradeoffParams) -> Vec<TradeoffPoint> {
         .unwrap(),
     );
     out
+}
+
+// ------------------------------------------------------------------ issue 18: goldens (DCT, Monarch)
+
+fn compress_golden(name: &str) -> serde_json::Value {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/goldens/compress")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap()
+}
+
+fn golden_vec(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+fn golden_matrix(v: &serde_json::Value, rows: usize, cols: usize) -> Array2<f64> {
+    Array2::from_shape_vec((rows, cols), golden_vec(v)).unwrap()
+}
+
+fn max_abs_diff(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> f64 {
+    a.iter()
+        .zip(b.iter())
+        .fold(0.0, |m, (x, y)| m.max((x - y).abs()))
+}
+
+#[test]
+fn dct_basis_matches_the_dct_adamw_projector_port() {
+    let g = compress_golden("dct_basis.json");
+    for case in g["cases"].as_array().unwrap() {
+        let (n, m) = (
+            case["rows"].as_u64().unwrap() as usize,
+            case["cols"].as_u64().unwrap() as usize,
+        );
+        let w = golden_matrix(&case["w"], n, m);
+        assert!(
+            max_abs_diff(
+                dct_ii_matrix(4).view(),
+                golden_matrix(&case["dct3_4"], 4, 4).view()
+            ) < 1e-15
+        );
+        for (score, key) in [(DctScore::L1, "l1"), (DctScore::L2, "l2")] {
+            let want = golden_vec(&case[format!("{key}_errors")]);
+            let curve = dct_basis_curve(
+                w.view(),
+                &DctParams {
+                    score,
+                    precision: Precision::F16,
+                },
+            )
+            .unwrap();
+            assert_eq!(curve.len(), want.len());
+            for (p, e) in curve.iter().zip(&want) {
+                assert!(
+                    (p.rel_fro_error - e).abs() < 1e-9,
+                    "{n}x{m} {key} r={}",
+                    p.param
+                );
+            }
+            let approx = dct_basis_approx(w.view(), 5, score).unwrap();
+            let want = golden_matrix(&case[format!("{key}_approx_r5")], n, m);
+            assert!(
+                max_abs_diff(approx.view(), want.view()) < 1e-9,
+                "{n}x{m} {key}"
+            );
+        }
+    }
+}
+
+#[test]
+fn monarch_matches_fly_projection_and_offers_sqrt_n_blocks() {
+    let g = compress_golden("monarch.json");
+    for case in g["square"].as_array().unwrap() {
+        let n = case["n"].as_u64().unwrap() as usize;
+        let sizes = golden_vec(&case["sizes"]);
+        // fly's canonical sizes are (√n, √n) for these n, and the default block counts offer √n.
+        assert_eq!(sizes[0] as usize * sizes[0] as usize, n);
+        assert!(monarch_nblocks(n, n).contains(&(sizes[0] as usize)), "{n}");
+        if case.get("w").is_none() {
+            continue;
+        }
+        let w = golden_matrix(&case["w"], n, n);
+        let want = golden_matrix(&case["projection"], n, n);
+        let got = monarch_project(w.view(), sizes[0] as usize, 1).unwrap();
+        assert!(max_abs_diff(got.view(), want.view()) < 1e-9, "n={n}");
+        let curve = monarch_curve(w.view(), &MonarchParams::default()).unwrap();
+        let p = curve
+            .iter()
+            .find(|p| p.method == format!("monarch-b{}", sizes[0]) && p.param == 1.0)
+            .unwrap();
+        assert!((p.rel_fro_error - case["rel_error"].as_f64().unwrap()).abs() < 1e-9);
+    }
+    for case in g["rect"].as_array().unwrap() {
+        let (n, m) = (
+            case["rows"].as_u64().unwrap() as usize,
+            case["cols"].as_u64().unwrap() as usize,
+        );
+        let (b, rho) = (
+            case["nblocks"].as_u64().unwrap() as usize,
+            case["rank"].as_u64().unwrap() as usize,
+        );
+        let w = golden_matrix(&case["w"], n, m);
+        let got = monarch_project(w.view(), b, rho).unwrap();
+        let want = golden_matrix(&case["projection"], n, m);
+        assert!(
+            max_abs_diff(got.view(), want.view()) < 1e-9,
+            "{n}x{m} b={b}"
+        );
+    }
+    assert_eq!(monarch_nblocks(256, 256), vec![2, 4, 8, 16]);
+    assert_eq!(monarch_nblocks(768, 3072), vec![2, 4, 8, 16, 24]);
+}
+
+/// An exact canonical Monarch matrix (n = 256, b = √n = 16, block rank 1) plus noise is found by
+/// the default curve at noise level: its `monarch-b16`, ρ = 1 error is the part of the noise
+/// outside the tangent space, `‖N‖·√(1 − (l + i − 1)/(l·i))` for 16 × 16 blocks.
+#[test]
+fn exact_monarch_plus_noise_is_recovered_at_sqrt_n_blocks() {
+    let mut rng = SeededRng::new(185);
+    let n = 256;
+    let m = synthetic_monarch(&mut rng, n, n, 16, 1);
+    let noise = rng.gaussian_matrix(n, n) * (1e-3 * fro(m.view()) / n as f64);
+    let w = &m + &noise;
+    let curve = monarch_curve(w.view(), &MonarchParams::default()).unwrap();
+    let p = curve
+        .iter()
+        .find(|p| p.method == "monarch-b16" && p.param == 1.0)
+        .expect("b = √n offered by default");
+    let expected = fro(noise.view()) * (1.0 - 31.0 / 256.0f64).sqrt() / fro(w.view());
+    assert!(
+        (p.rel_fro_error / expected - 1.0).abs() < 0.05,
+        "{} vs {expected}",
+        p.rel_fro_error
+    );
+    // Smaller block counts at similar bytes cannot see the structure.
+    let b8 = curve
+        .iter()
+        .filter(|q| q.method == "monarch-b8" && q.bytes <= p.bytes)
+        .map(|q| q.rel_fro_error)
+        .fold(f64::INFINITY, f64::min);
+    assert!(
+        b8 > 100.0 * p.rel_fro_error,
+        "b8 {b8} vs b16 {}",
+        p.rel_fro_error
+    );
 }

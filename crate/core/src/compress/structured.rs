@@ -542,7 +542,8 @@ pub fn monarch_project(
 /// Options of [`monarch_curve`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MonarchParams {
-    /// Block counts to try (default 2, 4, 8; those above `min(N, M)` are skipped).
+    /// Block counts to try; empty (the default) = [`monarch_nblocks`] (2, 4, 8, … up to `√n`,
+    /// and the divisor nearest `√n`). Counts above `min(N, M)` are skipped.
     pub nblocks: Vec<usize>,
     pub precision: Precision,
 }
@@ -550,10 +551,28 @@ pub struct MonarchParams {
 impl Default for MonarchParams {
     fn default() -> Self {
         MonarchParams {
-            nblocks: vec![2, 4, 8],
+            nblocks: Vec::new(),
             precision: Precision::F16,
         }
     }
+}
+
+/// The default block counts for an `N × M` matrix, `n = min(N, M)`: the powers of two
+/// `2, 4, 8, …` with `b² ≤ n`, plus the divisor of `n` nearest `√n` ([`near_square_factor`];
+/// for a square `n = s²` that is `s`, the canonical Monarch of `blockdiag_butterfly_project`,
+/// `sizes = (√n, √n)`, block rank 1). Ascending, without repeats.
+pub fn monarch_nblocks(rows: usize, cols: usize) -> Vec<usize> {
+    let n = rows.min(cols);
+    let mut out: Vec<usize> = std::iter::successors(Some(2usize), |b| Some(b * 2))
+        .take_while(|b| b * b <= n)
+        .collect();
+    let root = near_square_factor(n);
+    if root >= 2 {
+        out.push(root);
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// Monarch curves: for each `b`, block ranks `ρ = 1..=min(l, i)` while the factors are smaller
@@ -564,8 +583,12 @@ pub fn monarch_curve(w: ArrayView2<'_, f64>, params: &MonarchParams) -> Result<V
     check_matrix(w)?;
     let total = fro2(w);
     let mut out = Vec::new();
-    for &b in params
-        .nblocks
+    let nblocks = if params.nblocks.is_empty() {
+        monarch_nblocks(w.nrows(), w.ncols())
+    } else {
+        params.nblocks.clone()
+    };
+    for &b in nblocks
         .iter()
         .filter(|&&b| b >= 1 && b <= w.nrows().min(w.ncols()))
     {
@@ -796,6 +819,7 @@ pub struct TradeoffParams {
     pub lowrank_sparse: LowRankSparseParams,
     pub monarch: MonarchParams,
     pub kronecker: KroneckerParams,
+    /// DCT precision (both rankings, `dct-l1` and `dct-l2`, are computed; `score` is unused here).
     pub dct: super::dct_basis::DctParams,
     /// PiSSA ranks (default 8, 16, 32, 64), residual quantized with `lowrank_quantized.quant`.
     pub pissa_ranks: Vec<usize>,
@@ -838,7 +862,17 @@ pub fn tradeoff_curves(
     out.extend(lowrank_sparse_curve(w, &ls)?);
     out.extend(monarch_curve(w, &params.monarch)?);
     out.extend(kronecker_curve(w, &params.kronecker)?);
-    out.extend(super::dct_basis::dct_basis_curve(w, &params.dct)?);
+    // Both DCT rankings: ℓ1 (the anchor's default) and ℓ2 (Frobenius-optimal).
+    for score in [
+        super::dct_basis::DctScore::L1,
+        super::dct_basis::DctScore::L2,
+    ] {
+        let dct = super::dct_basis::DctParams {
+            score,
+            ..params.dct
+        };
+        out.extend(super::dct_basis::dct_basis_curve(w, &dct)?);
+    }
     out.extend(pissa_curve(
         w,
         &fit(&params.pissa_ranks),
