@@ -9,8 +9,8 @@ use spectralab_core::compress::dct_basis::{
     dct_basis_approx, dct_basis_curve, dct_ii_matrix, DctParams, DctScore,
 };
 use spectralab_core::compress::quantize::{
-    hadamard_rotate, hadamard_unrotate, incoherence, quantization_curve, quantize_absmax,
-    quantize_rotated, QuantCurveParams, QuantParams,
+    hadamard_rotate, hadamard_unrotate, incoherence, nf_codebook, quantization_curve, quantize,
+    quantize_absmax, quantize_rotated, QuantCurveParams, QuantParams, NF3_CODEBOOK, NF4_CODEBOOK,
 };
 use spectralab_core::compress::structured::{
     kronecker_approx, kronecker_curve, low_rank_approx, lowrank_quantized, lowrank_quantized_curve,
@@ -428,6 +428,7 @@ fn absmax_round_trip_error_is_at_most_half_a_scale() {
             let p = QuantParams {
                 bits,
                 group_size: group,
+                ..Default::default()
             };
             let q = quantize_absmax(w.view(), &p).unwrap();
             let qmax = (1i32 << (bits - 1)) - 1;
@@ -452,7 +453,8 @@ fn absmax_round_trip_error_is_at_most_half_a_scale() {
         w.view(),
         &QuantParams {
             bits: 1,
-            group_size: 64
+            group_size: 64,
+            ..Default::default()
         }
     )
     .is_err());
@@ -460,7 +462,8 @@ fn absmax_round_trip_error_is_at_most_half_a_scale() {
         w.view(),
         &QuantParams {
             bits: 4,
-            group_size: 0
+            group_size: 0,
+            ..Default::default()
         }
     )
     .is_err());
@@ -489,6 +492,7 @@ fn hadamard_rotation_is_orthogonal_and_spreads_outliers() {
     let p = QuantParams {
         bits: 8,
         group_size: 64,
+        ..Default::default()
     };
     let plain = quantize_absmax(w.view(), &p).unwrap();
     let rotated = quantize_rotated(w.view(), &p, 11).unwrap();
@@ -501,7 +505,7 @@ fn hadamard_rotation_is_orthogonal_and_spreads_outliers() {
         .iter()
         .all(|v| (v.abs() - 1.0 / 32f64.sqrt()).abs() < 1e-14));
     let pts = quantization_curve(w.view(), &QuantCurveParams::default()).unwrap();
-    assert_eq!(pts.len(), 8);
+    assert_eq!(pts.len(), 8 + 4); // + nf3, nf3dq, nf4, nf4dq
     for method in ["absmax", "rht+absmax"] {
         let e: Vec<f64> = pts
             .iter()
@@ -522,6 +526,7 @@ fn lowrank_quantized_first_round_is_svd_then_quantize_and_best_round_is_kept() {
     let qp = QuantParams {
         bits: 3,
         group_size: 16,
+        ..Default::default()
     };
     let params = LowRankQuantParams {
         ranks: vec![2, 4, 8],
@@ -774,7 +779,10 @@ fn all_curves_of_one_matrix_and_their_front() {
         "kron-8x6",
         "dct-l2",
         "pissa",
-        "qpissa-int4",
+        "qpissa-nf4",
+        "lr+nf4",
+        "nf",
+        "nf-dq",
     ] {
         assert!(pts.iter().any(|p| p.method == m), "{m} missing");
     }
@@ -1111,7 +1119,7 @@ fn raw_curves(w: &Array2<f64>, p: &TradeoffParams) -> Vec<TradeoffPoint> {
         pissa_curve(
             w.view(),
             &ranks.collect::<Vec<_>>(),
-            &p.lowrank_quantized.quant,
+            &p.pissa_quant,
             p.precision,
         )
         .unwrap(),
@@ -1265,4 +1273,77 @@ fn exact_monarch_plus_noise_is_recovered_at_sqrt_n_blocks() {
         "b8 {b8} vs b16 {}",
         p.rel_fro_error
     );
+}
+
+// ------------------------------------------------------------------ issue 18: NormalFloat
+
+#[test]
+fn nf_codebooks_are_qlora_values_and_follow_the_definition() {
+    let g = compress_golden("nf.json");
+    let def4 = golden_vec(&g["nf4_definition"]);
+    let def3 = golden_vec(&g["nf3_definition"]);
+    // bitsandbytes stores float32 values of the definition.
+    for (a, b) in NF4_CODEBOOK.iter().zip(&def4) {
+        assert!((a - b).abs() < 2e-7, "{a} vs {b}");
+        assert_eq!(*a, *a as f32 as f64);
+    }
+    for (a, b) in NF3_CODEBOOK.iter().zip(&def3) {
+        assert!((a - b).abs() < 1e-15);
+    }
+    // Zero exactly, ±1 at the ends, one more positive level than negative.
+    for book in [&NF4_CODEBOOK[..], &NF3_CODEBOOK[..]] {
+        assert_eq!((book[0], book[book.len() - 1]), (-1.0, 1.0));
+        let neg = book.iter().filter(|&&v| v < 0.0).count();
+        let pos = book.iter().filter(|&&v| v > 0.0).count();
+        assert_eq!(pos, neg + 1);
+        assert!(book.windows(2).all(|p| p[0] < p[1]));
+    }
+}
+
+#[test]
+fn nf_quantization_matches_the_lq_lora_port_and_its_bytes() {
+    let g = compress_golden("nf.json");
+    let w = golden_matrix(&g["w"], 8, 100);
+    for bits in [3, 4] {
+        for dq in [false, true] {
+            let p = QuantParams::nf(bits, dq);
+            let q = quantize(w.view(), &p).unwrap();
+            let want = golden_matrix(&g[p.name()], 8, 100);
+            assert!(
+                max_abs_diff(q.dequantized.view(), want.view()) < 1e-12,
+                "{}",
+                p.name()
+            );
+            // Every dequantized value is a code value times its block's scale.
+            let book = nf_codebook(bits).unwrap();
+            for (i, (&c, v)) in q.codes.iter().zip(q.dequantized.iter()).enumerate() {
+                assert_eq!(book[c as usize] * q.scales[i / 64], *v);
+            }
+        }
+    }
+    // The midpoint entry goes to the lower code (0, not 0.0796); the zero block stays zero.
+    let q = quantize(w.view(), &QuantParams::nf(4, false)).unwrap();
+    assert_eq!(q.dequantized[[1, 29]], 0.0);
+    assert!(q.dequantized.row(0).iter().take(64).all(|&v| v == 0.0));
+    // Bytes: 4.5 bits per weight without, 4 + 8/64 + 32/16384 (+ offset) with double quantization.
+    assert_eq!(
+        QuantParams::nf(4, false).bytes(64 * 512),
+        64 * 512 / 2 + 4 * 512
+    );
+    assert_eq!(
+        QuantParams::nf(4, true).bytes(64 * 512),
+        64 * 512 / 2 + 512 + 4 * 2 + 4
+    );
+    assert!(quantize(w.view(), &QuantParams::nf(5, false)).is_err());
+    // LR + NF4 is a curve of tradeoff_curves, better than NF4 alone.
+    let pts = tradeoff_curves(w.view(), &TradeoffParams::default()).unwrap();
+    let alone = pts
+        .iter()
+        .find(|p| p.method == "nf" && p.param == 4.0)
+        .unwrap();
+    let lr = pts
+        .iter()
+        .filter(|p| p.method == "lr+nf4")
+        .collect::<Vec<_>>();
+    assert!(!lr.is_empty() && lr.iter().all(|p| p.rel_fro_error < alone.rel_fro_error));
 }

@@ -145,10 +145,63 @@ def monarch_goldens(rng):
     dump("monarch.json", {"square": sq, "rect": rect})
 
 
+# ------------------------------------------------------------------ NormalFloat (QLoRA / LQ-LoRA)
+NF4_BNB = [-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453,
+           -0.28444138169288635, -0.18477343022823334, -0.09105003625154495, 0.0,
+           0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224,
+           0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0]
+
+
+def nf_codebook_definition(k, offset=0.9677083):
+    """LQ-LoRA `create_normal_float_scheme`: quantiles through the normal inverse CDF."""
+    from scipy.stats import norm
+    v1 = norm.ppf(np.linspace(1 - offset, 0.5, 2 ** (k - 1)))[:-1]
+    v2 = norm.ppf(np.linspace(0.5, offset, 2 ** (k - 1) + 1))
+    return np.concatenate([v1, v2]) / norm.ppf(offset)
+
+
+def nf_quantize(x, bits, dq, B0=64, B1=256):
+    """LQ-LoRA `blockwise_absmax` + `quantize` (f64): ties to the lower code (bucketize)."""
+    book = np.array(NF4_BNB) if bits == 4 else nf_codebook_definition(3)
+    flat = x.ravel()
+    starts = range(0, flat.size, B0)
+    s1 = np.array([np.abs(flat[i:i + B0]).max() for i in starts])
+    if dq:
+        off = s1.min()
+        s2 = s1 - off
+        for g in range(0, s2.size, B1):
+            s3 = float(np.float32(s2[g:g + B1].max()))
+            q = np.clip(np.round(s2[g:g + B1] * 255 / s3), 0, 255) if s3 > 0 else 0 * s2[g:g + B1]
+            s1[g:g + B1] = q * s3 / 255 + off
+    mids = (book[1:] + book[:-1]) / 2
+    out = np.empty_like(flat)
+    for bi, i in enumerate(starts):
+        y = flat[i:i + B0] / s1[bi] if s1[bi] > 0 else np.zeros(min(B0, flat.size - i))
+        codes = np.searchsorted(mids, y, side="left")
+        out[i:i + B0] = book[codes] * s1[bi]
+    return out.reshape(x.shape)
+
+
+def nf_goldens(rng):
+    x = rng.standard_normal((8, 100)) * np.linspace(0.1, 3.0, 100)[None, :]
+    x[0, :64] = 0.0  # an all-zero block
+    x[1, 28:36] = 0.0
+    x[1, 28] = 10.0  # block 2 (entries 64..127) has absmax 10 ...
+    x[1, 29] = 10.0 * (NF4_BNB[7] + NF4_BNB[8]) / 2  # ... and a value exactly on a midpoint
+    out = {"rows": 8, "cols": 100, "w": x.ravel().tolist(),
+           "nf4_definition": nf_codebook_definition(4).tolist(),
+           "nf3_definition": nf_codebook_definition(3).tolist()}
+    for bits in (3, 4):
+        for dq in (False, True):
+            out[f"nf{bits}{'dq' if dq else ''}"] = nf_quantize(x, bits, dq).ravel().tolist()
+    dump("nf.json", out)
+
+
 def main():
     rng = np.random.default_rng(18)
     dct_goldens(rng)
     monarch_goldens(rng)
+    nf_goldens(rng)
     if "--no-gguf" not in sys.argv:
         import ggml_goldens  # noqa: F401  (beside this file)
         ggml_goldens.main(HERE)

@@ -12,7 +12,7 @@
 //! Numbers are stored at the `precision` of each `…Params` (default f16, see [`super::Precision`]).
 //! All SVDs are exact (faer), not randomized.
 
-use super::quantize::{quantize_absmax, QuantParams};
+use super::quantize::QuantParams;
 use super::{check_matrix, fro2, ratio, rel_error, Precision, TradeoffPoint};
 use crate::linalg::{singular_values, thin_svd, Svd};
 use crate::{Error, Result};
@@ -119,7 +119,7 @@ pub struct LowRankQuantReport {
 
 /// The residual quantizer of LR + quantized: dequantized values and bytes.
 fn quantize_residual(r: ArrayView2<'_, f64>, q: &QuantParams) -> Result<(Array2<f64>, u64)> {
-    let out = quantize_absmax(r, q)?;
+    let out = super::quantize::quantize(r, q)?;
     Ok((out.dequantized, out.bytes))
 }
 
@@ -779,7 +779,7 @@ pub fn pissa_split(
 }
 
 /// PiSSA curve over `ranks`: `"pissa"` (residual dropped: the truncated-SVD point, factors at
-/// `precision`) and `"qpissa-int{b}"` (residual quantized with `quant`, one round);
+/// `precision`) and `"qpissa-{quant}"` (residual quantized with `quant`, one round);
 /// `param` = rank.
 pub fn pissa_curve(
     w: ArrayView2<'_, f64>,
@@ -800,7 +800,7 @@ pub fn pissa_curve(
             rel_fro_error: p.residual_rel_norm,
         });
         out.push(TradeoffPoint {
-            method: format!("qpissa-int{}", quant.bits),
+            method: format!("qpissa-{}", quant.name()),
             param: k as f64,
             bytes: p.quantized_bytes,
             rel_fro_error: p.quantized_residual_rel_error,
@@ -821,8 +821,13 @@ pub struct TradeoffParams {
     pub kronecker: KroneckerParams,
     /// DCT precision (both rankings, `dct-l1` and `dct-l2`, are computed; `score` is unused here).
     pub dct: super::dct_basis::DctParams,
-    /// PiSSA ranks (default 8, 16, 32, 64), residual quantized with `lowrank_quantized.quant`.
+    /// PiSSA ranks (default 8, 16, 32, 64), residual quantized with `pissa_quant`.
     pub pissa_ranks: Vec<usize>,
+    /// QPiSSA's residual quantizer (default NF4, blocks of 64, no double quantization: the
+    /// anchor's bitsandbytes call).
+    pub pissa_quant: QuantParams,
+    /// Further LR + quantized curves with other residual quantizers (default: NF4, `lr+nf4`).
+    pub lowrank_extra_quants: Vec<QuantParams>,
 }
 
 impl Default for TradeoffParams {
@@ -836,6 +841,8 @@ impl Default for TradeoffParams {
             kronecker: Default::default(),
             dct: Default::default(),
             pissa_ranks: vec![8, 16, 32, 64],
+            pissa_quant: QuantParams::nf(4, false),
+            lowrank_extra_quants: vec![QuantParams::nf(4, false)],
         }
     }
 }
@@ -857,6 +864,10 @@ pub fn tradeoff_curves(
     let mut lq = params.lowrank_quantized.clone();
     lq.ranks = fit(&lq.ranks);
     out.extend(lowrank_quantized_curve(w, &lq)?);
+    for q in &params.lowrank_extra_quants {
+        lq.quant = *q;
+        out.extend(lowrank_quantized_curve(w, &lq)?);
+    }
     let mut ls = params.lowrank_sparse.clone();
     ls.ranks = fit(&ls.ranks);
     out.extend(lowrank_sparse_curve(w, &ls)?);
@@ -876,7 +887,7 @@ pub fn tradeoff_curves(
     out.extend(pissa_curve(
         w,
         &fit(&params.pissa_ranks),
-        &params.lowrank_quantized.quant,
+        &params.pissa_quant,
         params.precision,
     )?);
     Ok(drop_dominated_within_method(out))
