@@ -8,6 +8,9 @@ use spectralab_core::compress::budget::{
 use spectralab_core::compress::dct_basis::{
     dct_basis_approx, dct_basis_curve, dct_ii_matrix, DctParams, DctScore,
 };
+use spectralab_core::compress::ggml_quant::{
+    dequantize_row, quantize_matrix, quantize_row, GgmlType,
+};
 use spectralab_core::compress::quantize::{
     hadamard_rotate, hadamard_unrotate, incoherence, nf_codebook, quantization_curve, quantize,
     quantize_absmax, quantize_rotated, QuantCurveParams, QuantParams, NF3_CODEBOOK, NF4_CODEBOOK,
@@ -1346,4 +1349,100 @@ fn nf_quantization_matches_the_lq_lora_port_and_its_bytes() {
         .filter(|p| p.method == "lr+nf4")
         .collect::<Vec<_>>();
     assert!(!lr.is_empty() && lr.iter().all(|p| p.rel_fro_error < alone.rel_fro_error));
+}
+
+// ------------------------------------------------------------------ issue 18: llama.cpp quantizers
+
+fn hex_bytes(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn ggml_quantizers_match_gguf_py_bytes_and_values() {
+    let g = compress_golden("ggml_quantize.json");
+    let x: Vec<f32> = golden_vec(&g["x"]).iter().map(|&v| v as f32).collect();
+    for name in ["Q8_0", "Q4_0", "Q5_0", "Q5_1"] {
+        let t = GgmlType::parse(name).unwrap();
+        let want_bytes = hex_bytes(g[name]["bytes"].as_str().unwrap());
+        let want: Vec<f64> = golden_vec(&g[name]["values"]);
+        let mut got_bytes = Vec::new();
+        for row in x.chunks(64) {
+            got_bytes.extend(quantize_row(t, row).unwrap());
+        }
+        assert_eq!(got_bytes, want_bytes, "{name} bytes");
+        let got = dequantize_row(t, &got_bytes).unwrap();
+        // gguf-py multiplies in f64, llama.cpp (and we) in f32: one f32 rounding apart.
+        for (a, b) in got.iter().zip(&want) {
+            assert!(
+                (*a as f64 - b).abs() <= 1e-7 * b.abs(),
+                "{name}: {a} vs {b}"
+            );
+        }
+    }
+}
+
+#[test]
+fn ggml_k_and_iq4_nl_decoders_match_gguf_py() {
+    let g = compress_golden("ggml_dequantize.json");
+    for name in ["Q4_K", "Q5_K", "Q6_K", "IQ4_NL"] {
+        let t = GgmlType::parse(name).unwrap();
+        let bytes = hex_bytes(g[name]["bytes"].as_str().unwrap());
+        let want = golden_vec(&g[name]["values"]);
+        let got = dequantize_row(t, &bytes).unwrap();
+        assert_eq!(got.len(), want.len());
+        for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+            assert!(
+                (*a as f64 - b).abs() <= 1e-6 * b.abs().max(1e-3),
+                "{name}[{i}]: {a} vs {b}"
+            );
+        }
+    }
+}
+
+#[test]
+fn ggml_round_trips_have_the_layout_sizes_and_ordered_errors() {
+    let mut rng = SeededRng::new(186);
+    let w = rng.gaussian_matrix(8, 512);
+    let bpw = [
+        ("Q8_0", 8.5),
+        ("Q6_K", 6.5625),
+        ("Q5_K", 5.5),
+        ("Q5_1", 6.0),
+        ("Q5_0", 5.5),
+        ("Q4_K", 4.5),
+        ("Q4_0", 4.5),
+        ("IQ4_NL", 4.5),
+    ];
+    let mut err = std::collections::BTreeMap::new();
+    for (name, b) in bpw {
+        let t = GgmlType::parse(name).unwrap();
+        assert_eq!(t.bits_per_weight(), b, "{name}");
+        let r = quantize_matrix(w.view(), t).unwrap();
+        assert_eq!(r.bytes as f64, b * (8.0 * 512.0) / 8.0, "{name}");
+        // Re-quantizing the dequantized matrix changes it little (a round trip is near-stable).
+        let again = quantize_matrix(r.dequantized.view(), t).unwrap();
+        assert!(rel(r.dequantized.view(), again.dequantized.view()) < 0.5 * r.rel_fro_error);
+        err.insert(name, r.rel_fro_error);
+    }
+    eprintln!("gguf round-trip errors on a Gaussian 8×512: {err:?}");
+    // Known ordering of llama.cpp's types on Gaussian weights.
+    assert!(err["Q8_0"] < err["Q6_K"] && err["Q6_K"] < err["Q5_K"] && err["Q5_K"] < err["Q4_K"]);
+    assert!(err["Q5_K"] < err["Q5_0"] && err["Q4_K"] < err["Q4_0"] && err["IQ4_NL"] < err["Q4_0"]);
+    assert!(err["Q8_0"] < 0.01 && err["Q4_K"] < 0.12 && err["Q4_0"] < 0.15);
+    // A zero row quantizes to zeros; rows not fitting 256-blocks use llama-quantize's fallback.
+    let z = Array2::<f64>::zeros((2, 256));
+    for t in GgmlType::ALL {
+        assert!(quantize_matrix(z.view(), t)
+            .unwrap()
+            .dequantized
+            .iter()
+            .all(|&v| v == 0.0));
+    }
+    let odd = rng.gaussian_matrix(4, 384);
+    let r = quantize_matrix(odd.view(), GgmlType::Q4K).unwrap();
+    assert_eq!(r.used, GgmlType::Q5_0);
+    assert!(quantize_matrix(rng.gaussian_matrix(2, 40).view(), GgmlType::Q8_0).is_err());
 }

@@ -46,6 +46,7 @@
 
 pub mod budget;
 pub mod dct_basis;
+pub mod ggml_quant;
 pub mod quantize;
 pub mod structured;
 pub mod truncation;

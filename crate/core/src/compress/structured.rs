@@ -828,6 +828,9 @@ pub struct TradeoffParams {
     pub pissa_quant: QuantParams,
     /// Further LR + quantized curves with other residual quantizers (default: NF4, `lr+nf4`).
     pub lowrank_extra_quants: Vec<QuantParams>,
+    /// llama.cpp types, one point each (`gguf-q4_k`, …; default Q8_0, Q6_K, Q5_K, Q5_0, Q4_K,
+    /// Q4_0, IQ4_NL; a type whose blocks do not fit the rows uses llama-quantize's fallback).
+    pub gguf_types: Vec<super::ggml_quant::GgmlType>,
 }
 
 impl Default for TradeoffParams {
@@ -843,6 +846,10 @@ impl Default for TradeoffParams {
             pissa_ranks: vec![8, 16, 32, 64],
             pissa_quant: QuantParams::nf(4, false),
             lowrank_extra_quants: vec![QuantParams::nf(4, false)],
+            gguf_types: {
+                use super::ggml_quant::GgmlType as G;
+                vec![G::Q8_0, G::Q6K, G::Q5K, G::Q5_0, G::Q4K, G::Q4_0, G::Iq4Nl]
+            },
         }
     }
 }
@@ -890,6 +897,7 @@ pub fn tradeoff_curves(
         &params.pissa_quant,
         params.precision,
     )?);
+    out.extend(super::ggml_quant::ggml_quant_curve(w, &params.gguf_types)?);
     Ok(drop_dominated_within_method(out))
 }
 
