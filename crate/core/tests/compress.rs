@@ -11,6 +11,9 @@ use spectralab_core::compress::dct_basis::{
 use spectralab_core::compress::ggml_quant::{
     dequantize_row, quantize_matrix, quantize_row, GgmlType,
 };
+use spectralab_core::compress::quant_plan::{
+    plan_quantization, recipe_plan, QuantBudget, QuantLayer, Recipe,
+};
 use spectralab_core::compress::quantize::{
     hadamard_rotate, hadamard_unrotate, incoherence, nf_codebook, quantization_curve, quantize,
     quantize_absmax, quantize_rotated, QuantCurveParams, QuantParams, NF3_CODEBOOK, NF4_CODEBOOK,
@@ -27,6 +30,7 @@ use spectralab_core::compress::{pareto_front, Precision, TradeoffPoint};
 use spectralab_core::linalg::{gram_eigenvalues, singular_values, thin_svd, GramParams};
 use spectralab_core::random::SeededRng;
 use spectralab_core::Error;
+use std::collections::BTreeMap;
 
 fn fro(a: ArrayView2<'_, f64>) -> f64 {
     a.iter().map(|v| v * v).sum::<f64>().sqrt()
@@ -1445,4 +1449,101 @@ fn ggml_round_trips_have_the_layout_sizes_and_ordered_errors() {
     let r = quantize_matrix(odd.view(), GgmlType::Q4K).unwrap();
     assert_eq!(r.used, GgmlType::Q5_0);
     assert!(quantize_matrix(rng.gaussian_matrix(2, 40).view(), GgmlType::Q8_0).is_err());
+}
+
+// ------------------------------------------------------------------ issue 18: quantization plan
+
+/// A small "model": 4 blocks of (attn_v, ffn_down, ffn_up) with heterogeneous statistics (some
+/// with outlier entries, some heavy-tailed), rows of 256.
+fn quant_model(seed: u64) -> Vec<QuantLayer> {
+    let mut rng = SeededRng::new(seed);
+    let mut out = Vec::new();
+    for i in 0..4 {
+        for (k, role) in ["attn_v", "ffn_down", "ffn_up"].iter().enumerate() {
+            let scale = 0.02 * (1.0 + (i * 3 + k) as f64);
+            let mut w = rng.gaussian_matrix(8, 256) * scale;
+            if (i + k) % 3 == 0 {
+                for t in 0..6 {
+                    w[[t, (t * 37) % 256]] += 12.0 * scale;
+                }
+            }
+            out.push(
+                QuantLayer::measure(&format!("blk.{i}.{role}.weight"), w.view(), &GgmlType::ALL)
+                    .unwrap(),
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn quant_plan_beats_the_fixed_recipes_at_their_size_and_respects_the_budget() {
+    let layers = quant_model(187);
+    for recipe in [Recipe::Uniform(GgmlType::Q4K), Recipe::Q4KM, Recipe::Q5KM] {
+        let r = recipe_plan(&layers, recipe).unwrap();
+        let p = plan_quantization(&layers, QuantBudget::Bytes(r.bytes)).unwrap();
+        eprintln!(
+            "{}: {:.4} bpw err {:.5}; plan {:.4} bpw err {:.5}",
+            r.name, r.bits_per_weight, r.model_rel_error, p.bits_per_weight, p.model_rel_error
+        );
+        assert!(p.bytes <= r.bytes);
+        assert!(p.model_rel_error <= r.model_rel_error + 1e-15, "{}", r.name);
+    }
+    // Q4_K_M: Q6_K on attn_v / ffn_down where use_more_bits(i, 4) (i = 2: (2 − 0) % 3 == 2;
+    // i = 3 ≥ 7·4/8), Q4_K elsewhere.
+    let r = recipe_plan(&layers, Recipe::Q4KM).unwrap();
+    let types: BTreeMap<&str, &str> = r
+        .layers
+        .iter()
+        .map(|l| (l.name.as_str(), l.ggml_type.name()))
+        .collect();
+    assert_eq!(types["blk.0.attn_v.weight"], "Q4_K");
+    assert_eq!(types["blk.1.attn_v.weight"], "Q4_K");
+    assert_eq!(types["blk.2.attn_v.weight"], "Q6_K");
+    assert_eq!(types["blk.3.ffn_down.weight"], "Q6_K");
+    assert_eq!(types["blk.2.ffn_up.weight"], "Q4_K");
+    // Budgets in bits per weight: never above, error non-increasing in the budget.
+    let mut last = f64::INFINITY;
+    for bpw in [4.5, 4.8, 5.5, 6.6, 8.5] {
+        let p = plan_quantization(&layers, QuantBudget::BitsPerWeight(bpw)).unwrap();
+        assert!(p.bits_per_weight <= bpw + 1e-12);
+        assert!(p.model_rel_error <= last + 1e-15);
+        last = p.model_rel_error;
+    }
+    assert!(plan_quantization(&layers, QuantBudget::BitsPerWeight(3.0)).is_err());
+    // Exports.
+    let p = plan_quantization(&layers, QuantBudget::BitsPerWeight(4.8)).unwrap();
+    let json: BTreeMap<String, String> = serde_json::from_str(&p.plan_json()).unwrap();
+    assert_eq!(json.len(), layers.len());
+    assert!(p.tensor_type_args()[0].starts_with("--tensor-type blk.0.attn_v.weight="));
+}
+
+#[test]
+fn quant_plan_is_near_the_brute_force_optimum() {
+    let layers: Vec<QuantLayer> = quant_model(188).into_iter().take(4).collect();
+    let n: Vec<usize> = layers.iter().map(|l| l.options.len()).collect();
+    for bpw in [4.6, 5.0, 5.6, 6.2] {
+        let budget = (bpw * (4.0 * 8.0 * 256.0) / 8.0) as u64;
+        let p = plan_quantization(&layers, QuantBudget::Bytes(budget)).unwrap();
+        let mut best = f64::INFINITY;
+        let total = n.iter().product::<usize>();
+        for mut code in 0..total {
+            let (mut bytes, mut err) = (0, 0.0);
+            for (l, &k) in layers.iter().zip(&n) {
+                let o = l.options[code % k];
+                code /= k;
+                bytes += o.bytes;
+                err += o.sq_error;
+            }
+            if bytes <= budget {
+                best = best.min(err);
+            }
+        }
+        let norm: f64 = layers.iter().map(|l| l.norm2).sum();
+        let got = p.model_rel_error.powi(2) * norm;
+        assert!(
+            got <= best * 1.25 + 1e-18,
+            "bpw {bpw}: {got} vs optimum {best}"
+        );
+    }
 }
