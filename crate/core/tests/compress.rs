@@ -1547,3 +1547,25 @@ fn quant_plan_is_near_the_brute_force_optimum() {
         );
     }
 }
+
+/// Timing probe (run by hand): all curves of one MiniLM-sized Gaussian matrix.
+#[test]
+#[ignore]
+fn timing_tradeoff_curves_384x1536() {
+    let mut rng = SeededRng::new(190);
+    let w = rng.gaussian_matrix(384, 1536);
+    let t = std::time::Instant::now();
+    let reps = lowrank_sparse_reports(w.view(), &LowRankSparseParams::default()).unwrap();
+    eprintln!(
+        "lr+sparse: {:?} in {:?}",
+        reps.iter().map(|(_, r)| r.iterations).collect::<Vec<_>>(),
+        t.elapsed()
+    );
+    let t = std::time::Instant::now();
+    let reps = lowrank_quantized_reports(w.view(), &LowRankQuantParams::default()).unwrap();
+    eprintln!(
+        "lr+int4: {:?} in {:?}",
+        reps.iter().map(|r| r.iterations).collect::<Vec<_>>(),
+        t.elapsed()
+    );
+}

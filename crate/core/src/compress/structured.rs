@@ -19,6 +19,10 @@ use crate::{Error, Result};
 use ndarray::{s, Array2, ArrayView2};
 use serde::Serialize;
 
+/// The alternations (LR + quantized, LR + sparse) stop once a round lowers the error by less
+/// than this fraction (a stall; exact structures keep converging linearly until round-off).
+pub const STALL: f64 = 1e-4;
+
 /// `U_k diag(s_k) Vᵀ_k`.
 pub(crate) fn svd_truncate(svd: &Svd<f64>, k: usize) -> Array2<f64> {
     let k = k.min(svd.s.len());
@@ -73,9 +77,9 @@ pub struct LowRankQuantParams {
     pub ranks: Vec<usize>,
     /// Residual quantizer (default int4, groups of 64).
     pub quant: QuantParams,
-    /// Most alternation rounds `T ≥ 1` (default 20; 1 = "SVD, then quantize the residual").
-    /// The alternation stops earlier once a round no longer lowers the error by more than
-    /// `1e-12` relative (a fixed point, or LQ-LoRA's "error went up" stop).
+    /// Most alternation rounds `T ≥ 1` (default 5; 1 = "SVD, then quantize the residual").
+    /// The alternation stops earlier once a round lowers the error by less than [`STALL`]
+    /// relative (a fixed point, or LQ-LoRA's "error went up" stop).
     pub iterations: usize,
     /// Precision of the factors (default f16).
     pub precision: Precision,
@@ -86,7 +90,7 @@ impl Default for LowRankQuantParams {
         LowRankQuantParams {
             ranks: vec![8, 16, 32, 64],
             quant: QuantParams::default(),
-            iterations: 20,
+            iterations: 5,
             precision: Precision::F16,
         }
     }
@@ -155,7 +159,7 @@ fn lq_alternate(
         keep(e, rec, &q, &mut best);
         let prev = errors.last().copied();
         errors.push(e);
-        if prev.is_some_and(|p| e >= p * (1.0 - 1e-12)) {
+        if prev.is_some_and(|p| e >= p * (1.0 - STALL)) {
             break;
         }
     }
@@ -269,11 +273,11 @@ pub struct LowRankSparseParams {
     pub ranks: Vec<usize>,
     /// Kept fractions of `NM` entries (default 0.1 %, 1 %, 5 %).
     pub fractions: Vec<f64>,
-    /// Most alternation rounds (default 100). Round 1 starts from GEAR's order
+    /// Most alternation rounds (default 30). Round 1 starts from GEAR's order
     /// (`S₀ = top(W)`, then `L₁ = SVD_k(W − S₀)`), every round is
     /// `L_t = SVD_k(W − S_{t−1})`, `S_t = top(W − L_t)` (hard-threshold projections,
     /// GoDec-like, fixed cardinality: the error is non-increasing in `t`). The alternation stops
-    /// when a round lowers the error by less than `1e-12` relative (with a fixed support the
+    /// when a round lowers the error by less than [`STALL`] relative (with a fixed support the
     /// values keep converging, so an unchanged support is not yet a fixed point).
     pub iterations: usize,
     pub precision: Precision,
@@ -284,7 +288,7 @@ impl Default for LowRankSparseParams {
         LowRankSparseParams {
             ranks: vec![8, 16, 32, 64],
             fractions: vec![0.001, 0.01, 0.05],
-            iterations: 100,
+            iterations: 30,
             precision: Precision::F16,
         }
     }
@@ -391,7 +395,7 @@ fn lowrank_sparse_from(
         support = next;
         let prev = errors.last().copied();
         errors.push(e);
-        if prev.is_some_and(|p: f64| e >= p * (1.0 - 1e-12)) || e == 0.0 {
+        if prev.is_some_and(|p: f64| e >= p * (1.0 - STALL)) || e == 0.0 {
             converged = true;
             break;
         }
