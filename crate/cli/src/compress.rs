@@ -12,10 +12,21 @@
 //! parameters with the model-level relative Frobenius error ≤ E. Default: `--budget 50%`,
 //! `--method greedy`. Only 2-D weights the analysis walk accepts are planned (others are listed
 //! on stderr). `--plan` writes `{tensor: rank}` (a layer kept dense has rank `min(N, M)`).
+//!
+//! `spectralab compress FILE --quant-plan 4.8bpw|BYTES [--plan OUT.json] [--format csv|json]`
+//! instead chooses one llama.cpp type per 2-D weight (Q4_0, IQ4_NL, Q4_K, Q5_0, Q5_K, Q5_1,
+//! Q6_K, Q8_0; each layer quantized → dequantized with every type) minimising the model-level
+//! error under the budget, and compares it on stderr with llama.cpp's uniform Q4_K, Q4_K_M and
+//! Q5_K_M recipes (and the plan at each recipe's size). `--plan` writes `{tensor: "Q4_K"}`;
+//! the `--tensor-type` arguments for llama-quantize go to stderr.
 
 use crate::{fileio, Args, Failure};
 use spectralab_core::compress::budget::{
     AllocationMethod, BudgetParams, BudgetPlan, BudgetTarget, ErrorObjective, LayerSpectrum,
+};
+use spectralab_core::compress::ggml_quant::GgmlType;
+use spectralab_core::compress::quant_plan::{
+    plan_quantization, recipe_plan, QuantBudget, QuantLayer, Recipe,
 };
 use spectralab_core::compress::truncation::Spectrum;
 use spectralab_core::compress::Precision;
@@ -69,7 +80,152 @@ fn spectrum_of(data: &TensorData) -> spectralab_core::Result<Vec<f64>> {
     Ok(gram_eigenvalues(w.view(), &GramParams::default())?.to_vec())
 }
 
+fn parse_quant_budget(text: &str) -> Result<QuantBudget, Failure> {
+    let bad = || {
+        Failure::Usage(format!(
+            "--quant-plan: `{text}` (e.g. 4.8bpw or a byte count)"
+        ))
+    };
+    if let Some(b) = text.trim().strip_suffix("bpw") {
+        let v: f64 = b.trim().parse().map_err(|_| bad())?;
+        if !(v.is_finite() && v > 0.0) {
+            return Err(bad());
+        }
+        Ok(QuantBudget::BitsPerWeight(v))
+    } else {
+        Ok(QuantBudget::Bytes(text.trim().parse().map_err(|_| bad())?))
+    }
+}
+
+fn to_f64_matrix(data: &TensorData) -> spectralab_core::Result<ndarray::Array2<f64>> {
+    let shape_error = |e: ndarray::ShapeError| spectralab_core::Error::Shape {
+        expected: "2-D".into(),
+        found: e.to_string(),
+    };
+    Ok(match data {
+        TensorData::F32(a) => a
+            .view()
+            .into_dimensionality::<ndarray::Ix2>()
+            .map_err(shape_error)?
+            .mapv(f64::from),
+        TensorData::F64(a) => a
+            .view()
+            .into_dimensionality::<ndarray::Ix2>()
+            .map_err(shape_error)?
+            .to_owned(),
+    })
+}
+
+/// `--quant-plan`: measure every type on every planned 2-D weight, plan, compare, print.
+fn run_quant_plan(
+    path: &str,
+    budget: QuantBudget,
+    format: &str,
+    plan_out: Option<String>,
+) -> Result<(), Failure> {
+    let file = fileio::FileSource::open(path).map_err(Failure::Run)?;
+    let (index, plans) = plan_source(&file, path, &AnalyzeParams::default())
+        .map_err(|e| Failure::Run(format!("{path}: {e}")))?;
+    let mut stderr = std::io::stderr();
+    let mut layers = Vec::new();
+    for p in plans.iter().filter(|p| p.kind == Some(LayerKind::Dense)) {
+        let m = read_tensor(&file, &index.tensors[p.index], &ReadParams::default())
+            .and_then(|d| to_f64_matrix(&d))
+            .and_then(|w| QuantLayer::measure(&p.name, w.view(), &GgmlType::ALL));
+        match m {
+            Ok(l) => layers.push(l),
+            Err(e) => {
+                let _ = writeln!(stderr, "{}: skipped: {e}", p.name);
+            }
+        }
+    }
+    if layers.is_empty() {
+        return Err(Failure::Run(format!(
+            "{path}: no 2-D weight tensor to plan"
+        )));
+    }
+    let plan =
+        plan_quantization(&layers, budget).map_err(|e| Failure::Run(format!("{path}: {e}")))?;
+    let _ = writeln!(
+        stderr,
+        "{} layers, quantization plan: {:.4} bits per weight, {} bytes, model relative error {:.5}",
+        plan.layers.len(),
+        plan.bits_per_weight,
+        plan.bytes,
+        plan.model_rel_error
+    );
+    let mut recipes = Vec::new();
+    for r in [
+        Recipe::Uniform(GgmlType::Q4_0),
+        Recipe::Uniform(GgmlType::Iq4Nl),
+        Recipe::Uniform(GgmlType::Q4K),
+        Recipe::Q4KM,
+        Recipe::Q5KM,
+    ] {
+        let Ok(rp) = recipe_plan(&layers, r) else {
+            continue;
+        };
+        let same = plan_quantization(&layers, QuantBudget::Bytes(rp.bytes));
+        if let Ok(same) = &same {
+            let _ = writeln!(
+                stderr,
+                "{}: {:.4} bpw, error {:.5}; plan at ≤ its size: {:.4} bpw, error {:.5}",
+                rp.name,
+                rp.bits_per_weight,
+                rp.model_rel_error,
+                same.bits_per_weight,
+                same.model_rel_error
+            );
+        }
+        recipes.push(serde_json::json!({
+            "recipe": rp.name,
+            "bits_per_weight": rp.bits_per_weight,
+            "bytes": rp.bytes,
+            "model_rel_error": rp.model_rel_error,
+            "plan_at_same_size": same.ok().map(|p| serde_json::json!({
+                "bits_per_weight": p.bits_per_weight,
+                "bytes": p.bytes,
+                "model_rel_error": p.model_rel_error,
+            })),
+        }));
+    }
+    let _ = writeln!(
+        stderr,
+        "llama-quantize overrides: {}",
+        plan.tensor_type_args().join(" ")
+    );
+    if let Some(out) = &plan_out {
+        std::fs::write(out, plan.plan_json() + "\n")
+            .map_err(|e| Failure::Run(format!("{out}: {e}")))?;
+    }
+    let out = if format == "csv" {
+        let mut s = String::from("tensor,rows,cols,type,bytes,rel_fro_error\n");
+        for (l, c) in layers.iter().zip(&plan.layers) {
+            s.push_str(&format!(
+                "{},{},{},{},{},{:?}\n",
+                csv_field(&c.name),
+                l.rows,
+                l.cols,
+                c.ggml_type.name(),
+                c.bytes,
+                c.rel_fro_error
+            ));
+        }
+        s
+    } else {
+        let mut v = serde_json::to_value(&plan).map_err(|e| Failure::Run(e.to_string()))?;
+        v["recipes"] = serde_json::Value::Array(recipes);
+        v["tensor_type_args"] = serde_json::to_value(plan.tensor_type_args())
+            .map_err(|e| Failure::Run(e.to_string()))?;
+        serde_json::to_string_pretty(&v).map_err(|e| Failure::Run(e.to_string()))? + "\n"
+    };
+    std::io::stdout()
+        .write_all(out.as_bytes())
+        .map_err(|e| Failure::Run(e.to_string()))
+}
+
 pub fn run(mut a: Args) -> Result<(), Failure> {
+    let quant_plan = a.value("--quant-plan")?;
     let precision = match a.value("--dtype")? {
         None => Precision::F16,
         Some(d) => Precision::parse(&d)
@@ -118,6 +274,9 @@ pub fn run(mut a: Args) -> Result<(), Failure> {
     let [path] = a.0.as_slice() else {
         return Err(Failure::Usage("compress needs exactly one FILE".into()));
     };
+    if let Some(q) = quant_plan {
+        return run_quant_plan(path, parse_quant_budget(&q)?, &format, plan_out);
+    }
     let file = fileio::FileSource::open(path).map_err(Failure::Run)?;
     let (index, plans) = plan_source(&file, path, &AnalyzeParams::default())
         .map_err(|e| Failure::Run(format!("{path}: {e}")))?;

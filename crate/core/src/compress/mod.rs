@@ -46,6 +46,8 @@
 
 pub mod budget;
 pub mod dct_basis;
+pub mod ggml_quant;
+pub mod quant_plan;
 pub mod quantize;
 pub mod structured;
 pub mod truncation;

@@ -12,6 +12,24 @@
 //!   are zero-padded to the next power of two (the padded matrix is quantized and its bytes are
 //!   counted; the error is measured on the original `N × M` block after the inverse rotation).
 //!   The signs cost a seed (8 bytes). The transform is a private in-place FWHT (`O(k log k)`).
+//! - **NormalFloat** ([`QuantFormat::NormalFloat`], QLoRA / LQ-LoRA's NF-k): a 2^k-value
+//!   codebook in `[−1, 1]` ([`nf_codebook`]): with `offset = 0.9677083`, the quantiles
+//!   `linspace(1−offset, 0.5, 2^{k−1})` without its last point, then
+//!   `linspace(0.5, offset, 2^{k−1}+1)`, mapped through `Φ⁻¹(q)/Φ⁻¹(offset)`: zero exactly and
+//!   one more positive level than negative. NF4 is bitsandbytes' table (QLoRA), NF3 the same
+//!   formula (values from scipy, `tests/goldens/compress/make_goldens.py`).
+//!   Per block of `group_size` (default 64) consecutive entries, `absmax` is the scale; each
+//!   `x/absmax` goes to the nearest code value, a value exactly on a midpoint to the *lower*
+//!   code (`bucketize(right=False)`); the dequantized value is `code·absmax`. A zero block
+//!   decodes to zeros.
+//!   *Double quantization* (LQ-LoRA's `b0 = 8`, `B1 = 256`, fp32): `s1` = block absmax,
+//!   `off = min s1` over the tensor, `s2 = s1 − off`, per group of 256 blocks
+//!   `s3 = max s2` (f32), `q = round_half_even(s2·255/s3)` clamped to `[0, 255]`, and the
+//!   weights are quantized with the *dequantized* scale `s1' = q·s3/255 + off`. Unlike the anchor
+//!   (whose `view` fails), a last block or group may be shorter.
+//!   Bytes: `⌈count·k/8⌉` codes + per block a 4-byte f32 absmax (4.5 bits per weight for NF4),
+//!   or with double quantization 1 byte per block + 4 bytes per group of 256 blocks + 4 bytes
+//!   of offset (NF4: `4 + 8/64 + 32/16384 ≈ 4.127` bits per weight).
 
 use super::{check_matrix, fro2, rel_error, TradeoffPoint};
 use crate::random::SeededRng;
@@ -19,13 +37,25 @@ use crate::{Error, Result};
 use ndarray::{Array2, ArrayView2};
 use serde::Serialize;
 
-/// Options of [`quantize_absmax`].
+/// The quantizer's number format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuantFormat {
+    /// Symmetric uniform integers, absmax scale per group (int`b`).
+    Absmax,
+    /// NormalFloat (NF3/NF4) with absmax per block, optionally double-quantized scales.
+    NormalFloat { double_quant: bool },
+}
+
+/// Options of [`quantize_absmax`] / [`quantize`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct QuantParams {
-    /// Bits per code, 2..=8 (default 4).
+    /// Bits per code, 2..=8 (default 4); NormalFloat: 3 or 4.
     pub bits: u32,
     /// Entries per scale (default 64).
     pub group_size: usize,
+    /// Number format (default [`QuantFormat::Absmax`]).
+    pub format: QuantFormat,
 }
 
 impl Default for QuantParams {
@@ -33,16 +63,33 @@ impl Default for QuantParams {
         QuantParams {
             bits: 4,
             group_size: super::QUANT_GROUP,
+            format: QuantFormat::Absmax,
         }
     }
 }
 
+/// Blocks per second-level group of the double quantization (LQ-LoRA's `B1`).
+pub const DQ_GROUP: usize = 256;
+
 impl QuantParams {
+    /// NF`bits` in blocks of 64, optionally double-quantized.
+    pub fn nf(bits: u32, double_quant: bool) -> Self {
+        QuantParams {
+            bits,
+            group_size: super::QUANT_GROUP,
+            format: QuantFormat::NormalFloat { double_quant },
+        }
+    }
+
     fn validate(&self) -> Result<()> {
-        if !(2..=8).contains(&self.bits) {
+        let ok = match self.format {
+            QuantFormat::Absmax => (2..=8).contains(&self.bits),
+            QuantFormat::NormalFloat { .. } => (3..=4).contains(&self.bits),
+        };
+        if !ok {
             return Err(Error::InvalidParameter {
                 name: "bits",
-                reason: format!("{} is not in 2..=8", self.bits),
+                reason: format!("{} is not supported by {}", self.bits, self.name()),
             });
         }
         if self.group_size == 0 {
@@ -54,9 +101,71 @@ impl QuantParams {
         Ok(())
     }
 
-    /// Bytes of `count` quantized numbers: codes plus one f32 scale per group.
+    /// Short name used in method strings: `int{bits}`, `nf{bits}` or `nf{bits}dq`.
+    pub fn name(&self) -> String {
+        match self.format {
+            QuantFormat::Absmax => format!("int{}", self.bits),
+            QuantFormat::NormalFloat {
+                double_quant: false,
+            } => format!("nf{}", self.bits),
+            QuantFormat::NormalFloat { double_quant: true } => format!("nf{}dq", self.bits),
+        }
+    }
+
+    /// Bytes of `count` quantized numbers: codes plus the scales (see the module doc).
     pub fn bytes(&self, count: u64) -> u64 {
-        (count * self.bits as u64).div_ceil(8) + 4 * count.div_ceil(self.group_size as u64)
+        let codes = (count * self.bits as u64).div_ceil(8);
+        let blocks = count.div_ceil(self.group_size as u64);
+        match self.format {
+            QuantFormat::Absmax
+            | QuantFormat::NormalFloat {
+                double_quant: false,
+            } => codes + 4 * blocks,
+            QuantFormat::NormalFloat { double_quant: true } => {
+                codes + blocks + 4 * blocks.div_ceil(DQ_GROUP as u64) + 4
+            }
+        }
+    }
+}
+
+/// bitsandbytes' NF4 table (QLoRA), as stored (float32 values).
+pub const NF4_CODEBOOK: [f64; 16] = [
+    -1.0,
+    -0.6961928009986877,
+    -0.5250730514526367,
+    -0.39491748809814453,
+    -0.28444138169288635,
+    -0.18477343022823334,
+    -0.09105003625154495,
+    0.0,
+    0.07958029955625534,
+    0.16093020141124725,
+    0.24611230194568634,
+    0.33791524171829224,
+    0.44070982933044434,
+    0.5626170039176941,
+    0.7229568362236023,
+    1.0,
+];
+
+/// NF3 from the same definition (scipy's `norm.ppf`, f64).
+pub const NF3_CODEBOOK: [f64; 8] = [
+    -1.0,
+    -0.4786291601159111,
+    -0.21714181782574407,
+    0.0,
+    0.16093017270493618,
+    0.33791519352165506,
+    0.562616970075237,
+    1.0,
+];
+
+/// The NF-`bits` codebook (ascending), `bits` ∈ {3, 4}.
+pub fn nf_codebook(bits: u32) -> Option<&'static [f64]> {
+    match bits {
+        3 => Some(&NF3_CODEBOOK),
+        4 => Some(&NF4_CODEBOOK),
+        _ => None,
     }
 }
 
@@ -96,6 +205,70 @@ pub fn quantize_absmax(w: ArrayView2<'_, f64>, params: &QuantParams) -> Result<Q
             };
             codes.push(q as i8);
             out.push(q * scale);
+        }
+    }
+    Ok(QuantizedMatrix {
+        dequantized: Array2::from_shape_vec(w.raw_dim(), out).expect("same element count"),
+        scales,
+        codes,
+        bytes: params.bytes(w.len() as u64),
+    })
+}
+
+/// Quantizes `w` with `params.format` (absmax integers or NormalFloat; see the module doc).
+pub fn quantize(w: ArrayView2<'_, f64>, params: &QuantParams) -> Result<QuantizedMatrix> {
+    match params.format {
+        QuantFormat::Absmax => quantize_absmax(w, params),
+        QuantFormat::NormalFloat { double_quant } => quantize_nf(w, params, double_quant),
+    }
+}
+
+/// NormalFloat quantization (see the module doc). `codes` are codebook indices.
+fn quantize_nf(
+    w: ArrayView2<'_, f64>,
+    params: &QuantParams,
+    double_quant: bool,
+) -> Result<QuantizedMatrix> {
+    params.validate()?;
+    crate::linalg::check_finite(w)?;
+    let book = nf_codebook(params.bits).expect("validated");
+    let mids: Vec<f64> = book.windows(2).map(|p| 0.5 * (p[0] + p[1])).collect();
+    let flat: Vec<f64> = w.iter().copied().collect();
+    let mut scales: Vec<f64> = flat
+        .chunks(params.group_size)
+        .map(|g| g.iter().fold(0.0f64, |m, v| m.max(v.abs())))
+        .collect();
+    if double_quant && !scales.is_empty() {
+        let off = scales.iter().copied().fold(f64::INFINITY, f64::min);
+        for grp in scales.chunks_mut(DQ_GROUP) {
+            let s3 = grp.iter().fold(0.0f64, |m, &s| m.max(s - off)) as f32 as f64;
+            for s in grp.iter_mut() {
+                let q = if s3 > 0.0 {
+                    ((*s - off) * 255.0 / s3)
+                        .round_ties_even()
+                        .clamp(0.0, 255.0)
+                } else {
+                    0.0
+                };
+                *s = q * s3 / 255.0 + off;
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(flat.len());
+    let mut codes = Vec::with_capacity(flat.len());
+    for (g, &scale) in flat.chunks(params.group_size).zip(&scales) {
+        for &x in g {
+            // Number of midpoints strictly below x/scale: ties go to the lower code.
+            let c = if scale > 0.0 {
+                let y = x / scale;
+                mids.partition_point(|&m| m < y)
+            } else {
+                book.iter()
+                    .position(|&v| v == 0.0)
+                    .expect("NF has an exact zero")
+            };
+            codes.push(c as i8);
+            out.push(book[c] * scale);
         }
     }
     Ok(QuantizedMatrix {
@@ -247,6 +420,9 @@ pub struct QuantCurveParams {
     pub group_size: usize,
     /// Seed of the rotation's signs; `None` skips the rotated curve.
     pub rotation_seed: Option<u64>,
+    /// NormalFloat bit widths (default 3, 4), each plain and double-quantized (`nf{b}`,
+    /// `nf{b}dq`; blocks of 64).
+    pub nf_bits: Vec<u32>,
 }
 
 impl Default for QuantCurveParams {
@@ -255,12 +431,13 @@ impl Default for QuantCurveParams {
             bits: vec![2, 3, 4, 8],
             group_size: super::QUANT_GROUP,
             rotation_seed: Some(0),
+            nf_bits: vec![3, 4],
         }
     }
 }
 
 /// Quantization alone (`method = "absmax"`) and after the random Hadamard rotation
-/// (`"rht+absmax"`); `param` = bits.
+/// (`"rht+absmax"`), `param` = bits; and NormalFloat (`"nf"` and `"nf-dq"`, `param` = bits).
 pub fn quantization_curve(
     w: ArrayView2<'_, f64>,
     params: &QuantCurveParams,
@@ -271,6 +448,7 @@ pub fn quantization_curve(
         let qp = QuantParams {
             bits,
             group_size: params.group_size,
+            format: QuantFormat::Absmax,
         };
         let q = quantize_absmax(w, &qp)?;
         out.push(TradeoffPoint {
@@ -286,6 +464,17 @@ pub fn quantization_curve(
                 param: bits as f64,
                 bytes: r.bytes,
                 rel_fro_error: r.rel_fro_error,
+            });
+        }
+    }
+    for &bits in &params.nf_bits {
+        for dq in [false, true] {
+            let q = quantize(w, &QuantParams::nf(bits, dq))?;
+            out.push(TradeoffPoint {
+                method: if dq { "nf-dq" } else { "nf" }.into(),
+                param: bits as f64,
+                bytes: q.bytes,
+                rel_fro_error: rel_error(w, q.dequantized.view()),
             });
         }
     }

@@ -12,12 +12,16 @@
 //! Numbers are stored at the `precision` of each `…Params` (default f16, see [`super::Precision`]).
 //! All SVDs are exact (faer), not randomized.
 
-use super::quantize::{quantize_absmax, QuantParams};
+use super::quantize::QuantParams;
 use super::{check_matrix, fro2, ratio, rel_error, Precision, TradeoffPoint};
 use crate::linalg::{singular_values, thin_svd, Svd};
 use crate::{Error, Result};
 use ndarray::{s, Array2, ArrayView2};
 use serde::Serialize;
+
+/// The alternations (LR + quantized, LR + sparse) stop once a round lowers the error by less
+/// than this fraction (a stall; exact structures keep converging linearly until round-off).
+pub const STALL: f64 = 1e-4;
 
 /// `U_k diag(s_k) Vᵀ_k`.
 pub(crate) fn svd_truncate(svd: &Svd<f64>, k: usize) -> Array2<f64> {
@@ -73,7 +77,9 @@ pub struct LowRankQuantParams {
     pub ranks: Vec<usize>,
     /// Residual quantizer (default int4, groups of 64).
     pub quant: QuantParams,
-    /// Alternation rounds `T ≥ 1` (default 5; 1 = "SVD, then quantize the residual").
+    /// Most alternation rounds `T ≥ 1` (default 5; 1 = "SVD, then quantize the residual").
+    /// The alternation stops earlier once a round lowers the error by less than [`STALL`]
+    /// relative (a fixed point, or LQ-LoRA's "error went up" stop).
     pub iterations: usize,
     /// Precision of the factors (default f16).
     pub precision: Precision,
@@ -94,18 +100,94 @@ impl Default for LowRankQuantParams {
 #[derive(Debug, Clone, Serialize)]
 pub struct LowRankQuantReport {
     pub rank: usize,
-    /// Relative error after each round `t = 1..=T`.
+    /// How the alternation started: `"lq-lora"` (`Q₀ = 0`), `"gear"` (`Q₀ = quant(W)`: quantize
+    /// first, then fit the low rank to the quantization error) or `"warm"` (the previous rank's
+    /// quantized part, in [`lowrank_quantized_curve`]).
+    pub start: &'static str,
+    /// Relative error after each round `t = 1..=T` (a round = SVD step, then quantization step).
     pub errors: Vec<f64>,
-    /// The best round's error (the best iterate is kept, not the last).
+    /// Rounds run (`errors.len()`).
+    pub iterations: usize,
+    /// The best error seen. Candidates are every round's `L_t + Q_t` and every half step
+    /// `L_t + Q_{t−1}` (a valid stored pair: `Q_{t−1}` is on the quantization grid), so the
+    /// result is never worse than the start's SVD step.
     pub rel_fro_error: f64,
     pub bytes: u64,
     /// The best reconstruction `L + Q` (not serialized).
     #[serde(skip)]
     pub reconstruction: Array2<f64>,
+    /// The best pair's quantized part `Q` (dequantized; not serialized).
+    #[serde(skip)]
+    pub quantized: Array2<f64>,
+}
+
+/// The residual quantizer of LR + quantized: dequantized values and bytes.
+fn quantize_residual(r: ArrayView2<'_, f64>, q: &QuantParams) -> Result<(Array2<f64>, u64)> {
+    let out = super::quantize::quantize(r, q)?;
+    Ok((out.dequantized, out.bytes))
+}
+
+/// The alternation `L_t = SVD_k(W − Q_{t−1})`, `Q_t = quant(W − L_t)` from `q0`.
+fn lq_alternate(
+    w: ArrayView2<'_, f64>,
+    rank: usize,
+    params: &LowRankQuantParams,
+    q0: Array2<f64>,
+    q0_is_stored: bool,
+    start: &'static str,
+) -> Result<LowRankQuantReport> {
+    let (n, m) = w.dim();
+    let mut q = q0;
+    let mut errors: Vec<f64> = Vec::with_capacity(params.iterations);
+    let mut best: Option<(f64, Array2<f64>, Array2<f64>)> = None;
+    let keep = |e: f64, rec: Array2<f64>, q: &Array2<f64>, best: &mut Option<_>| {
+        if best.as_ref().is_none_or(|(b, _, _)| e < *b) {
+            *best = Some((e, rec, q.clone()));
+        }
+    };
+    let qbytes = params.quant.bytes((n * m) as u64);
+    for t in 0..params.iterations {
+        let l = svd_truncate(&thin_svd((&w - &q).view())?, rank);
+        if t > 0 || q0_is_stored {
+            let rec = &l + &q;
+            keep(rel_error(w, rec.view()), rec, &q, &mut best);
+        }
+        let (qd, _) = quantize_residual((&w - &l).view(), &params.quant)?;
+        q = qd;
+        let rec = &l + &q;
+        let e = rel_error(w, rec.view());
+        keep(e, rec, &q, &mut best);
+        let prev = errors.last().copied();
+        errors.push(e);
+        if prev.is_some_and(|p| e >= p * (1.0 - STALL)) {
+            break;
+        }
+    }
+    let (e, rec, qbest) = best.expect("at least one iteration");
+    Ok(LowRankQuantReport {
+        rank,
+        start,
+        iterations: errors.len(),
+        errors,
+        rel_fro_error: e,
+        bytes: params.precision.bytes((rank * (n + m)) as u64) + qbytes,
+        reconstruction: rec,
+        quantized: qbest,
+    })
+}
+
+fn check_iterations(t: usize) -> Result<()> {
+    if t == 0 {
+        return Err(Error::InvalidParameter {
+            name: "iterations",
+            reason: "must be ≥ 1".into(),
+        });
+    }
+    Ok(())
 }
 
 /// LQ-LoRA: `Q₀ = 0`; for `t = 1..=T`: `L_t = SVD_k(W − Q_{t−1})`, `Q_t = quant(W − L_t)`;
-/// keeps the round with the smallest `‖W − L_t − Q_t‖`.
+/// stops when a round no longer lowers the error and keeps the best pair seen (not the last).
 pub fn lowrank_quantized(
     w: ArrayView2<'_, f64>,
     rank: usize,
@@ -113,60 +195,73 @@ pub fn lowrank_quantized(
 ) -> Result<LowRankQuantReport> {
     check_matrix(w)?;
     check_ranks(&[rank], w)?;
-    if params.iterations == 0 {
-        return Err(Error::InvalidParameter {
-            name: "iterations",
-            reason: "must be ≥ 1".into(),
-        });
-    }
-    let (n, m) = w.dim();
-    let mut q = Array2::<f64>::zeros((n, m));
-    let mut errors = Vec::with_capacity(params.iterations);
-    let mut best: Option<(f64, Array2<f64>)> = None;
-    let mut qbytes = 0;
-    for _ in 0..params.iterations {
-        let l = svd_truncate(&thin_svd((&w - &q).view())?, rank);
-        let quant = quantize_absmax((&w - &l).view(), &params.quant)?;
-        qbytes = quant.bytes;
-        q = quant.dequantized;
-        let rec = &l + &q;
-        let e = rel_error(w, rec.view());
-        errors.push(e);
-        if best.as_ref().is_none_or(|(b, _)| e < *b) {
-            best = Some((e, rec));
-        }
-    }
-    let (e, rec) = best.expect("at least one iteration");
-    Ok(LowRankQuantReport {
-        rank,
-        errors,
-        rel_fro_error: e,
-        bytes: params.precision.bytes((rank * (n + m)) as u64) + qbytes,
-        reconstruction: rec,
-    })
+    check_iterations(params.iterations)?;
+    lq_alternate(w, rank, params, Array2::zeros(w.dim()), false, "lq-lora")
 }
 
-/// [`lowrank_quantized`] over `params.ranks` (`method = "lr+int{b}"`, `param` = rank).
+/// [`lowrank_quantized`] over `params.ranks` (ascending; `method = "lr+int{b}"`, `param` = rank).
+///
+/// Each rank alternates from two starts and keeps the better result: `Q₀ = 0` (LQ-LoRA) and
+/// the better (by its first SVD step) of `quant(W)` (GEAR's order: quantize first, then the low
+/// rank fits the quantization error) and the previous rank's best `Q` (warm start). Because the warm start's first half step is never worse than the previous
+/// rank's result, the error is non-increasing along the curve while bytes grow.
 pub fn lowrank_quantized_curve(
     w: ArrayView2<'_, f64>,
     params: &LowRankQuantParams,
 ) -> Result<Vec<TradeoffPoint>> {
+    Ok(lowrank_quantized_reports(w, params)?
+        .into_iter()
+        .map(|r| TradeoffPoint {
+            method: format!("lr+{}", params.quant.name()),
+            param: r.rank as f64,
+            bytes: r.bytes,
+            rel_fro_error: r.rel_fro_error,
+        })
+        .collect())
+}
+
+/// The reports behind [`lowrank_quantized_curve`] (start, iterations, errors per rank).
+pub fn lowrank_quantized_reports(
+    w: ArrayView2<'_, f64>,
+    params: &LowRankQuantParams,
+) -> Result<Vec<LowRankQuantReport>> {
     check_matrix(w)?;
+    check_iterations(params.iterations)?;
     let kmax = w.nrows().min(w.ncols());
     let mut ranks: Vec<usize> = params.ranks.iter().map(|&k| k.min(kmax)).collect();
+    ranks.sort_unstable();
     ranks.dedup();
-    ranks
-        .iter()
-        .map(|&k| {
-            let r = lowrank_quantized(w, k, params)?;
-            Ok(TradeoffPoint {
-                method: format!("lr+int{}", params.quant.bits),
-                param: k as f64,
-                bytes: r.bytes,
-                rel_fro_error: r.rel_fro_error,
-            })
-        })
-        .collect()
+    let (gear_q, _) = quantize_residual(w, &params.quant)?;
+    let mut out: Vec<LowRankQuantReport> = Vec::with_capacity(ranks.len());
+    for &k in &ranks {
+        let mut starts: Vec<(Array2<f64>, bool, &'static str)> = vec![
+            (Array2::zeros(w.dim()), false, "lq-lora"),
+            (gear_q.clone(), true, "gear"),
+        ];
+        if let Some(prev) = out.last() {
+            starts.push((prev.quantized.clone(), true, "warm"));
+        }
+        // Alternate from LQ-LoRA's start and from the better of the other two (by their first
+        // SVD step), and keep the better result.
+        let mut chosen: Option<(f64, usize)> = None;
+        for (idx, (q0, _, _)) in starts.iter().enumerate().skip(1) {
+            let l = svd_truncate(&thin_svd((&w - q0).view())?, k);
+            let e = rel_error(w, (&l + q0).view());
+            if chosen.is_none_or(|(b, _)| e < b) {
+                chosen = Some((e, idx));
+            }
+        }
+        let (_, idx) = chosen.expect("two starts at least");
+        let (q0, stored, name) = starts.swap_remove(idx);
+        let other = lq_alternate(w, k, params, q0, stored, name)?;
+        let lq = lq_alternate(w, k, params, Array2::zeros(w.dim()), false, "lq-lora")?;
+        out.push(if lq.rel_fro_error < other.rel_fro_error {
+            lq
+        } else {
+            other
+        });
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------- low rank + sparse
@@ -178,9 +273,12 @@ pub struct LowRankSparseParams {
     pub ranks: Vec<usize>,
     /// Kept fractions of `NM` entries (default 0.1 %, 1 %, 5 %).
     pub fractions: Vec<f64>,
-    /// 1 = one-shot (`L = SVD_k(W)`, `S = top(W − L)`); `T > 1` starts from `S₀ = top(W)`
-    /// (GEAR's order) and alternates `L_t = SVD_k(W − S_{t−1})`, `S_t = top(W − L_t)`
-    /// (hard-threshold projections, GoDec-like; the error is non-increasing in `t`).
+    /// Most alternation rounds (default 30). Round 1 starts from GEAR's order
+    /// (`S₀ = top(W)`, then `L₁ = SVD_k(W − S₀)`), every round is
+    /// `L_t = SVD_k(W − S_{t−1})`, `S_t = top(W − L_t)` (hard-threshold projections,
+    /// GoDec-like, fixed cardinality: the error is non-increasing in `t`). The alternation stops
+    /// when a round lowers the error by less than [`STALL`] relative (with a fixed support the
+    /// values keep converging, so an unchanged support is not yet a fixed point).
     pub iterations: usize,
     pub precision: Precision,
 }
@@ -190,7 +288,7 @@ impl Default for LowRankSparseParams {
         LowRankSparseParams {
             ranks: vec![8, 16, 32, 64],
             fractions: vec![0.001, 0.01, 0.05],
-            iterations: 1,
+            iterations: 30,
             precision: Precision::F16,
         }
     }
@@ -202,8 +300,14 @@ pub struct LowRankSparseReport {
     pub rank: usize,
     /// Kept entries as `(row, col, value)`, sorted by flat index.
     pub sparse: Vec<(usize, usize, f64)>,
+    /// GEAR's one-pass error: `S₀ = top(W)`, `L = SVD_k(W − S₀)`.
+    pub gear_rel_error: f64,
     /// Relative error after each round.
     pub errors: Vec<f64>,
+    /// Rounds run (`errors.len()`).
+    pub iterations: usize,
+    /// Whether the alternation stopped on the tolerance (not on the cap).
+    pub converged: bool,
     pub rel_fro_error: f64,
     /// Factors + `nnz`·(value + 4-byte u32 flat index) (COO).
     pub bytes: u64,
@@ -229,7 +333,18 @@ fn top_k(a: &Array2<f64>, k: usize) -> Vec<usize> {
     idx
 }
 
-/// Low rank + sparse residual with `nnz` kept entries (see [`LowRankSparseParams::iterations`]).
+/// `S` holding `a` on `support` (flat indices), zero elsewhere.
+fn sparse_on(a: &Array2<f64>, support: &[usize]) -> Array2<f64> {
+    let m = a.ncols();
+    let mut sp = Array2::zeros(a.dim());
+    for &f in support {
+        sp[[f / m, f % m]] = a[[f / m, f % m]];
+    }
+    sp
+}
+
+/// Low rank + sparse residual with `nnz` kept entries: GEAR's order, then the alternation (see
+/// [`LowRankSparseParams::iterations`]; `iterations` is the cap on rounds).
 pub fn lowrank_sparse(
     w: ArrayView2<'_, f64>,
     rank: usize,
@@ -239,36 +354,51 @@ pub fn lowrank_sparse(
 ) -> Result<LowRankSparseReport> {
     check_matrix(w)?;
     check_ranks(&[rank], w)?;
-    if iterations == 0 {
-        return Err(Error::InvalidParameter {
-            name: "iterations",
-            reason: "must be ≥ 1".into(),
-        });
-    }
+    check_iterations(iterations)?;
+    lowrank_sparse_from(w, rank, nnz, iterations, precision, None)
+}
+
+/// [`lowrank_sparse`], optionally also trying a warm start `S₀` (the previous rank's sparse
+/// part): the start whose first SVD step has the lower error is alternated.
+fn lowrank_sparse_from(
+    w: ArrayView2<'_, f64>,
+    rank: usize,
+    nnz: usize,
+    iterations: usize,
+    precision: Precision,
+    warm: Option<&Array2<f64>>,
+) -> Result<LowRankSparseReport> {
     let (n, m) = w.dim();
     let nnz = nnz.min(n * m);
-    let mut sp = Array2::<f64>::zeros((n, m));
-    let mut errors = Vec::new();
-    let mut rec = Array2::zeros((n, m));
-    let mut support = Vec::new();
-    if iterations > 1 {
-        // GEAR's order: the largest entries first, then alternate.
-        let w0 = w.to_owned();
-        for f in top_k(&w0, nnz) {
-            sp[[f / m, f % m]] = w0[[f / m, f % m]];
+    let w0 = w.to_owned();
+    let mut sp = sparse_on(&w0, &top_k(&w0, nnz));
+    let mut l = svd_truncate(&thin_svd((&w - &sp).view())?, rank);
+    let gear = rel_error(w, (&l + &sp).view());
+    if let Some(s0) = warm {
+        let lw = svd_truncate(&thin_svd((&w - s0).view())?, rank);
+        if rel_error(w, (&lw + s0).view()) < gear {
+            sp = s0.clone();
+            l = lw;
         }
     }
-    for _ in 0..iterations {
-        let l = svd_truncate(&thin_svd((&w - &sp).view())?, rank);
-        let resid = &w - &l;
-        support = top_k(&resid, nnz);
-        sp.fill(0.0);
-        for &f in &support {
-            let (i, j) = (f / m, f % m);
-            sp[[i, j]] = resid[[i, j]];
+    let mut errors = Vec::new();
+    let mut support: Vec<usize> = Vec::new();
+    let mut converged = false;
+    for t in 0..iterations {
+        if t > 0 {
+            l = svd_truncate(&thin_svd((&w - &sp).view())?, rank);
         }
-        rec = &l + &sp;
-        errors.push(rel_error(w, rec.view()));
+        let resid = &w - &l;
+        let next = top_k(&resid, nnz);
+        sp = sparse_on(&resid, &next);
+        let e = rel_error(w, (&l + &sp).view());
+        support = next;
+        let prev = errors.last().copied();
+        errors.push(e);
+        if prev.is_some_and(|p: f64| e >= p * (1.0 - STALL)) || e == 0.0 {
+            converged = true;
+            break;
+        }
     }
     let sparse = support
         .iter()
@@ -279,19 +409,41 @@ pub fn lowrank_sparse(
     Ok(LowRankSparseReport {
         rank,
         sparse,
+        gear_rel_error: gear,
         rel_fro_error: *errors.last().expect("at least one iteration"),
+        iterations: errors.len(),
+        converged,
         errors,
         bytes,
-        reconstruction: rec,
+        reconstruction: &l + &sp,
     })
 }
 
 /// [`lowrank_sparse`] over ranks × fractions (`method = "lr+sparse{fraction}"`, `param` = rank).
+/// Ranks are taken in ascending order and each rank also tries the previous rank's sparse part
+/// as a start, so the error is non-increasing along each fraction's curve.
 pub fn lowrank_sparse_curve(
     w: ArrayView2<'_, f64>,
     params: &LowRankSparseParams,
 ) -> Result<Vec<TradeoffPoint>> {
+    Ok(lowrank_sparse_reports(w, params)?
+        .into_iter()
+        .map(|(f, r)| TradeoffPoint {
+            method: format!("lr+sparse{f}"),
+            param: r.rank as f64,
+            bytes: r.bytes,
+            rel_fro_error: r.rel_fro_error,
+        })
+        .collect())
+}
+
+/// The reports behind [`lowrank_sparse_curve`], as `(fraction, report)`.
+pub fn lowrank_sparse_reports(
+    w: ArrayView2<'_, f64>,
+    params: &LowRankSparseParams,
+) -> Result<Vec<(f64, LowRankSparseReport)>> {
     check_matrix(w)?;
+    check_iterations(params.iterations)?;
     if let Some(f) = params.fractions.iter().find(|f| !(0.0..=1.0).contains(*f)) {
         return Err(Error::InvalidParameter {
             name: "fractions",
@@ -299,17 +451,28 @@ pub fn lowrank_sparse_curve(
         });
     }
     let kmax = w.nrows().min(w.ncols());
+    let mut ranks: Vec<usize> = params.ranks.iter().map(|&k| k.min(kmax)).collect();
+    ranks.sort_unstable();
+    ranks.dedup();
     let mut out = Vec::new();
-    for &k in &params.ranks {
-        for &f in &params.fractions {
-            let nnz = (f * w.len() as f64).round() as usize;
-            let r = lowrank_sparse(w, k.min(kmax), nnz, params.iterations, params.precision)?;
-            out.push(TradeoffPoint {
-                method: format!("lr+sparse{f}"),
-                param: k.min(kmax) as f64,
-                bytes: r.bytes,
-                rel_fro_error: r.rel_fro_error,
-            });
+    for &f in &params.fractions {
+        let nnz = (f * w.len() as f64).round() as usize;
+        let mut warm: Option<Array2<f64>> = None;
+        for &k in &ranks {
+            let r = lowrank_sparse_from(
+                w,
+                k,
+                nnz,
+                params.iterations,
+                params.precision,
+                warm.as_ref(),
+            )?;
+            let mut s0 = Array2::zeros(w.dim());
+            for &(i, j, v) in &r.sparse {
+                s0[[i, j]] = v;
+            }
+            warm = Some(s0);
+            out.push((f, r));
         }
     }
     Ok(out)
@@ -383,7 +546,8 @@ pub fn monarch_project(
 /// Options of [`monarch_curve`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MonarchParams {
-    /// Block counts to try (default 2, 4, 8; those above `min(N, M)` are skipped).
+    /// Block counts to try; empty (the default) = [`monarch_nblocks`] (2, 4, 8, … up to `√n`,
+    /// and the divisor nearest `√n`). Counts above `min(N, M)` are skipped.
     pub nblocks: Vec<usize>,
     pub precision: Precision,
 }
@@ -391,10 +555,28 @@ pub struct MonarchParams {
 impl Default for MonarchParams {
     fn default() -> Self {
         MonarchParams {
-            nblocks: vec![2, 4, 8],
+            nblocks: Vec::new(),
             precision: Precision::F16,
         }
     }
+}
+
+/// The default block counts for an `N × M` matrix, `n = min(N, M)`: the powers of two
+/// `2, 4, 8, …` with `b² ≤ n`, plus the divisor of `n` nearest `√n` ([`near_square_factor`];
+/// for a square `n = s²` that is `s`, the canonical Monarch of `blockdiag_butterfly_project`,
+/// `sizes = (√n, √n)`, block rank 1). Ascending, without repeats.
+pub fn monarch_nblocks(rows: usize, cols: usize) -> Vec<usize> {
+    let n = rows.min(cols);
+    let mut out: Vec<usize> = std::iter::successors(Some(2usize), |b| Some(b * 2))
+        .take_while(|b| b * b <= n)
+        .collect();
+    let root = near_square_factor(n);
+    if root >= 2 {
+        out.push(root);
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// Monarch curves: for each `b`, block ranks `ρ = 1..=min(l, i)` while the factors are smaller
@@ -405,8 +587,12 @@ pub fn monarch_curve(w: ArrayView2<'_, f64>, params: &MonarchParams) -> Result<V
     check_matrix(w)?;
     let total = fro2(w);
     let mut out = Vec::new();
-    for &b in params
-        .nblocks
+    let nblocks = if params.nblocks.is_empty() {
+        monarch_nblocks(w.nrows(), w.ncols())
+    } else {
+        params.nblocks.clone()
+    };
+    for &b in nblocks
         .iter()
         .filter(|&&b| b >= 1 && b <= w.nrows().min(w.ncols()))
     {
@@ -597,7 +783,7 @@ pub fn pissa_split(
 }
 
 /// PiSSA curve over `ranks`: `"pissa"` (residual dropped: the truncated-SVD point, factors at
-/// `precision`) and `"qpissa-int{b}"` (residual quantized with `quant`, one round);
+/// `precision`) and `"qpissa-{quant}"` (residual quantized with `quant`, one round);
 /// `param` = rank.
 pub fn pissa_curve(
     w: ArrayView2<'_, f64>,
@@ -618,7 +804,7 @@ pub fn pissa_curve(
             rel_fro_error: p.residual_rel_norm,
         });
         out.push(TradeoffPoint {
-            method: format!("qpissa-int{}", quant.bits),
+            method: format!("qpissa-{}", quant.name()),
             param: k as f64,
             bytes: p.quantized_bytes,
             rel_fro_error: p.quantized_residual_rel_error,
@@ -637,9 +823,18 @@ pub struct TradeoffParams {
     pub lowrank_sparse: LowRankSparseParams,
     pub monarch: MonarchParams,
     pub kronecker: KroneckerParams,
+    /// DCT precision (both rankings, `dct-l1` and `dct-l2`, are computed; `score` is unused here).
     pub dct: super::dct_basis::DctParams,
-    /// PiSSA ranks (default 8, 16, 32, 64), residual quantized with `lowrank_quantized.quant`.
+    /// PiSSA ranks (default 8, 16, 32, 64), residual quantized with `pissa_quant`.
     pub pissa_ranks: Vec<usize>,
+    /// QPiSSA's residual quantizer (default NF4, blocks of 64, no double quantization: the
+    /// anchor's bitsandbytes call).
+    pub pissa_quant: QuantParams,
+    /// Further LR + quantized curves with other residual quantizers (default: NF4, `lr+nf4`).
+    pub lowrank_extra_quants: Vec<QuantParams>,
+    /// llama.cpp types, one point each (`gguf-q4_k`, …; default Q8_0, Q6_K, Q5_K, Q5_0, Q4_K,
+    /// Q4_0, IQ4_NL; a type whose blocks do not fit the rows uses llama-quantize's fallback).
+    pub gguf_types: Vec<super::ggml_quant::GgmlType>,
 }
 
 impl Default for TradeoffParams {
@@ -653,6 +848,12 @@ impl Default for TradeoffParams {
             kronecker: Default::default(),
             dct: Default::default(),
             pissa_ranks: vec![8, 16, 32, 64],
+            pissa_quant: QuantParams::nf(4, false),
+            lowrank_extra_quants: vec![QuantParams::nf(4, false)],
+            gguf_types: {
+                use super::ggml_quant::GgmlType as G;
+                vec![G::Q8_0, G::Q6K, G::Q5K, G::Q5_0, G::Q4K, G::Q4_0, G::Iq4Nl]
+            },
         }
     }
 }
@@ -674,17 +875,58 @@ pub fn tradeoff_curves(
     let mut lq = params.lowrank_quantized.clone();
     lq.ranks = fit(&lq.ranks);
     out.extend(lowrank_quantized_curve(w, &lq)?);
+    for q in &params.lowrank_extra_quants {
+        lq.quant = *q;
+        out.extend(lowrank_quantized_curve(w, &lq)?);
+    }
     let mut ls = params.lowrank_sparse.clone();
     ls.ranks = fit(&ls.ranks);
     out.extend(lowrank_sparse_curve(w, &ls)?);
     out.extend(monarch_curve(w, &params.monarch)?);
     out.extend(kronecker_curve(w, &params.kronecker)?);
-    out.extend(super::dct_basis::dct_basis_curve(w, &params.dct)?);
+    // Both DCT rankings: ℓ1 (the anchor's default) and ℓ2 (Frobenius-optimal).
+    for score in [
+        super::dct_basis::DctScore::L1,
+        super::dct_basis::DctScore::L2,
+    ] {
+        let dct = super::dct_basis::DctParams {
+            score,
+            ..params.dct
+        };
+        out.extend(super::dct_basis::dct_basis_curve(w, &dct)?);
+    }
     out.extend(pissa_curve(
         w,
         &fit(&params.pissa_ranks),
-        &params.lowrank_quantized.quant,
+        &params.pissa_quant,
         params.precision,
     )?);
-    Ok(out)
+    out.extend(super::ggml_quant::ggml_quant_curve(w, &params.gguf_types)?);
+    Ok(drop_dominated_within_method(out))
+}
+
+/// Drops every point whose own method already has a point with fewer-or-equal bytes and a
+/// lower-or-equal error (keeping the first of equal points), so each method's curve is
+/// non-increasing in bytes. Only one-round anchors lose points here (QPiSSA: one SVD, then the
+/// residual quantized once; a larger rank can leave a residual that quantizes worse) and bit
+/// widths whose grids are not nested; the alternating fits are monotone by construction.
+pub fn drop_dominated_within_method(points: Vec<TradeoffPoint>) -> Vec<TradeoffPoint> {
+    let keep: Vec<bool> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            !points.iter().enumerate().any(|(j, q)| {
+                j != i
+                    && q.method == p.method
+                    && q.bytes <= p.bytes
+                    && q.rel_fro_error <= p.rel_fro_error
+                    && (q.bytes < p.bytes || q.rel_fro_error < p.rel_fro_error || j < i)
+            })
+        })
+        .collect();
+    points
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(p, k)| k.then_some(p))
+        .collect()
 }
