@@ -34,6 +34,8 @@
 //!   [`ReadParams::max_tensor_bytes`].
 
 mod decode;
+mod ggml_dequant;
+mod gguf;
 mod inflate;
 mod npy;
 mod npz;
@@ -47,6 +49,11 @@ use ndarray::ArrayD;
 
 use crate::error::{Error, Result};
 
+pub use ggml_dequant::{dequantize as dequantize_ggml, GgmlType};
+pub use gguf::{
+    gguf_layer_order, read_gguf_header, read_gguf_rows, GgufHeader, GgufTensorInfo, GgufValue,
+    MAX_GGUF_NAME, MAX_GGUF_VALUE_STRING,
+};
 pub use npy::MAX_NPY_HEADER;
 pub use safetensors::MAX_SAFETENSORS_HEADER;
 pub use source::ByteSource;
@@ -66,6 +73,9 @@ pub enum Dtype {
     F16,
     /// bfloat16 (widened to f32 on read).
     BF16,
+    /// A ggml tensor type of a GGUF file (`Q4_K`, `Q8_0`, `F32`, …), dequantized to f32 on read
+    /// (see [`GgmlType::can_dequantize`]).
+    Ggml(GgmlType),
     /// Any other type, as the file spells it: a safetensors name (`"I64"`, `"U8"`, `"BOOL"`,
     /// `"F8_E4M3"`, …) or a numpy descriptor (`"<i8"`, `"|b1"`, `"|O"`, `"<c16"`, …).
     Other(String),
@@ -80,6 +90,9 @@ impl Dtype {
             Dtype::F64 => Some(8),
             Dtype::F32 => Some(4),
             Dtype::F16 | Dtype::BF16 => Some(2),
+            Dtype::Ggml(t) => (t.block_size() == Some(1))
+                .then(|| t.type_size().map(|s| s as usize))
+                .flatten(),
             Dtype::Other(name) => safetensors::dtype_bits(name)
                 .filter(|bits| bits % 8 == 0)
                 .map(|bits| bits as usize / 8)
@@ -87,9 +100,14 @@ impl Dtype {
         }
     }
 
-    /// Whether [`read_tensor`] can decode this type (F64, F32, F16, BF16).
+    /// Whether [`read_tensor`] can decode this type (F64, F32, F16, BF16, and the ggml types
+    /// with a dequantizer).
     pub fn is_supported(&self) -> bool {
-        !matches!(self, Dtype::Other(_))
+        match self {
+            Dtype::Other(_) => false,
+            Dtype::Ggml(t) => t.can_dequantize(),
+            _ => true,
+        }
     }
 
     /// `"F64"`, `"F32"`, `"F16"`, `"BF16"`, or the file's own spelling for [`Dtype::Other`].
@@ -99,6 +117,7 @@ impl Dtype {
             Dtype::F32 => "F32",
             Dtype::F16 => "F16",
             Dtype::BF16 => "BF16",
+            Dtype::Ggml(t) => t.name(),
             Dtype::Other(name) => name,
         }
     }
@@ -119,6 +138,8 @@ pub enum FileFormat {
     Npy,
     /// A numpy `.npz` ZIP archive of `.npy` members.
     Npz,
+    /// A GGUF v2/v3 file (llama.cpp), quantized tensors dequantized on read.
+    Gguf,
 }
 
 impl fmt::Display for FileFormat {
@@ -127,6 +148,7 @@ impl fmt::Display for FileFormat {
             FileFormat::Safetensors => "safetensors",
             FileFormat::Npy => "npy",
             FileFormat::Npz => "npz",
+            FileFormat::Gguf => "gguf",
         })
     }
 }
@@ -282,6 +304,9 @@ pub fn read_index(src: &dyn ByteSource, name_hint: &str) -> Result<TensorIndex> 
     if head.starts_with(npy::MAGIC) {
         return npy::read_npy_index(src, name_hint);
     }
+    if head.starts_with(b"GGUF") {
+        return gguf::read_gguf_index(src);
+    }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         return npz::read_npz_index(src);
     }
@@ -297,6 +322,7 @@ pub fn read_index(src: &dyn ByteSource, name_hint: &str) -> Result<TensorIndex> 
                 hex_prefix(head)
             ),
         }),
+        "gguf" => gguf::read_gguf_index(src),
         "npz" | "zip" => Err(Error::Format {
             what: format!(
                 "`{name_hint}` is not a ZIP archive: no PK\\x03\\x04 signature (first bytes: {})",
@@ -304,9 +330,7 @@ pub fn read_index(src: &dyn ByteSource, name_hint: &str) -> Result<TensorIndex> 
             ),
         }),
         _ => {
-            let hint = if head.starts_with(b"GGUF") {
-                " (this looks like a GGUF file, which is not supported)"
-            } else if head.starts_with(&[0x80]) {
+            let hint = if head.starts_with(&[0x80]) {
                 " (this looks like a Python pickle, e.g. a legacy PyTorch checkpoint: convert it to safetensors)"
             } else {
                 ""
@@ -345,6 +369,9 @@ pub fn read_tensor(
     entry: &TensorEntry,
     params: &ReadParams,
 ) -> Result<TensorData> {
+    if let Dtype::Ggml(_) = entry.dtype {
+        return gguf::read_gguf_tensor(src, entry, params);
+    }
     decode::read_tensor(src, entry, params)
 }
 
