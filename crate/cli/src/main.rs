@@ -203,6 +203,7 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
     };
     let file = fileio::FileSource::open(path).map_err(Failure::Run)?;
     let t0 = Instant::now();
+    let ggml_types = gguf_summary(&file);
     let mut stderr = std::io::stderr();
     let tty = std::io::IsTerminal::is_terminal(&stderr);
     let progress = |done: usize, total: usize, name: &str| {
@@ -263,10 +264,12 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
             l.evals = None;
         }
     }
-    let out = if format == "csv" {
-        to_csv(&report)
-    } else {
-        serde_json::to_string_pretty(&report).map_err(|e| Failure::Run(e.to_string()))? + "\n"
+    let out = match (&ggml_types, format == "csv") {
+        (None, true) => to_csv(&report),
+        (None, false) => {
+            serde_json::to_string_pretty(&report).map_err(|e| Failure::Run(e.to_string()))? + "\n"
+        }
+        (Some(types), csv) => with_ggml_type(&report, types, csv)?,
     };
     std::io::stdout()
         .write_all(out.as_bytes())
@@ -291,6 +294,79 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
         return Err(Failure::Gate(hits.join("\n")));
     }
     Ok(())
+}
+
+/// For a GGUF file: prints its header summary (architecture, name, file type, quantization mix,
+/// split shard) to stderr and returns each tensor's ggml type by name; `None` for other formats.
+fn gguf_summary(file: &fileio::FileSource) -> Option<std::collections::HashMap<String, String>> {
+    use spectralab_core::formats::{read_gguf_header, read_index, ByteSource, FileFormat};
+    let mut head = [0u8; 4];
+    if file.len() < 4 || file.read_at(0, &mut head).is_err() || &head != b"GGUF" {
+        return None;
+    }
+    let h = read_gguf_header(file).ok()?;
+    let mix: Vec<String> = h
+        .quantization_mix()
+        .iter()
+        .map(|(t, n)| format!("{t}:{n}"))
+        .collect();
+    eprintln!(
+        "GGUF v{}: architecture {}, name {}, file_type {}, {} tensors ({})",
+        h.version,
+        h.architecture().unwrap_or("?"),
+        h.model_name().unwrap_or("?"),
+        h.file_type().map_or("?".into(), |t| t.to_string()),
+        h.tensors.len(),
+        mix.join(", ")
+    );
+    let index = read_index(file, "").ok()?;
+    if let Some((_, split)) = index.metadata.iter().find(|(k, _)| k == "gguf.split") {
+        eprintln!("GGUF split: {split}");
+    }
+    (index.format == FileFormat::Gguf).then(|| {
+        index
+            .tensors
+            .iter()
+            .map(|t| (t.name.clone(), t.dtype.name().to_string()))
+            .collect()
+    })
+}
+
+/// The report with a `ggml_type` column (CSV: last column; JSON: a field of every row).
+fn with_ggml_type(
+    report: &spectralab_core::spectrum::analyze::ModelReport,
+    types: &std::collections::HashMap<String, String>,
+    csv: bool,
+) -> Result<String, Failure> {
+    let ty = |name: &str| types.get(name).cloned().unwrap_or_default();
+    let names: Vec<&str> = report
+        .layers
+        .iter()
+        .map(|l| l.name.as_str())
+        .chain(report.skipped.iter().map(|s| s.name.as_str()))
+        .collect();
+    if csv {
+        let table = to_csv(report);
+        let lines: Vec<&str> = table.lines().collect();
+        if lines.len() != names.len() + 1 {
+            return Ok(table);
+        }
+        let mut out = format!("{},ggml_type\n", lines[0]);
+        for (line, name) in lines[1..].iter().zip(&names) {
+            out.push_str(&format!("{line},{}\n", ty(name)));
+        }
+        return Ok(out);
+    }
+    let mut v = serde_json::to_value(report).map_err(|e| Failure::Run(e.to_string()))?;
+    for key in ["layers", "skipped"] {
+        if let Some(rows) = v.get_mut(key).and_then(|r| r.as_array_mut()) {
+            for row in rows {
+                let name = row["name"].as_str().unwrap_or("").to_string();
+                row["ggml_type"] = ty(&name).into();
+            }
+        }
+    }
+    Ok(serde_json::to_string_pretty(&v).map_err(|e| Failure::Run(e.to_string()))? + "\n")
 }
 
 fn demo(mut a: Args) -> Result<(), Failure> {
