@@ -665,3 +665,26 @@ fn gemma3_270m_q4_k_m_sums_match_gguf_py() {
         assert_bits_equal(name, a.as_slice().unwrap(), &rows);
     }
 }
+
+#[test]
+fn split_shards_are_recognised_and_reported() {
+    let mut g = Gguf::new(3, 1, 3).str("split.no").u32(2);
+    g.out.extend(1u16.to_le_bytes());
+    g = g.str("split.count").u32(2);
+    g.out.extend(3u16.to_le_bytes());
+    g = g.str("split.tensors.count").u32(5).u32(5);
+    let b = g.tensor("blk.3.attn_q.weight", &[32, 2], 8, 0).data(68);
+    let h = read_gguf_header(&b).unwrap();
+    assert_eq!(h.split(), Some((1, 3, Some(5))));
+    let idx = read_index(&b, "m-00002-of-00003.gguf").unwrap();
+    let note = idx
+        .metadata
+        .iter()
+        .find(|(k, _)| k == "gguf.split")
+        .map(|(_, v)| v.as_str())
+        .unwrap();
+    assert!(
+        note.starts_with("shard 2 of 3") && note.contains("holds 1 of the 5 tensors"),
+        "{note}"
+    );
+}
