@@ -177,6 +177,7 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
     let mut session =
         ModelSession::open(files, o).map_err(|e| Failure::Run(format!("{path}: {e}")))?;
     let t0 = Instant::now();
+    let ggml_types = gguf_types(&session);
     let mut stderr = std::io::stderr();
     for note in session.notes() {
         let _ = writeln!(stderr, "note: {note}");
@@ -239,10 +240,12 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
             l.evals = None;
         }
     }
-    let out = if format == "csv" {
-        to_csv(&report)
-    } else {
-        serde_json::to_string_pretty(&report).map_err(|e| Failure::Run(e.to_string()))? + "\n"
+    let out = match (&ggml_types, format == "csv") {
+        (None, true) => to_csv(&report),
+        (None, false) => {
+            serde_json::to_string_pretty(&report).map_err(|e| Failure::Run(e.to_string()))? + "\n"
+        }
+        (Some(types), csv) => with_ggml_type(&report, types, csv)?,
     };
     std::io::stdout()
         .write_all(out.as_bytes())
@@ -267,6 +270,61 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
         return Err(Failure::Gate(hits.join("\n")));
     }
     Ok(())
+}
+
+/// For a GGUF model: prints its type mix to stderr and returns each tensor's ggml type by name
+/// (from the session's index: the header is not read again); `None` for other formats.
+fn gguf_types(session: &ModelSession) -> Option<std::collections::HashMap<String, String>> {
+    let info = session.info();
+    if info.format != "gguf" {
+        return None;
+    }
+    let mix: Vec<String> = info.dtypes.iter().map(|(t, n)| format!("{t}:{n}")).collect();
+    eprintln!("GGUF: {} tensors ({})", info.tensors, mix.join(", "));
+    Some(
+        session
+            .tensors()
+            .iter()
+            .filter_map(|t| t.dtype.as_ref().map(|d| (t.name.clone(), d.name().to_string())))
+            .collect(),
+    )
+}
+
+/// The report with a `ggml_type` column (CSV: last column; JSON: a field of every row).
+fn with_ggml_type(
+    report: &spectralab_core::spectrum::analyze::ModelReport,
+    types: &std::collections::HashMap<String, String>,
+    csv: bool,
+) -> Result<String, Failure> {
+    let ty = |name: &str| types.get(name).cloned().unwrap_or_default();
+    let names: Vec<&str> = report
+        .layers
+        .iter()
+        .map(|l| l.name.as_str())
+        .chain(report.skipped.iter().map(|s| s.name.as_str()))
+        .collect();
+    if csv {
+        let table = to_csv(report);
+        let lines: Vec<&str> = table.lines().collect();
+        if lines.len() != names.len() + 1 {
+            return Ok(table);
+        }
+        let mut out = format!("{},ggml_type\n", lines[0]);
+        for (line, name) in lines[1..].iter().zip(&names) {
+            out.push_str(&format!("{line},{}\n", ty(name)));
+        }
+        return Ok(out);
+    }
+    let mut v = serde_json::to_value(report).map_err(|e| Failure::Run(e.to_string()))?;
+    for key in ["layers", "skipped"] {
+        if let Some(rows) = v.get_mut(key).and_then(|r| r.as_array_mut()) {
+            for row in rows {
+                let name = row["name"].as_str().unwrap_or("").to_string();
+                row["ggml_type"] = ty(&name).into();
+            }
+        }
+    }
+    Ok(serde_json::to_string_pretty(&v).map_err(|e| Failure::Run(e.to_string()))? + "\n")
 }
 
 fn demo(mut a: Args) -> Result<(), Failure> {

@@ -44,6 +44,10 @@ impl fmt::Display for Error {
             Error::NoConvergence { method } => write!(f, "{method} did not converge"),
             Error::Overflow { what } => write!(f, "{what} overflows the f64 range"),
             Error::Format { what } => write!(f, "malformed file: {what}"),
+            Error::UnsupportedDtype { tensor, dtype } if dtype.starts_with("GGUF type ") => write!(
+                f,
+                "tensor `{tensor}` has unsupported {dtype} (supported GGUF types: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL, IQ4_XS)"
+            ),
             Error::UnsupportedDtype { tensor, dtype } => {
                 write!(f, "tensor `{tensor}` has unsupported dtype {dtype} (supported: F64, F32, F16, BF16)")
             }

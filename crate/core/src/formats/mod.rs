@@ -38,6 +38,8 @@
 //!   [`ReadParams::max_tensor_bytes`].
 
 mod decode;
+mod ggml_dequant;
+mod gguf;
 mod inflate;
 mod npy;
 mod npz;
@@ -53,6 +55,11 @@ use ndarray::ArrayD;
 
 use crate::error::{Error, Result};
 
+pub use ggml_dequant::{dequantize as dequantize_ggml, GgmlType};
+pub use gguf::{
+    gguf_layer_order, read_gguf_header, read_gguf_rows, GgufHeader, GgufTensorInfo, GgufValue,
+    MAX_GGUF_NAME, MAX_GGUF_VALUE_STRING,
+};
 pub use npy::MAX_NPY_HEADER;
 pub use safetensors::MAX_SAFETENSORS_HEADER;
 pub use source::ByteSource;
@@ -72,6 +79,9 @@ pub enum Dtype {
     F16,
     /// bfloat16 (widened to f32 on read).
     BF16,
+    /// A ggml tensor type of a GGUF file (`Q4_K`, `Q8_0`, `F32`, …), dequantized to f32 on read
+    /// (see [`GgmlType::can_dequantize`]).
+    Ggml(GgmlType),
     /// Any other type, as the file spells it: a safetensors name (`"I64"`, `"U8"`, `"BOOL"`,
     /// `"F8_E4M3"`, …) or a numpy descriptor (`"<i8"`, `"|b1"`, `"|O"`, `"<c16"`, …).
     Other(String),
@@ -86,6 +96,9 @@ impl Dtype {
             Dtype::F64 => Some(8),
             Dtype::F32 => Some(4),
             Dtype::F16 | Dtype::BF16 => Some(2),
+            Dtype::Ggml(t) => (t.block_size() == Some(1))
+                .then(|| t.type_size().map(|s| s as usize))
+                .flatten(),
             Dtype::Other(name) => safetensors::dtype_bits(name)
                 .filter(|bits| bits % 8 == 0)
                 .map(|bits| bits as usize / 8)
@@ -93,9 +106,14 @@ impl Dtype {
         }
     }
 
-    /// Whether [`read_tensor`] can decode this type (F64, F32, F16, BF16).
+    /// Whether [`read_tensor`] can decode this type (F64, F32, F16, BF16, and the ggml types
+    /// with a dequantizer).
     pub fn is_supported(&self) -> bool {
-        !matches!(self, Dtype::Other(_))
+        match self {
+            Dtype::Other(_) => false,
+            Dtype::Ggml(t) => t.can_dequantize(),
+            _ => true,
+        }
     }
 
     /// `"F64"`, `"F32"`, `"F16"`, `"BF16"`, or the file's own spelling for [`Dtype::Other`].
@@ -105,6 +123,7 @@ impl Dtype {
             Dtype::F32 => "F32",
             Dtype::F16 => "F16",
             Dtype::BF16 => "BF16",
+            Dtype::Ggml(t) => t.name(),
             Dtype::Other(name) => name,
         }
     }
@@ -127,6 +146,8 @@ pub enum FileFormat {
     Npz,
     /// A PyTorch ZIP checkpoint (`torch.save`, torch ≥ 1.6; see `formats/torch.rs`).
     Torch,
+    /// A GGUF v2/v3 file (llama.cpp), quantized tensors dequantized on read.
+    Gguf,
 }
 
 impl fmt::Display for FileFormat {
@@ -136,6 +157,7 @@ impl fmt::Display for FileFormat {
             FileFormat::Npy => "npy",
             FileFormat::Npz => "npz",
             FileFormat::Torch => "torch",
+            FileFormat::Gguf => "gguf",
         })
     }
 }
@@ -292,6 +314,9 @@ pub fn read_index(src: &dyn ByteSource, name_hint: &str) -> Result<TensorIndex> 
     if head.starts_with(npy::MAGIC) {
         return npy::read_npy_index(src, name_hint);
     }
+    if head.starts_with(b"GGUF") {
+        return gguf::read_gguf_index(src);
+    }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         let members = npz::zip_members(src)?;
         if torch::is_torch_archive(&members) {
@@ -314,6 +339,7 @@ pub fn read_index(src: &dyn ByteSource, name_hint: &str) -> Result<TensorIndex> 
                 hex_prefix(head)
             ),
         }),
+        "gguf" => gguf::read_gguf_index(src),
         "npz" | "zip" => Err(Error::Format {
             what: format!(
                 "`{name_hint}` is not a ZIP archive: no PK\\x03\\x04 signature (first bytes: {})",
@@ -321,9 +347,7 @@ pub fn read_index(src: &dyn ByteSource, name_hint: &str) -> Result<TensorIndex> 
             ),
         }),
         _ => {
-            let hint = if head.starts_with(b"GGUF") {
-                " (this looks like a GGUF file, which is not supported)"
-            } else if head.starts_with(&[0x80]) {
+            let hint = if head.starts_with(&[0x80]) {
                 " (this looks like a Python pickle, e.g. a legacy PyTorch checkpoint: convert it to safetensors)"
             } else {
                 ""
@@ -362,6 +386,9 @@ pub fn read_tensor(
     entry: &TensorEntry,
     params: &ReadParams,
 ) -> Result<TensorData> {
+    if let Dtype::Ggml(_) = entry.dtype {
+        return gguf::read_gguf_tensor(src, entry, params);
+    }
     decode::read_tensor(src, entry, params)
 }
 
@@ -381,6 +408,34 @@ pub fn read_block(
     rows: std::ops::Range<usize>,
     cols: std::ops::Range<usize>,
 ) -> Result<TensorData> {
+    if let Dtype::Ggml(_) = entry.dtype {
+        // GGUF rows are whole quantization blocks: dequantize the rows, then keep the columns.
+        let (n, m) = decode::matrix_dims(entry)?;
+        if rows.start > rows.end || rows.end > n || cols.start > cols.end || cols.end > m {
+            return Err(Error::InvalidParameter {
+                name: "block",
+                reason: format!(
+                    "rows {rows:?} × columns {cols:?} outside tensor `{}` of {n}×{m}",
+                    entry.name
+                ),
+            });
+        }
+        let r = rows.len();
+        let mut buf = vec![0f32; r * m];
+        read_gguf_rows(src, entry, rows, &mut buf)?;
+        let block = if cols.len() == m {
+            buf
+        } else {
+            let mut out = Vec::with_capacity(r * cols.len());
+            for row in buf.chunks_exact(m.max(1)) {
+                out.extend_from_slice(&row[cols.clone()]);
+            }
+            out
+        };
+        let a = ndarray::ArrayD::from_shape_vec(vec![r, cols.len()], block)
+            .map_err(|e| format_err(format!("tensor `{}`: {e}", entry.name)))?;
+        return Ok(TensorData::F32(a));
+    }
     decode::read_block(src, entry, rows, cols)
 }
 

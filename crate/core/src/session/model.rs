@@ -25,7 +25,8 @@
 //!    then in natural order (names compared piecewise, runs of digits as numbers);
 //! 3. the other names without a number (final norm, `lm_head`, pooler, `output`).
 //!
-//! A single file in any other order (numpy, our own writers) keeps its file order. `layer_id`
+//! GGUF files (`token_embd`, `blk.N.*`, `output`) are always put in depth order. A single file in
+//! any other order (numpy, our own writers) keeps its file order. `layer_id`
 //! counts the `.weight` tensors in that order, as WeightWatcher does.
 //!
 //! ## Analysis
@@ -359,7 +360,10 @@ impl ModelSession {
         }
         // Depth order (see the module doc).
         let lexicographic = tensors.windows(2).all(|w| w[0].name <= w[1].name);
-        if shards.len() > 1 || lexicographic {
+        let gguf = shards
+            .iter()
+            .any(|s| s.index.as_ref().is_ok_and(|ix| ix.format == crate::formats::FileFormat::Gguf));
+        if shards.len() > 1 || lexicographic || gguf {
             tensors.sort_by(|a, b| depth_cmp(&a.name, &b.name));
         }
         // Shards that only serve as files are kept; unreadable ones noted.
@@ -511,8 +515,11 @@ impl ModelSession {
             .map(|t| {
                 let problem = match (&t.location, &t.dtype) {
                     (TensorLocation::Broken(_), _) => None,
-                    (_, Some(Dtype::Other(d))) => Some(format!(
-                        "unsupported dtype {d} (supported: F64, F32, F16, BF16)"
+                    (_, Some(Dtype::Ggml(g))) if !g.can_dequantize() => {
+                        Some(format!("unsupported GGUF type {}", g.name()))
+                    }
+                    (_, Some(d)) if !d.is_supported() => Some(format!(
+                        "unsupported dtype {d} (supported: F64, F32, F16, BF16, GGUF quantized types)"
                     )),
                     _ => None,
                 };

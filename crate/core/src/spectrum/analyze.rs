@@ -694,16 +694,25 @@ pub fn plan_source(
     name_hint: &str,
     params: &AnalyzeParams,
 ) -> Result<(crate::formats::TensorIndex, Vec<LayerPlan>)> {
-    use crate::formats::{read_index, Dtype};
+    use crate::formats::{gguf_layer_order, read_index, Dtype, FileFormat};
     let index = read_index(src, name_hint)?;
-    let described: Vec<(String, Vec<usize>, Option<String>)> = index
-        .tensors
+    // GGUF: walk token_embd, then blk.N by block number, then the rest (writers need not store
+    // them in that order); other formats: file order.
+    let order: Vec<usize> = if index.format == FileFormat::Gguf {
+        let names: Vec<&str> = index.tensors.iter().map(|t| t.name.as_str()).collect();
+        gguf_layer_order(&names)
+    } else {
+        (0..index.tensors.len()).collect()
+    };
+    let described: Vec<(String, Vec<usize>, Option<String>)> = order
         .iter()
-        .map(|t| {
+        .map(|&i| {
+            let t = &index.tensors[i];
             let problem = match &t.dtype {
                 Dtype::Other(d) => Some(format!(
                     "unsupported dtype {d} (supported: F64, F32, F16, BF16)"
                 )),
+                Dtype::Ggml(g) if !g.can_dequantize() => Some(format!("unsupported GGUF type {g}")),
                 _ => None,
             };
             (t.name.clone(), t.shape.clone(), problem)
@@ -715,7 +724,10 @@ pub fn plan_source(
     if !index.tensors.iter().any(|t| t.name.ends_with(".weight")) {
         walk.weights_only = false;
     }
-    let plans = super::layers::plan_layers(&described, &walk);
+    let mut plans = super::layers::plan_layers(&described, &walk);
+    for p in &mut plans {
+        p.index = order[p.index];
+    }
     Ok((index, plans))
 }
 
