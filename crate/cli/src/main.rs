@@ -279,13 +279,21 @@ fn gguf_types(session: &ModelSession) -> Option<std::collections::HashMap<String
     if info.format != "gguf" {
         return None;
     }
-    let mix: Vec<String> = info.dtypes.iter().map(|(t, n)| format!("{t}:{n}")).collect();
+    let mix: Vec<String> = info
+        .dtypes
+        .iter()
+        .map(|(t, n)| format!("{t}:{n}"))
+        .collect();
     eprintln!("GGUF: {} tensors ({})", info.tensors, mix.join(", "));
     Some(
         session
             .tensors()
             .iter()
-            .filter_map(|t| t.dtype.as_ref().map(|d| (t.name.clone(), d.name().to_string())))
+            .filter_map(|t| {
+                t.dtype
+                    .as_ref()
+                    .map(|d| (t.name.clone(), d.name().to_string()))
+            })
             .collect(),
     )
 }

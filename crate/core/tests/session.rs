@@ -412,3 +412,42 @@ fn minilm_sharded_equals_single_and_streamed_equals_whole() {
         assert_rows_match(a, b, 1e-9);
     }
 }
+
+#[test]
+fn gguf_layers_stream_like_whole_ones() {
+    // Every quantized type of the golden file, read by row blocks (dequantized per block) and
+    // read whole: the same ESD. The tensors are 2 × 256 (wide: column strips of whole rows).
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/goldens/gguf/random_blocks.gguf"
+    );
+    let bytes = std::fs::read(path).unwrap();
+    let open = |stream: bool| {
+        let mut s = ModelSession::open(
+            vec![(
+                "random_blocks.gguf".into(),
+                Box::new(bytes.clone()) as Box<dyn ByteSource>,
+            )],
+            options(r#"{"minEvals": 1}"#),
+        )
+        .unwrap();
+        if stream {
+            s.stream.stream_above_bytes = 0;
+            s.stream.block_bytes = 1;
+        }
+        s
+    };
+    let (mut whole, mut streamed) = (open(false), open(true));
+    let todo = whole.todo();
+    assert_eq!(todo.len(), 16);
+    assert!(todo.iter().all(|&p| streamed.is_streamed(p)));
+    let a = whole.analyze(&todo, true);
+    let b = streamed.analyze(&todo, true);
+    for (x, y) in a.iter().zip(&b) {
+        let (ex, ey) = (x.evals.as_ref().unwrap(), y.evals.as_ref().unwrap());
+        let top = ex.last().unwrap().abs().max(1e-300);
+        for (u, v) in ex.iter().zip(ey) {
+            assert!((u - v).abs() <= 1e-12 * top, "{}: {u} vs {v}", x.name);
+        }
+    }
+}

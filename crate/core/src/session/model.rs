@@ -360,9 +360,11 @@ impl ModelSession {
         }
         // Depth order (see the module doc).
         let lexicographic = tensors.windows(2).all(|w| w[0].name <= w[1].name);
-        let gguf = shards
-            .iter()
-            .any(|s| s.index.as_ref().is_ok_and(|ix| ix.format == crate::formats::FileFormat::Gguf));
+        let gguf = shards.iter().any(|s| {
+            s.index
+                .as_ref()
+                .is_ok_and(|ix| ix.format == crate::formats::FileFormat::Gguf)
+        });
         if shards.len() > 1 || lexicographic || gguf {
             tensors.sort_by(|a, b| depth_cmp(&a.name, &b.name));
         }
