@@ -8,7 +8,7 @@ import { downloadBlob, toCsv } from '../chart/export.js';
 import { loadCharts } from './charts.js';
 
 export const EXAMPLE_URL = new URL('examples/minilm-l6-encoder-f16.safetensors', document.baseURI).href;
-const ACCEPT = /\.(safetensors|npy|npz|bin|pt|pth)$/i;
+const ACCEPT = /\.(safetensors|npy|npz|bin|pt|pth|gguf)$/i;
 /** Files of a sharded checkpoint: shards and the Hugging Face index. */
 const SHARD_FILE = /(\.safetensors|\.index\.json)$/i;
 
@@ -19,6 +19,7 @@ const COLUMNS = [
   { key: 'name', label: 'name', fmt: (v) => v ?? '' },
   { key: 'N', label: 'N', fmt: num() },
   { key: 'M', label: 'M', fmt: num() },
+  { key: 'dtype', label: 'type', fmt: (v) => v ?? '' },
   { key: 'Q', label: 'Q', fmt: num(3) },
   { key: 'num_evals', label: 'evals', fmt: num() },
   { key: 'alpha', label: 'α', fmt: num(4) },
@@ -34,7 +35,7 @@ const COLUMNS = [
   { key: 'warning', label: 'warning', fmt: (v, r) => (r.status && r.status !== 'success' ? `${r.status}: ${r.reason ?? ''}` : v || '') },
 ];
 /** Export columns: every scalar WeightWatcher column, plus FARMS and MP summaries. */
-const EXPORT_KEYS = ['layer_id', 'name', 'layer_type', 'N', 'M', 'rf', 'Q', 'num_evals', 'sv_max', 'sv_min', 'rank_loss', 'weak_rank_loss', 'lambda_max', 'alpha', 'xmin', 'xmax', 'D', 'sigma', 'num_pl_spikes', 'Lambda', 'status', 'warning', 'norm', 'log_norm', 'spectral_norm', 'log_spectral_norm', 'alpha_weighted', 'log_alpha_norm', 'stable_rank', 'matrix_rank', 'entropy', 'num_fingers', 'raw_alpha', 'alpha_hill', 'num_traps', 'reason'];
+const EXPORT_KEYS = ['layer_id', 'name', 'dtype', 'layer_type', 'N', 'M', 'rf', 'Q', 'num_evals', 'sv_max', 'sv_min', 'rank_loss', 'weak_rank_loss', 'lambda_max', 'alpha', 'xmin', 'xmax', 'D', 'sigma', 'num_pl_spikes', 'Lambda', 'status', 'warning', 'norm', 'log_norm', 'spectral_norm', 'log_spectral_norm', 'alpha_weighted', 'log_alpha_norm', 'stable_rank', 'matrix_rank', 'entropy', 'num_fingers', 'raw_alpha', 'alpha_hill', 'num_traps', 'reason'];
 const EXPORT_COLUMNS = [
   ...EXPORT_KEYS.map((key) => ({ key })),
   { key: 'farms_alpha', get: (r) => r.farms?.alpha },
@@ -443,6 +444,7 @@ export function startLab({ build, threads, simd }) {
           if (row.evals) evals.set(p.index, row.evals);
           delete row.evals;
           row.index = p.index;
+          row.dtype = p.dtype;
           lab.rows.push(row);
           lab.done = lab.rows.length;
           queueTable(p.index);
@@ -551,7 +553,7 @@ export function startLab({ build, threads, simd }) {
   function openFile(file) {
     if (!file) return;
     if (!ACCEPT.test(file.name)) {
-      showError(`${file.name}: not a .safetensors, .npy, .npz or PyTorch (.bin, .pt) file.`);
+      showError(`${file.name}: not a .safetensors, .npy, .npz, GGUF or PyTorch (.bin, .pt) file.`);
       return;
     }
     open(file, file.name, 'file');

@@ -100,7 +100,8 @@ const METHODS = {
     const handle = new wasm.Model(files, options ?? {});
     if (model) model.handle.free();
     model = { handle, name: label };
-    return handle.plan();
+    const dtypes = handle.dtypes();
+    return handle.plan().map((p, i) => ({ ...p, dtype: dtypes[i] }));
   },
 
   /** () → the open model's summary {name, format, shards, bytes, tensors, parameters, dtypes, layers, skipped, notes}. */

@@ -94,6 +94,15 @@ impl Model {
         to_js(self.session.plans())
     }
 
+    /// The storage type of every tensor, by plan position (`F32`, `BF16`, `Q4_K`, …; empty where
+    /// a shard could not be read).
+    pub fn dtypes(&self) -> Vec<String> {
+        let t = self.session.tensors();
+        t.iter()
+            .map(|t| t.dtype.as_ref().map(|d| d.name().to_string()).unwrap_or_default())
+            .collect()
+    }
+
     /// Positions of the layers an analysis runs on.
     pub fn todo(&self) -> Vec<u32> {
         self.session.todo().into_iter().map(|p| p as u32).collect()
