@@ -71,7 +71,7 @@ async function main() {
       const headLast = s.names.at(-1) === 'lm_head.weight';
       report('folder of 2 shards + index: one table, every planned layer, no errors', s.status === 'done' && s.done === s.total && s.total >= 84 && s.errors.length === 0, JSON.stringify({ ...s, names: s.names.length }));
       report('layers in network depth (layers.2 before layers.10, lm_head last)', ordered && headLast, s.names.slice(0, 4).join(', '));
-      report('the header shows the model and its shard count', /index\.json.*2 files/.test(s.source), s.source);
+      report('the header shows the model and its file count (2 shards + index)', /index\.json.*3 files/.test(s.source), s.source);
     }
 
     // A missing shard: error rows name it, the other shard still runs.

@@ -269,7 +269,7 @@ fn one_file(
     let files: Vec<(String, Box<dyn spectralab_core::formats::ByteSource>)> =
         vec![(name.to_string(), Box::new(js_source(length, read_at)?))];
     spectralab_core::session::ModelSession::open(files, opts)
-        .map_err(|e| JsError::new(&e.to_string()))
+        .map_err(|e| JsError::new(&format!("{name}: {e}")))
 }
 
 /// Eigenspectrum analysis of a model file (`.safetensors`, `.npy`, `.npz`) of `length` bytes

@@ -64,8 +64,14 @@ impl Model {
     #[wasm_bindgen(constructor)]
     pub fn new(files: js_sys::Array, options: JsValue) -> Result<Model, JsError> {
         let opts = parse_options(&options)?;
+        let sources = sources(&files)?;
+        // One file: its errors start with its name (a folder's name the shard themselves).
+        let prefix = match sources.as_slice() {
+            [(name, _)] => format!("{name}: "),
+            _ => String::new(),
+        };
         let session =
-            ModelSession::open(sources(&files)?, opts).map_err(|e| JsError::new(&e.to_string()))?;
+            ModelSession::open(sources, opts).map_err(|e| JsError::new(&format!("{prefix}{e}")))?;
         Ok(Model { session })
     }
 
@@ -99,7 +105,12 @@ impl Model {
     pub fn dtypes(&self) -> Vec<String> {
         let t = self.session.tensors();
         t.iter()
-            .map(|t| t.dtype.as_ref().map(|d| d.name().to_string()).unwrap_or_default())
+            .map(|t| {
+                t.dtype
+                    .as_ref()
+                    .map(|d| d.name().to_string())
+                    .unwrap_or_default()
+            })
             .collect()
     }
 

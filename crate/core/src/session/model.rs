@@ -290,23 +290,19 @@ impl ModelSession {
             (None, None) => unreachable!("checked above"),
         };
         // Headers: read once.
-        let mut shards: Vec<Shard> = models
-            .into_iter()
-            .map(|(name, source)| {
-                let index = read_index(&*source, &name).map_err(|e| e.to_string());
-                Shard {
-                    name,
-                    source,
-                    index,
-                }
-            })
-            .collect();
-        if single {
-            if let Err(e) = &shards[0].index {
-                return Err(Error::Format {
-                    what: format!("{}: {e}", shards[0].name),
-                });
-            }
+        let mut shards = Vec::with_capacity(models.len());
+        for (name, source) in models {
+            let index = match read_index(&*source, &name) {
+                Ok(ix) => Ok(ix),
+                // One file that cannot be read: its own error (it names the file).
+                Err(e) if single => return Err(e),
+                Err(e) => Err(e.to_string()),
+            };
+            shards.push(Shard {
+                name,
+                source,
+                index,
+            });
         }
         let mut tensors = Vec::new();
         match index_file {
