@@ -6,7 +6,8 @@
 #   4. native tests (core with rayon)
 #   7. release wasm builds (baseline, SIMD, threads; shared memory verified)
 #   8. the wasm engine in Node against the native CLI and WeightWatcher's goldens
-#   9. end-to-end tests in headless Chromium (playwright-core + Debian Chromium), then the widgets
+#   9. end-to-end tests in headless Chromium (playwright-core + Debian Chromium: smoke, lab, shards,
+#      metrics, compress, transform), then the widgets
 #      from the packaged dist/ (scripts/build-dist.sh)
 # Each wasm variant uses its own target dir (target/wasm-<variant>) for tests and release builds;
 # the wasm tests run in the release profile so they share dependencies with the release builds.
@@ -61,7 +62,7 @@ node --test tests/node/
 step "end-to-end (headless Chromium): engine smoke, then the lab"
 node tests/e2e/smoke.mjs
 node tests/e2e/lab.mjs
-for panel in metrics compress transform; do
+for panel in shards metrics compress transform; do
   if [ -f "tests/e2e/$panel.mjs" ]; then node "tests/e2e/$panel.mjs"; fi
 done
 
