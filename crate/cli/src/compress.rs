@@ -24,14 +24,12 @@ use crate::{fileio, Args, Failure};
 use spectralab_core::compress::budget::{
     AllocationMethod, BudgetParams, BudgetPlan, BudgetTarget, ErrorObjective, LayerSpectrum,
 };
-use spectralab_core::compress::ggml_quant::GgmlType;
-use spectralab_core::compress::quant_plan::{
-    plan_quantization, recipe_plan, QuantBudget, QuantLayer, Recipe,
-};
+use spectralab_core::compress::quant_plan::QuantBudget;
 use spectralab_core::compress::truncation::Spectrum;
 use spectralab_core::compress::Precision;
 use spectralab_core::formats::{read_tensor, ReadParams, TensorData};
 use spectralab_core::linalg::{gram_eigenvalues, GramParams};
+use spectralab_core::session::{AnalyzeOptions, ModelSession};
 use spectralab_core::spectrum::analyze::{plan_source, AnalyzeParams};
 use spectralab_core::spectrum::layers::LayerKind;
 use std::io::Write;
@@ -97,55 +95,68 @@ fn parse_quant_budget(text: &str) -> Result<QuantBudget, Failure> {
     }
 }
 
-fn to_f64_matrix(data: &TensorData) -> spectralab_core::Result<ndarray::Array2<f64>> {
-    let shape_error = |e: ndarray::ShapeError| spectralab_core::Error::Shape {
-        expected: "2-D".into(),
-        found: e.to_string(),
-    };
-    Ok(match data {
-        TensorData::F32(a) => a
-            .view()
-            .into_dimensionality::<ndarray::Ix2>()
-            .map_err(shape_error)?
-            .mapv(f64::from),
-        TensorData::F64(a) => a
-            .view()
-            .into_dimensionality::<ndarray::Ix2>()
-            .map_err(shape_error)?
-            .to_owned(),
-    })
-}
-
-/// `--quant-plan`: measure every type on every planned 2-D weight, plan, compare, print.
+/// `--quant-plan`: measure every type on every planned 2-D weight (by row blocks, through the
+/// model session), plan, compare with the recipes, print.
 fn run_quant_plan(
-    path: &str,
+    files: &[String],
     budget: QuantBudget,
     format: &str,
     plan_out: Option<String>,
 ) -> Result<(), Failure> {
-    let file = fileio::FileSource::open(path).map_err(Failure::Run)?;
-    let (index, plans) = plan_source(&file, path, &AnalyzeParams::default())
+    let path = files.join(" ");
+    let sources = fileio::model_files(files).map_err(Failure::Run)?;
+    let mut session = ModelSession::open(sources, AnalyzeOptions::default())
         .map_err(|e| Failure::Run(format!("{path}: {e}")))?;
     let mut stderr = std::io::stderr();
-    let mut layers = Vec::new();
-    for p in plans.iter().filter(|p| p.kind == Some(LayerKind::Dense)) {
-        let m = read_tensor(&file, &index.tensors[p.index], &ReadParams::default())
-            .and_then(|d| to_f64_matrix(&d))
-            .and_then(|w| QuantLayer::measure(&p.name, w.view(), &GgmlType::ALL));
-        match m {
-            Ok(l) => layers.push(l),
-            Err(e) => {
-                let _ = writeln!(stderr, "{}: skipped: {e}", p.name);
+    let positions = session.quant_positions();
+    let tty = std::io::IsTerminal::is_terminal(&stderr);
+    for (i, &p) in positions.iter().enumerate() {
+        if tty {
+            let _ = write!(
+                stderr,
+                "\r[{}/{}] quantizing {}\x1b[K",
+                i + 1,
+                positions.len(),
+                session.plans()[p].name
+            );
+        }
+        session
+            .quant_measure(&[p])
+            .map_err(|e| Failure::Run(format!("{path}: {e}")))?;
+    }
+    if tty {
+        let _ = write!(stderr, "\r\x1b[K");
+    }
+    let s = session
+        .quant_summary(budget, 33)
+        .map_err(|e| Failure::Run(format!("{path}: {e}")))?;
+    for l in s.layers.iter().filter(|l| l.error.is_some()) {
+        let _ = writeln!(
+            stderr,
+            "{}: skipped: {}",
+            l.name,
+            l.error.as_deref().unwrap_or("")
+        );
+    }
+    let plan = &s.summary.plan;
+    if session.info().format == "gguf" {
+        let mix: Vec<String> = s.file_mix.iter().map(|(t, n)| format!("{t}:{n}")).collect();
+        let mut planned: Vec<(String, usize)> = Vec::new();
+        for c in &plan.layers {
+            match planned.iter_mut().find(|(t, _)| t == c.ggml_type.name()) {
+                Some((_, n)) => *n += 1,
+                None => planned.push((c.ggml_type.name().to_string(), 1)),
             }
         }
+        planned.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let planned: Vec<String> = planned.iter().map(|(t, n)| format!("{t}:{n}")).collect();
+        let _ = writeln!(
+            stderr,
+            "type mix of the planned tensors: file {}; plan {}",
+            mix.join(", "),
+            planned.join(", ")
+        );
     }
-    if layers.is_empty() {
-        return Err(Failure::Run(format!(
-            "{path}: no 2-D weight tensor to plan"
-        )));
-    }
-    let plan =
-        plan_quantization(&layers, budget).map_err(|e| Failure::Run(format!("{path}: {e}")))?;
     let _ = writeln!(
         stderr,
         "{} layers, quantization plan: {:.4} bits per weight, {} bytes, model relative error {:.5}",
@@ -154,40 +165,18 @@ fn run_quant_plan(
         plan.bytes,
         plan.model_rel_error
     );
-    let mut recipes = Vec::new();
-    for r in [
-        Recipe::Uniform(GgmlType::Q4_0),
-        Recipe::Uniform(GgmlType::Iq4Nl),
-        Recipe::Uniform(GgmlType::Q4K),
-        Recipe::Q4KM,
-        Recipe::Q5KM,
-    ] {
-        let Ok(rp) = recipe_plan(&layers, r) else {
-            continue;
-        };
-        let same = plan_quantization(&layers, QuantBudget::Bytes(rp.bytes));
-        if let Ok(same) = &same {
+    for r in &s.summary.recipes {
+        if let Some(same) = &r.plan_at_same_size {
             let _ = writeln!(
                 stderr,
                 "{}: {:.4} bpw, error {:.5}; plan at ≤ its size: {:.4} bpw, error {:.5}",
-                rp.name,
-                rp.bits_per_weight,
-                rp.model_rel_error,
+                r.recipe.name,
+                r.recipe.bits_per_weight,
+                r.recipe.model_rel_error,
                 same.bits_per_weight,
                 same.model_rel_error
             );
         }
-        recipes.push(serde_json::json!({
-            "recipe": rp.name,
-            "bits_per_weight": rp.bits_per_weight,
-            "bytes": rp.bytes,
-            "model_rel_error": rp.model_rel_error,
-            "plan_at_same_size": same.ok().map(|p| serde_json::json!({
-                "bits_per_weight": p.bits_per_weight,
-                "bytes": p.bytes,
-                "model_rel_error": p.model_rel_error,
-            })),
-        }));
     }
     let _ = writeln!(
         stderr,
@@ -198,23 +187,24 @@ fn run_quant_plan(
         std::fs::write(out, plan.plan_json() + "\n")
             .map_err(|e| Failure::Run(format!("{out}: {e}")))?;
     }
+    let measured: Vec<_> = s.layers.iter().filter(|l| l.error.is_none()).collect();
     let out = if format == "csv" {
-        let mut s = String::from("tensor,rows,cols,type,bytes,rel_fro_error\n");
-        for (l, c) in layers.iter().zip(&plan.layers) {
-            s.push_str(&format!(
-                "{},{},{},{},{},{:?}\n",
+        let mut o = String::from("tensor,rows,cols,file_type,type,bytes,rel_fro_error\n");
+        for (l, c) in measured.iter().zip(&plan.layers) {
+            o.push_str(&format!(
+                "{},{},{},{},{},{},{:?}\n",
                 csv_field(&c.name),
                 l.rows,
                 l.cols,
+                l.file_type,
                 c.ggml_type.name(),
                 c.bytes,
                 c.rel_fro_error
             ));
         }
-        s
+        o
     } else {
-        let mut v = serde_json::to_value(&plan).map_err(|e| Failure::Run(e.to_string()))?;
-        v["recipes"] = serde_json::Value::Array(recipes);
+        let mut v = serde_json::to_value(&s).map_err(|e| Failure::Run(e.to_string()))?;
         v["tensor_type_args"] = serde_json::to_value(plan.tensor_type_args())
             .map_err(|e| Failure::Run(e.to_string()))?;
         serde_json::to_string_pretty(&v).map_err(|e| Failure::Run(e.to_string()))? + "\n"
@@ -271,12 +261,17 @@ pub fn run(mut a: Args) -> Result<(), Failure> {
     if let Some(unknown) = a.0.iter().find(|x| x.starts_with("--")) {
         return Err(Failure::Usage(format!("unknown option {unknown}")));
     }
+    if let Some(q) = quant_plan {
+        if a.0.is_empty() {
+            return Err(Failure::Usage(
+                "compress --quant-plan needs a FILE, a folder of shards, or a *.index.json".into(),
+            ));
+        }
+        return run_quant_plan(&a.0, parse_quant_budget(&q)?, &format, plan_out);
+    }
     let [path] = a.0.as_slice() else {
         return Err(Failure::Usage("compress needs exactly one FILE".into()));
     };
-    if let Some(q) = quant_plan {
-        return run_quant_plan(path, parse_quant_budget(&q)?, &format, plan_out);
-    }
     let file = fileio::FileSource::open(path).map_err(Failure::Run)?;
     let (index, plans) = plan_source(&file, path, &AnalyzeParams::default())
         .map_err(|e| Failure::Run(format!("{path}: {e}")))?;

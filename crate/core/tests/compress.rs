@@ -1368,7 +1368,7 @@ fn hex_bytes(s: &str) -> Vec<u8> {
 fn ggml_quantizers_match_gguf_py_bytes_and_values() {
     let g = compress_golden("ggml_quantize.json");
     let x: Vec<f32> = golden_vec(&g["x"]).iter().map(|&v| v as f32).collect();
-    for name in ["Q8_0", "Q4_0", "Q5_0", "Q5_1"] {
+    for name in ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"] {
         let t = GgmlType::parse(name).unwrap();
         let want_bytes = hex_bytes(g[name]["bytes"].as_str().unwrap());
         let want: Vec<f64> = golden_vec(&g[name]["values"]);
@@ -1519,11 +1519,11 @@ fn quant_plan_beats_the_fixed_recipes_at_their_size_and_respects_the_budget() {
 }
 
 #[test]
-fn quant_plan_is_near_the_brute_force_optimum() {
-    let layers: Vec<QuantLayer> = quant_model(188).into_iter().take(4).collect();
+fn quant_plan_is_the_brute_force_optimum() {
+    let layers: Vec<QuantLayer> = quant_model(188).into_iter().take(6).collect();
     let n: Vec<usize> = layers.iter().map(|l| l.options.len()).collect();
     for bpw in [4.6, 5.0, 5.6, 6.2] {
-        let budget = (bpw * (4.0 * 8.0 * 256.0) / 8.0) as u64;
+        let budget = (bpw * (6.0 * 8.0 * 256.0) / 8.0) as u64;
         let p = plan_quantization(&layers, QuantBudget::Bytes(budget)).unwrap();
         let mut best = f64::INFINITY;
         let total = n.iter().product::<usize>();
@@ -1541,8 +1541,9 @@ fn quant_plan_is_near_the_brute_force_optimum() {
         }
         let norm: f64 = layers.iter().map(|l| l.norm2).sum();
         let got = p.model_rel_error.powi(2) * norm;
+        // The byte grid has one-byte cells at this size: the knapsack is exact.
         assert!(
-            got <= best * 1.25 + 1e-18,
+            got <= best * (1.0 + 1e-12) + 1e-18,
             "bpw {bpw}: {got} vs optimum {best}"
         );
     }

@@ -451,3 +451,110 @@ fn gguf_layers_stream_like_whole_ones() {
         }
     }
 }
+
+// ------------------------------------------------------------ quantization plans on a session
+
+#[test]
+fn quant_options_by_row_blocks_equal_whole_ones() {
+    use spectralab_core::compress::ggml_quant::GgmlType;
+    use spectralab_core::compress::quant_plan::QuantLayer;
+    let data = matrix(70, 96, 31);
+    let w = ndarray::Array2::from_shape_fn((70, 96), |(i, j)| data[i * 96 + j] as f64);
+    let whole = QuantLayer::measure("w", w.view(), &GgmlType::ALL).unwrap();
+    let blocks = QuantLayer::measure_blocks("w", 70, 96, &GgmlType::ALL, 7, |r| {
+        Ok(w.slice(ndarray::s![r, ..]).to_owned())
+    })
+    .unwrap();
+    // 96 is not a multiple of 256: the K types fall back, so 6 distinct effective types.
+    assert_eq!(whole.options.len(), 6);
+    assert_eq!(whole.options.len(), blocks.options.len());
+    for (a, b) in whole.options.iter().zip(&blocks.options) {
+        assert_eq!((a.ggml_type, a.bytes), (b.ggml_type, b.bytes));
+        assert!((a.sq_error - b.sq_error).abs() <= 1e-12 * a.sq_error);
+    }
+    assert!((whole.norm2 - blocks.norm2).abs() <= 1e-12 * whole.norm2);
+    // A reader that returns the wrong block shape is an error, not a silent mismatch.
+    assert!(
+        QuantLayer::measure_blocks("w", 70, 96, &GgmlType::ALL, 7, |_| {
+            Ok(ndarray::Array2::zeros((2, 96)))
+        })
+        .is_err()
+    );
+}
+
+#[test]
+fn quant_summary_of_the_demo_model() {
+    use spectralab_core::compress::quant_plan::QuantBudget;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../static/examples/minilm-l6-encoder-f16.safetensors"
+    );
+    let bytes = std::fs::read(path).unwrap();
+    let mut s = ModelSession::open(
+        vec![(
+            "minilm.safetensors".into(),
+            Box::new(bytes) as Box<dyn ByteSource>,
+        )],
+        AnalyzeOptions::default(),
+    )
+    .unwrap();
+    let positions = s.quant_positions();
+    assert_eq!(positions.len(), 36);
+    assert_eq!(s.quant_measure(&positions[..2]).unwrap(), 2);
+    assert_eq!(s.quant_measure(&positions[..2]).unwrap(), 0, "cached");
+    let q = s
+        .quant_summary(QuantBudget::BitsPerWeight(4.8), 17)
+        .unwrap();
+    assert_eq!(q.layers.len(), 36);
+    assert!(q
+        .layers
+        .iter()
+        .all(|l| l.error.is_none() && l.file_type == "F16"));
+    assert_eq!(q.file_mix, vec![("F16".to_string(), 36)]);
+    let plan = &q.summary.plan;
+    assert!(plan.bits_per_weight <= 4.8 + 1e-12);
+    // At each recipe's size the plan is at least as good (the recipe is one feasible plan).
+    assert!(q.summary.recipes.len() >= 5);
+    for r in &q.summary.recipes {
+        let same = r.plan_at_same_size.as_ref().unwrap();
+        assert!(same.bytes <= r.recipe.bytes);
+        assert!(
+            same.model_rel_error <= r.recipe.model_rel_error + 1e-15,
+            "{}",
+            r.recipe.name
+        );
+    }
+    // The curve runs from the smallest plan to the largest, error non-increasing.
+    let c = &q.summary.curve;
+    assert_eq!(c.len(), 17);
+    assert!((c[0].bits_per_weight - q.summary.min_bits_per_weight).abs() < 1e-12);
+    assert!((c[16].bits_per_weight - q.summary.max_bits_per_weight).abs() < 1e-12);
+    for w in c.windows(2) {
+        assert!(w[1].bytes >= w[0].bytes && w[1].model_rel_error <= w[0].model_rel_error);
+    }
+}
+
+#[test]
+fn quant_summary_of_a_gguf_file_reports_its_types() {
+    use spectralab_core::compress::quant_plan::QuantBudget;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/goldens/gguf/random_blocks.gguf"
+    );
+    let bytes = std::fs::read(path).unwrap();
+    let mut s = ModelSession::open(
+        vec![(
+            "random_blocks.gguf".into(),
+            Box::new(bytes) as Box<dyn ByteSource>,
+        )],
+        options(r#"{"minEvals": 1}"#),
+    )
+    .unwrap();
+    let q = s.quant_summary(QuantBudget::BitsPerWeight(5.0), 9).unwrap();
+    assert_eq!(q.layers.len(), 16);
+    // One tensor per stored type: the mix lists each once, the plan covers every tensor.
+    assert_eq!(q.file_mix.len(), 16);
+    assert!(q.file_mix.iter().any(|(t, n)| t == "Q4_K" && *n == 1));
+    assert_eq!(q.summary.plan.layers.len(), 16);
+    assert!(q.summary.plan.bits_per_weight <= 5.0 + 1e-12);
+}

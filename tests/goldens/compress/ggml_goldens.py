@@ -1,7 +1,7 @@
 """GGUF quantizer goldens from gguf-py (`gguf.quants`, version pinned in requirements.txt).
 
 * ggml_quantize.json: f32 rows -> `gguf.quants.quantize` bytes (hex) and `dequantize` values,
-  for the types gguf-py can quantize (Q8_0, Q4_0, Q5_0, Q5_1).
+  for the types gguf-py can quantize (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1).
 * ggml_dequantize.json: random valid blocks (scale fields set to finite f16) -> gguf-py's
   `dequantize` values, for Q4_K, Q5_K, Q6_K and IQ4_NL (gguf-py has no quantizer for them);
   this checks Spectralab's block layouts and decoders.
@@ -20,7 +20,7 @@ def main(here):
     x[1, :32] = 0.0  # a zero block
     x[2, 5] = 40.0  # an outlier
     q = {"rows": 4, "cols": 64, "x": [float(v) for v in x.ravel()]}
-    for name in ("Q8_0", "Q4_0", "Q5_0", "Q5_1"):
+    for name in ("Q8_0", "Q4_0", "Q5_0", "Q5_1", "Q4_1"):
         b = quantize(x, getattr(T, name))
         q[name] = {"bytes": b.tobytes().hex(),
                    "values": [float(v) for v in dequantize(b, getattr(T, name)).ravel()]}

@@ -11,6 +11,7 @@
 //! | `Q5_K` | 256 | 176 | 5.5 | f16 `d`, f16 `dmin`, 12 B 6-bit scales/mins, 32 B high bits, 128 B nibbles |
 //! | `Q5_1` | 32 | 24 | 6.0 | f16 `d`, f16 `m`, u32 high bits, 16 B nibbles |
 //! | `Q5_0` | 32 | 22 | 5.5 | f16 `d`, u32 high bits, 16 B nibbles |
+//! | `Q4_1` | 32 | 20 | 5.0 | f16 `d`, f16 `m`, 16 B nibbles |
 //! | `Q4_K` | 256 | 144 | 4.5 | f16 `d`, f16 `dmin`, 12 B 6-bit scales/mins, 128 B nibbles |
 //! | `Q4_0` | 32 | 18 | 4.5 | f16 `d`, 16 B nibbles |
 //! | `IQ4_NL` | 32 | 18 | 4.5 | f16 `d`, 16 B nibbles indexing a fixed non-linear table |
@@ -22,8 +23,8 @@
 //!   `d` stored as f16; `x̂ = q·d`.
 //! - **Q4_0 / Q5_0**: `max` = the entry of largest magnitude *with its sign*, `d = max/−8`
 //!   (`/−16`), `q = min(15, trunc(x/d + 8.5))` (`31`, `16.5`); `x̂ = (q − 8)·d` (`q − 16`).
-//! - **Q5_1**: `d = (max − min)/31`, `q = min(31, trunc((x − min)/d + 0.5))`, `x̂ = q·d + min`
-//!   (`d`, `min` stored as f16).
+//! - **Q4_1 / Q5_1**: `d = (max − min)/15` (`/31`), `q = min(15, trunc((x − min)/d + 0.5))`
+//!   (`31`), `x̂ = q·d + min` (`d`, `min` stored as f16).
 //! - **Q4_K / Q5_K**: 8 sub-blocks of 32; each gets a scale and a min by `make_qkx2_quants`
 //!   (weights `w_i = √(mean x²) + |x_i|`; `nmax` = 15 / 31; a grid of 21 / 16 trial inverse
 //!   scales `(rmin + 0.1·is + nmax)/(max − min)` with `rmin = −1` / `−0.5`, each followed by the
@@ -45,7 +46,7 @@
 //!   `x̂ = d·table[q]`.
 //!
 //! Goldens: `tests/goldens/compress/ggml_*.json` from gguf-py (`gguf.quants`, pinned in
-//! `requirements.txt`): its quantizers for Q8_0, Q4_0, Q5_0, Q5_1 (bytes and values), and its
+//! `requirements.txt`): its quantizers for Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 (bytes and values), and its
 //! dequantizers for Q4_K, Q5_K, Q6_K, IQ4_NL (random valid blocks decoded both ways).
 
 use super::{check_matrix, rel_error, TradeoffPoint};
@@ -63,6 +64,8 @@ pub enum GgmlType {
     Iq4Nl,
     #[serde(rename = "Q4_K")]
     Q4K,
+    #[serde(rename = "Q4_1")]
+    Q4_1,
     #[serde(rename = "Q5_0")]
     Q5_0,
     #[serde(rename = "Q5_K")]
@@ -77,10 +80,11 @@ pub enum GgmlType {
 
 impl GgmlType {
     /// Every type, smallest first.
-    pub const ALL: [GgmlType; 8] = [
+    pub const ALL: [GgmlType; 9] = [
         GgmlType::Q4_0,
         GgmlType::Iq4Nl,
         GgmlType::Q4K,
+        GgmlType::Q4_1,
         GgmlType::Q5_0,
         GgmlType::Q5K,
         GgmlType::Q5_1,
@@ -94,6 +98,7 @@ impl GgmlType {
             GgmlType::Q4_0 => "Q4_0",
             GgmlType::Iq4Nl => "IQ4_NL",
             GgmlType::Q4K => "Q4_K",
+            GgmlType::Q4_1 => "Q4_1",
             GgmlType::Q5_0 => "Q5_0",
             GgmlType::Q5K => "Q5_K",
             GgmlType::Q5_1 => "Q5_1",
@@ -121,6 +126,7 @@ impl GgmlType {
     pub fn block_bytes(self) -> usize {
         match self {
             GgmlType::Q4_0 | GgmlType::Iq4Nl => 18,
+            GgmlType::Q4_1 => 20,
             GgmlType::Q5_0 => 22,
             GgmlType::Q5_1 => 24,
             GgmlType::Q8_0 => 34,
@@ -216,6 +222,17 @@ fn quantize_q5_0(x: &[f32], out: &mut Vec<u8>) {
     let qh: u32 = (0..32).fold(0, |acc, j| acc | (((q[j] >> 4) as u32 & 1) << j));
     out.extend(qh.to_le_bytes());
     out.extend((0..16).map(|j| (q[j] & 15) | ((q[j + 16] & 15) << 4)));
+}
+
+fn quantize_q4_1(x: &[f32], out: &mut Vec<u8>) {
+    let min = x.iter().copied().fold(f32::INFINITY, f32::min);
+    let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let d = (max - min) / 15.0;
+    let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+    let q = |v: f32| (((v - min) * id + 0.5) as i8).min(15) as u8;
+    out.extend(h(d));
+    out.extend(h(min));
+    out.extend((0..16).map(|j| q(x[j]) | (q(x[j + 16]) << 4)));
 }
 
 fn quantize_q5_1(x: &[f32], out: &mut Vec<u8>) {
@@ -595,6 +612,7 @@ pub fn quantize_row(t: GgmlType, x: &[f32]) -> Result<Vec<u8>> {
             GgmlType::Q8_0 => quantize_q8_0(b, &mut out),
             GgmlType::Q4_0 => quantize_q4_0(b, &mut out),
             GgmlType::Q5_0 => quantize_q5_0(b, &mut out),
+            GgmlType::Q4_1 => quantize_q4_1(b, &mut out),
             GgmlType::Q5_1 => quantize_q5_1(b, &mut out),
             GgmlType::Q4K => quantize_qk(b, 15, &mut out),
             GgmlType::Q5K => quantize_qk(b, 31, &mut out),
@@ -632,6 +650,11 @@ pub fn dequantize_row(t: GgmlType, bytes: &[u8]) -> Result<Vec<f32>> {
                 };
                 y.extend(b[2..18].iter().map(|&q| val(q & 15)));
                 y.extend(b[2..18].iter().map(|&q| val(q >> 4)));
+            }
+            GgmlType::Q4_1 => {
+                let (d, m) = (hf(&b[0..2]), hf(&b[2..4]));
+                y.extend(b[4..20].iter().map(|&q| (q & 15) as f32 * d + m));
+                y.extend(b[4..20].iter().map(|&q| (q >> 4) as f32 * d + m));
             }
             GgmlType::Q5_0 | GgmlType::Q5_1 => {
                 let d = hf(&b[0..2]);

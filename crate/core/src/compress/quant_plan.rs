@@ -14,6 +14,10 @@
 //!   left, apply the single upgrade (any option, hull or not) with the best reduction per byte
 //!   that still fits, until none fits. Greedy on hulls is optimal for the convexified
 //!   (fractional) problem; the integer result is within one segment's gain of the optimum.
+//!   That gap is closed by a dynamic program for the multiple-choice knapsack over a byte grid
+//!   of at most 2¹⁵ cells (costs rounded up, so it never exceeds the budget; exact when 2¹⁵
+//!   cells of the gcd of the options' byte differences cover the spare bytes); the plan is whichever of the two has the smaller error. Its cost is
+//!   `O(layers · options · 2¹⁵)`: 80 M steps for 300 layers of 8 options.
 //! - **Recipes** ([`Recipe`]): llama.cpp's `llama_tensor_get_type` for the 2-D weights of a
 //!   mostly-`Q4_K` / `Q5_K` file, without an importance matrix: `attn_v` and `ffn_down` of the
 //!   layers where `use_more_bits(i, n)` (`i < n/8`, `i ≥ 7n/8`, or `(i − n/8) % 3 == 2`) get
@@ -26,7 +30,7 @@
 
 use super::ggml_quant::{quantize_matrix, GgmlType};
 use crate::{Error, Result};
-use ndarray::ArrayView2;
+use ndarray::{Array2, ArrayView2};
 use serde::Serialize;
 use std::collections::{BTreeMap, BinaryHeap};
 
@@ -55,26 +59,64 @@ pub struct QuantLayer {
 impl QuantLayer {
     /// Quantizes `w` with every type of `types` that fits (directly or by fallback).
     pub fn measure(name: &str, w: ArrayView2<'_, f64>, types: &[GgmlType]) -> Result<Self> {
-        let mut options: Vec<QuantOption> = Vec::new();
+        let (rows, cols) = w.dim();
+        Self::measure_blocks(name, rows, cols, types, rows.max(1), |r| {
+            Ok(w.slice(ndarray::s![r, ..]).to_owned())
+        })
+    }
+
+    /// [`Self::measure`] for a `rows × cols` matrix read `block_rows` rows at a time by
+    /// `read(row range)`: llama.cpp's types quantize each row on its own, so the bytes and the
+    /// squared errors of the blocks add up, and no more than one block is held.
+    pub fn measure_blocks(
+        name: &str,
+        rows: usize,
+        cols: usize,
+        types: &[GgmlType],
+        block_rows: usize,
+        mut read: impl FnMut(std::ops::Range<usize>) -> Result<Array2<f64>>,
+    ) -> Result<Self> {
+        let mut used: Vec<GgmlType> = Vec::new();
         for &t in types {
-            let Some(used) = t.effective(w.ncols()) else {
-                continue;
-            };
-            if options.iter().any(|o| o.ggml_type == used) {
-                continue;
+            if let Some(u) = t.effective(cols) {
+                if !used.contains(&u) {
+                    used.push(u);
+                }
             }
-            let r = quantize_matrix(w, used)?;
-            options.push(QuantOption {
-                ggml_type: used,
-                bytes: r.bytes,
-                sq_error: r.sq_error,
-            });
         }
-        if options.is_empty() {
+        if used.is_empty() || rows == 0 {
             return Err(Error::Shape {
                 expected: format!("rows of a multiple of 32 entries (tensor `{name}`)"),
-                found: format!("{} × {}", w.nrows(), w.ncols()),
+                found: format!("{rows} × {cols}"),
             });
+        }
+        let mut options: Vec<QuantOption> = used
+            .iter()
+            .map(|&t| QuantOption {
+                ggml_type: t,
+                bytes: 0,
+                sq_error: 0.0,
+            })
+            .collect();
+        let mut norm2 = 0.0;
+        let step = block_rows.max(1);
+        let mut r0 = 0;
+        while r0 < rows {
+            let r1 = (r0 + step).min(rows);
+            let w = read(r0..r1)?;
+            if w.dim() != (r1 - r0, cols) {
+                return Err(Error::Shape {
+                    expected: format!("{} × {cols} (rows {r0}..{r1} of `{name}`)", r1 - r0),
+                    found: format!("{} × {}", w.nrows(), w.ncols()),
+                });
+            }
+            norm2 += w.iter().map(|v| v * v).sum::<f64>();
+            for o in options.iter_mut() {
+                let r = quantize_matrix(w.view(), o.ggml_type)?;
+                o.bytes += r.bytes;
+                o.sq_error += r.sq_error;
+            }
+            r0 = r1;
         }
         options.sort_by(|a, b| {
             a.bytes
@@ -83,9 +125,9 @@ impl QuantLayer {
         });
         Ok(QuantLayer {
             name: name.to_string(),
-            rows: w.nrows(),
-            cols: w.ncols(),
-            norm2: w.iter().map(|v| v * v).sum(),
+            rows,
+            cols,
+            norm2,
             options,
         })
     }
@@ -306,7 +348,195 @@ pub fn plan_quantization(layers: &[QuantLayer], budget: QuantBudget) -> Result<Q
         used = used + layers[li].options[oi].bytes - layers[li].options[pick[li]].bytes;
         pick[li] = oi;
     }
+    let error = |pick: &[usize]| -> f64 {
+        layers
+            .iter()
+            .zip(pick)
+            .map(|(l, &i)| l.options[i].sq_error)
+            .sum()
+    };
+    if let Some(dp) = knapsack_plan(layers, budget) {
+        if error(&dp) < error(&pick) {
+            pick = dp;
+        }
+    }
     Ok(QuantPlan::from_choice("plan", layers, &pick))
+}
+
+/// Cells of the byte grid of [`Knapsack`].
+const KNAPSACK_CELLS: u64 = 1 << 15;
+
+/// The multiple-choice knapsack by dynamic programming over a byte grid: each layer's extra
+/// bytes over its cheapest option are rounded **up** to whole cells of
+/// `u = g·⌈(budget − Σ cheapest) / (g·KNAPSACK_CELLS)⌉` bytes (`g` = the gcd of all extra
+/// bytes, so `u = g` is exact), and the capacity is rounded down, so
+/// every plan it returns fits the budget. Exact when `u = 1` (small models); otherwise optimal
+/// for the rounded costs. One table answers every smaller budget too (the error curve).
+struct Knapsack {
+    unit: u64,
+    /// `best[c]`: least Σ e over all layers within `c` cells.
+    best: Vec<f64>,
+    /// `choice[ℓ][c]`: layer ℓ's option in that optimum over layers `0..=ℓ`.
+    choice: Vec<Vec<u8>>,
+}
+
+impl Knapsack {
+    /// `None` when the budget is below the cheapest plan.
+    fn solve(layers: &[QuantLayer], budget: u64) -> Option<Self> {
+        let base: u64 = layers.iter().map(|l| l.options[0].bytes).sum();
+        let spare = budget.checked_sub(base)?;
+        // Cells are a multiple of the gcd of every option's extra bytes, so costs that share a
+        // factor (rows × block bytes) stay exact on a coarse grid.
+        let g = layers
+            .iter()
+            .flat_map(|l| l.options.iter().map(move |o| o.bytes - l.options[0].bytes))
+            .fold(0u64, gcd)
+            .max(1);
+        let unit = g * spare.div_ceil(g * KNAPSACK_CELLS).max(1);
+        let cap = (spare / unit) as usize;
+        let mut best = vec![0.0f64; cap + 1];
+        let mut choice: Vec<Vec<u8>> = Vec::with_capacity(layers.len());
+        for l in layers {
+            let cost: Vec<usize> = l.options.iter().map(|o| Self::cells(l, o, unit)).collect();
+            let mut next = vec![f64::INFINITY; cap + 1];
+            let mut pick = vec![0u8; cap + 1];
+            for c in 0..=cap {
+                for (oi, o) in l.options.iter().enumerate() {
+                    if cost[oi] <= c {
+                        let e = best[c - cost[oi]] + o.sq_error;
+                        if e < next[c] {
+                            next[c] = e;
+                            pick[c] = oi as u8;
+                        }
+                    }
+                }
+            }
+            best = next;
+            choice.push(pick);
+        }
+        Some(Knapsack { unit, best, choice })
+    }
+
+    fn cells(l: &QuantLayer, o: &QuantOption, unit: u64) -> usize {
+        (o.bytes - l.options[0].bytes).div_ceil(unit) as usize
+    }
+
+    /// The optimal options within `c` cells.
+    fn pick(&self, layers: &[QuantLayer], mut c: usize) -> Vec<usize> {
+        let mut out = vec![0usize; layers.len()];
+        for li in (0..layers.len()).rev() {
+            let oi = self.choice[li][c] as usize;
+            out[li] = oi;
+            c -= Self::cells(&layers[li], &layers[li].options[oi], self.unit);
+        }
+        out
+    }
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+fn knapsack_plan(layers: &[QuantLayer], budget: u64) -> Option<Vec<usize>> {
+    let k = Knapsack::solve(layers, budget)?;
+    Some(k.pick(layers, k.best.len() - 1))
+}
+
+/// One point of the plan's error-vs-size curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct QuantCurvePoint {
+    pub bytes: u64,
+    pub bits_per_weight: f64,
+    pub model_rel_error: f64,
+}
+
+/// A fixed recipe and the plan at ≤ its size.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecipeComparison {
+    pub recipe: QuantPlan,
+    /// `None` when the recipe is below the smallest plan (cannot happen with the default types).
+    pub plan_at_same_size: Option<QuantPlan>,
+}
+
+/// Everything a panel or the CLI shows: the plan at the budget, the recipes with the plan at
+/// each one's size, and the plan's error at `curve_points` sizes from the smallest to the
+/// largest plan (one knapsack table).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuantSummary {
+    pub plan: QuantPlan,
+    pub recipes: Vec<RecipeComparison>,
+    pub curve: Vec<QuantCurvePoint>,
+    pub min_bits_per_weight: f64,
+    pub max_bits_per_weight: f64,
+}
+
+/// The recipes [`quant_summary`] compares with.
+pub const SUMMARY_RECIPES: [Recipe; 7] = [
+    Recipe::Uniform(GgmlType::Q4_0),
+    Recipe::Uniform(GgmlType::Iq4Nl),
+    Recipe::Uniform(GgmlType::Q4K),
+    Recipe::Q4KM,
+    Recipe::Q5KM,
+    Recipe::Uniform(GgmlType::Q6K),
+    Recipe::Uniform(GgmlType::Q8_0),
+];
+
+/// The plan under `budget`, the [`SUMMARY_RECIPES`] that apply (a recipe whose type has no
+/// option for some layer is left out), and the error curve.
+pub fn quant_summary(
+    layers: &[QuantLayer],
+    budget: QuantBudget,
+    curve_points: usize,
+) -> Result<QuantSummary> {
+    let plan = plan_quantization(layers, budget)?;
+    let mut recipes = Vec::new();
+    for r in SUMMARY_RECIPES {
+        let Ok(rp) = recipe_plan(layers, r) else {
+            continue;
+        };
+        let same = plan_quantization(layers, QuantBudget::Bytes(rp.bytes)).ok();
+        recipes.push(RecipeComparison {
+            recipe: rp,
+            plan_at_same_size: same,
+        });
+    }
+    let numel: u64 = layers.iter().map(|l| l.numel()).sum();
+    let min: u64 = layers.iter().map(|l| l.options[0].bytes).sum();
+    let max: u64 = layers
+        .iter()
+        .map(|l| l.options.iter().map(|o| o.bytes).max().unwrap_or(0))
+        .sum();
+    let bpw = |b: u64| 8.0 * b as f64 / numel.max(1) as f64;
+    let mut curve = Vec::new();
+    if let Some(k) = Knapsack::solve(layers, max) {
+        let cap = k.best.len() - 1;
+        let n = curve_points.max(2);
+        let mut last = None;
+        for i in 0..n {
+            let c = cap * i / (n - 1);
+            if last == Some(c) {
+                continue;
+            }
+            last = Some(c);
+            let p = QuantPlan::from_choice("plan", layers, &k.pick(layers, c));
+            curve.push(QuantCurvePoint {
+                bytes: p.bytes,
+                bits_per_weight: p.bits_per_weight,
+                model_rel_error: p.model_rel_error,
+            });
+        }
+    }
+    Ok(QuantSummary {
+        plan,
+        recipes,
+        curve,
+        min_bits_per_weight: bpw(min),
+        max_bits_per_weight: bpw(max),
+    })
 }
 
 /// llama.cpp's fixed recipes (see the module doc).

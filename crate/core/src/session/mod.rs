@@ -5,9 +5,12 @@
 //! - [`model`]: [`ModelSession`], the one owner of an opened model: its byte sources (one file or
 //!   many shards), the merged tensor index in depth order, the layer plans and the cached
 //!   spectra. Large layers are streamed by row blocks ([`crate::spectrum::stream`]).
+//! - [`quant`]: the spectrum-independent part of compression on a session: each 2-D weight
+//!   quantized with llama.cpp's types by row blocks, and the quantization plan.
 
 pub mod model;
 pub mod options;
+pub mod quant;
 
 pub use model::{
     depth_cmp, natural_cmp, ModelInfo, ModelSession, ModelTensor, NamedSource, TensorLocation,

@@ -120,6 +120,9 @@ pub struct ModelSession {
     evals: HashMap<usize, Vec<f64>>,
     rows: HashMap<usize, LayerReport>,
     notes: Vec<String>,
+    /// Measured quantization options by position (see [`super::quant`]).
+    pub(super) quant:
+        HashMap<usize, std::result::Result<crate::compress::quant_plan::QuantLayer, String>>,
 }
 
 /// Extensions of the files a model can consist of.
@@ -384,6 +387,7 @@ impl ModelSession {
             evals: HashMap::new(),
             rows: HashMap::new(),
             notes,
+            quant: HashMap::new(),
         };
         session.set_options(options);
         Ok(session)
@@ -615,6 +619,11 @@ impl ModelSession {
             skipped: self.plans.len() - self.todo().len(),
             notes: self.notes.clone(),
         }
+    }
+
+    /// The index entry of the tensor at `position`.
+    pub(super) fn tensor_entry(&self, position: usize) -> Result<&crate::formats::TensorEntry> {
+        self.locate(position).map(|(_, e)| e)
     }
 
     fn locate(&self, position: usize) -> Result<(&Shard, &crate::formats::TensorEntry)> {
