@@ -62,7 +62,7 @@ node --test tests/node/
 step "end-to-end (headless Chromium): engine smoke, then the lab"
 node tests/e2e/smoke.mjs
 node tests/e2e/lab.mjs
-for panel in shards metrics compress transform; do
+for panel in shards metrics compress quant transform; do
   if [ -f "tests/e2e/$panel.mjs" ]; then node "tests/e2e/$panel.mjs"; fi
 done
 

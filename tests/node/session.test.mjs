@@ -71,3 +71,36 @@ test('bad folders and options get clear errors', async () => {
   // An exception thrown by onProgress propagates.
   await assert.rejects(analyzeFile(f32, {}, () => { throw new Error('stop here'); }), /stop here/);
 });
+
+test('quantization plan through the session: the wasm engine matches the native CLI', async () => {
+  const demo = join(root, 'static/examples/minilm-l6-encoder-f16.safetensors');
+  const cli = join(root, 'target/debug/spectralab');
+  const { model, close } = await openModel(demo, {});
+  let q;
+  try {
+    const positions = Array.from(model.quantPositions());
+    assert.equal(positions.length, 36);
+    assert.equal(model.quantMeasure(Uint32Array.from(positions.slice(0, 3))), 3);
+    q = model.quantPlan(4.8, 9);
+    // Bad budgets are errors, not panics (the measured options stay cached).
+    assert.throws(() => model.quantPlan(Number.NaN, 5), /bits per weight/);
+    assert.throws(() => model.quantPlan(1.0, 5), /below the smallest plan/);
+  } finally {
+    close();
+  }
+  assert.ok(q.plan.bits_per_weight <= 4.8 + 1e-12);
+  assert.equal(q.curve.length, 9);
+  assert.deepEqual(q.file_mix, [['F16', 36]]);
+  assert.equal(q.tensor_type_args.length, 36);
+  assert.equal(Object.keys(JSON.parse(q.plan_json)).length, 36);
+  const names = q.recipes.map((r) => r.recipe.name);
+  for (const r of ['uniform Q4_K', 'Q4_K_M', 'Q5_K_M']) assert.ok(names.includes(r), `${r} in ${names}`);
+  if (existsSync(cli)) {
+    const out = JSON.parse(execFileSync(cli, ['compress', demo, '--quant-plan', '4.8bpw', '--format', 'json'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString());
+    assert.deepEqual(
+      q.plan.layers.map((l) => [l.name, l.ggml_type, l.bytes]),
+      out.plan.layers.map((l) => [l.name, l.ggml_type, l.bytes]),
+    );
+    assert.ok(Math.abs(q.plan.model_rel_error - out.plan.model_rel_error) <= 1e-12 * out.plan.model_rel_error);
+  }
+});

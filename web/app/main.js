@@ -8,6 +8,7 @@ import { renderEsdChart } from './demo-chart.js';
 import { startCompressPanel } from './compress.js';
 import { startLab } from './lab.js';
 import { startMetricsPanel } from './metrics.js';
+import { startQuantPanel } from './panels/quantplan.js';
 import { startTransformPanel } from './transform.js';
 
 const $ = (sel) => document.querySelector(sel);
@@ -59,6 +60,7 @@ window.spectralab.lab = startLab({ build, threads: features.hardwareConcurrency,
 const panelOptions = { build, threads: features.hardwareConcurrency, lab: window.spectralab.lab };
 window.spectralab.metrics = startMetricsPanel(panelOptions);
 window.spectralab.compress = startCompressPanel(panelOptions);
+window.spectralab.quant = startQuantPanel(panelOptions);
 window.spectralab.transform = startTransformPanel(panelOptions);
 
 /** Short build label for the status line: "threads ×4" / "SIMD" / "baseline". */

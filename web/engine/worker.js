@@ -129,6 +129,28 @@ const METHODS = {
     return rows;
   },
 
+  /** () → positions (into the plan) of the 2-D weights a quantization plan covers. */
+  quantPositions: () => {
+    if (!model) throw new Error('no model open (call openModel first)');
+    return Array.from(model.handle.quantPositions());
+  },
+
+  /** (positions) → how many were quantized now with every llama.cpp type (kept in the Model). */
+  quantMeasure: ([positions]) => {
+    if (!model) throw new Error('no model open (call openModel first)');
+    return model.handle.quantMeasure(Uint32Array.from(positions));
+  },
+
+  /**
+   * (bitsPerWeight, curvePoints) → the quantization plan of the measured layers:
+   * {plan, recipes, curve, min_bits_per_weight, max_bits_per_weight, layers, file_mix,
+   * plan_json, tensor_type_args}.
+   */
+  quantPlan: ([bitsPerWeight, curvePoints = 33]) => {
+    if (!model) throw new Error('no model open (call openModel first)');
+    return model.handle.quantPlan(Number(bitsPerWeight), Number(curvePoints));
+  },
+
   /** (index) → Float64Array: the ESD of a layer analysed since the model was opened (analyses it if not). */
   layerEvals: ([index]) => {
     if (!model) throw new Error('no model open (call openModel first)');

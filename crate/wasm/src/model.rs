@@ -7,6 +7,8 @@
 //! model.plan();              // [{index, layer_id, name, shape, kind, N, M, rf, skip}]
 //! model.analyze([3, 4]);     // rows (WeightWatcher columns)
 //! model.evals(3);            // Float64Array: the ESD of an analysed layer
+//! model.quantMeasure([3]);   // quantize layer 3 with every llama.cpp type (cached)
+//! model.quantPlan(4.8, 33);  // {plan, recipes, curve, layers, file_mix, tensor_type_args, …}
 //! model.free();
 //! ```
 //! `readAt(offset, length) → Uint8Array` reads a file's bytes (Blob.slice in a Worker, pread in
@@ -148,6 +150,60 @@ impl Model {
     #[wasm_bindgen(js_name = isStreamed)]
     pub fn is_streamed(&self, position: usize) -> bool {
         self.session.is_streamed(position)
+    }
+
+    /// Positions of the 2-D weights a quantization plan covers.
+    #[wasm_bindgen(js_name = quantPositions)]
+    pub fn quant_positions(&self) -> Vec<u32> {
+        self.session
+            .quant_positions()
+            .into_iter()
+            .map(|p| p as u32)
+            .collect()
+    }
+
+    /// Quantizes the layers at `positions` with every llama.cpp type (by row blocks; kept in
+    /// the session); returns how many were measured now. Call it in batches for progress.
+    #[wasm_bindgen(js_name = quantMeasure)]
+    pub fn quant_measure(&mut self, positions: Vec<u32>) -> Result<u32, JsError> {
+        let pos: Vec<usize> = positions.iter().map(|&p| p as usize).collect();
+        self.session
+            .quant_measure(&pos)
+            .map(|n| n as u32)
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// The quantization plan at `bits_per_weight` (a number) over the measured layers (measuring
+    /// the rest first): `{plan, recipes, curve, min_bits_per_weight, max_bits_per_weight,
+    /// layers, file_mix}`, with the plan's `plan_json` and `tensor_type_args` exports.
+    #[wasm_bindgen(js_name = quantPlan)]
+    pub fn quant_plan(
+        &mut self,
+        bits_per_weight: f64,
+        curve_points: usize,
+    ) -> Result<JsValue, JsError> {
+        use spectralab_core::compress::quant_plan::QuantBudget;
+        if !(bits_per_weight.is_finite() && bits_per_weight > 0.0) {
+            return Err(JsError::new(&format!(
+                "quantPlan: {bits_per_weight} is not a positive number of bits per weight"
+            )));
+        }
+        let s = self
+            .session
+            .quant_summary(QuantBudget::BitsPerWeight(bits_per_weight), curve_points)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            #[serde(flatten)]
+            summary: &'a spectralab_core::session::quant::ModelQuantSummary,
+            plan_json: String,
+            tensor_type_args: Vec<String>,
+        }
+        to_js(&Out {
+            plan_json: s.summary.plan.plan_json(),
+            tensor_type_args: s.summary.plan.tensor_type_args(),
+            summary: &s,
+        })
     }
 }
 

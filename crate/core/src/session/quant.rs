@@ -1,8 +1,9 @@
 //! Quantization plans of an opened model: every 2-D weight quantized → dequantized with each
 //! llama.cpp type of [`GgmlType::ALL`], read by row blocks, measured once and cached.
 //!
-//! - **Which tensors**: the layer walk's dense layers that are analysed (`kind = Dense`, not
-//!   skipped), as the matrix `shape[0] × prod(shape[1..])` in storage order. llama.cpp quantizes
+//! - **Which tensors**: the layer walk's dense layers (`kind = Dense`, not skipped), and the 2-D
+//!   weights only WeightWatcher's size gates skip (`min_evals`, `max_evals`, `max_N`: llama.cpp
+//!   quantizes those too), as the matrix `shape[0] × prod(shape[1..])` in storage order. llama.cpp quantizes
 //!   along the contiguous (innermost) dimension, which is the matrix's rows here; for GGUF the
 //!   reader maps `ne` to that orientation already.
 //! - **Reading**: blocks of `⌈QUANT_BLOCK_BYTES / (8·cols)⌉` rows through
@@ -75,7 +76,10 @@ impl ModelSession {
         self.plans()
             .iter()
             .enumerate()
-            .filter(|(_, p)| p.kind == Some(LayerKind::Dense) && p.skip.is_none())
+            .filter(|(_, p)| {
+                (p.kind == Some(LayerKind::Dense) && p.skip.is_none())
+                    || (p.size_gated && p.shape.len() == 2)
+            })
             .map(|(i, _)| i)
             .collect()
     }

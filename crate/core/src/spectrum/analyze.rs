@@ -736,16 +736,20 @@ pub fn plan_source(
 /// reason "not selected". An empty `patterns` selects everything. Returns how many stay.
 pub fn select_layers(plans: &mut [LayerPlan], patterns: &[String]) -> usize {
     let mut kept = 0;
-    for p in plans.iter_mut().filter(|p| p.skip.is_none()) {
+    for p in plans
+        .iter_mut()
+        .filter(|p| p.skip.is_none() || p.size_gated)
+    {
         let hit = patterns.is_empty()
             || patterns.iter().any(|pat| match pat.parse::<usize>() {
                 Ok(id) => id == p.layer_id,
                 Err(_) => p.name.contains(pat.as_str()),
             });
-        if hit {
-            kept += 1;
-        } else {
+        if !hit {
             p.skip = Some("not selected (layers filter)".into());
+            p.size_gated = false;
+        } else if p.skip.is_none() {
+            kept += 1;
         }
     }
     kept

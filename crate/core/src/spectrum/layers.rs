@@ -69,6 +69,10 @@ pub struct LayerPlan {
     pub rf: usize,
     /// Why the tensor is not analysed (None: analysed).
     pub skip: Option<String>,
+    /// The tensor is a weight the walk accepted but WeightWatcher's size gates (`min_evals`,
+    /// `max_evals`, `max_N`) skip: analyses that have no such gate (quantization) still use it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub size_gated: bool,
 }
 
 /// Plans the analysis of tensors given as `(name, shape, unsupported dtype reason)` in file order.
@@ -94,6 +98,7 @@ pub fn plan_layers(
                 m: 0,
                 rf: 1,
                 skip: None,
+                size_gated: false,
             };
             let skip = |why: String| Some(why);
             plan.skip = if params.weights_only && !name.ends_with(".weight") {
@@ -146,6 +151,7 @@ pub fn plan_layers(
                     plan.skip = Some(format!("N = {} > max_N = {}", plan.n, params.max_n));
                 }
                 if plan.skip.is_some() {
+                    plan.size_gated = plan.m > 0;
                     plan.kind = None;
                 }
             }
