@@ -129,3 +129,96 @@ fn bad_arguments_are_usage_errors() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("budget"));
 }
+
+#[test]
+fn quant_plan_json_csv_plan_file_and_recipes() {
+    let plan_path =
+        std::env::temp_dir().join(format!("spectralab-qplan-{}.json", std::process::id()));
+    let v = json(&[
+        "--quant-plan",
+        "4.8bpw",
+        "--plan",
+        plan_path.to_str().unwrap(),
+    ]);
+    let plan = &v["plan"];
+    assert!(plan["bits_per_weight"].as_f64().unwrap() <= 4.8 + 1e-12);
+    let layers = plan["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 36);
+    // Every recipe is matched or beaten by the plan at its size.
+    let recipes = v["recipes"].as_array().unwrap();
+    assert!(recipes.len() >= 5);
+    for r in recipes {
+        let (a, b) = (
+            r["recipe"]["model_rel_error"].as_f64().unwrap(),
+            r["plan_at_same_size"]["model_rel_error"].as_f64().unwrap(),
+        );
+        assert!(b <= a + 1e-15, "{}", r["recipe"]["name"]);
+    }
+    let q4km = recipes
+        .iter()
+        .find(|r| r["recipe"]["name"] == "Q4_K_M")
+        .unwrap();
+    assert!(
+        q4km["plan_at_same_size"]["model_rel_error"]
+            .as_f64()
+            .unwrap()
+            < q4km["recipe"]["model_rel_error"].as_f64().unwrap(),
+        "the plan beats Q4_K_M at its size on MiniLM"
+    );
+    // The --plan file maps tensor → type; the overrides name the same types.
+    let file: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(&std::fs::read_to_string(&plan_path).unwrap()).unwrap();
+    std::fs::remove_file(&plan_path).ok();
+    assert_eq!(file.len(), 36);
+    let args = v["tensor_type_args"].as_array().unwrap();
+    for (l, a) in layers.iter().zip(args) {
+        let want = format!(
+            "--tensor-type {}={}",
+            l["name"].as_str().unwrap(),
+            l["ggml_type"].as_str().unwrap().to_ascii_lowercase()
+        );
+        assert_eq!(a.as_str().unwrap(), want);
+        assert_eq!(file[l["name"].as_str().unwrap()], l["ggml_type"]);
+    }
+    // CSV: one row per tensor with the stored type beside the planned one.
+    let out = run(&["--quant-plan", "4.8bpw", "--format", "csv"]);
+    assert!(out.status.success());
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "tensor,rows,cols,file_type,type,bytes,rel_fro_error"
+    );
+    assert_eq!(lines.filter(|l| l.contains(",F16,")).count(), 36);
+    // Bad budgets: usage errors; a budget below every plan: a run error naming it.
+    for bad in ["lots", "-1bpw", "bpw"] {
+        assert_eq!(run(&["--quant-plan", bad]).status.code(), Some(2), "{bad}");
+    }
+    let out = run(&["--quant-plan", "2bpw"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("below the smallest plan"));
+}
+
+#[test]
+fn quant_plan_of_a_gguf_file_shows_its_type_mix() {
+    let gguf =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/goldens/gguf/random_blocks.gguf");
+    let out = Command::new(env!("CARGO_BIN_EXE_spectralab"))
+        .args(["compress", gguf.to_str().unwrap(), "--quant-plan", "5bpw"])
+        .args(["--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("type mix of the planned tensors: file ") && err.contains("Q4_K:1"),
+        "{err}"
+    );
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(csv.lines().count(), 17);
+    assert!(csv.contains("\nQ6_K,2,256,Q6_K,"));
+}
