@@ -47,7 +47,7 @@ mod pyliteral;
 mod safetensors;
 mod source;
 mod torch;
-mod unpickle;
+pub mod unpickle;
 
 use std::fmt;
 

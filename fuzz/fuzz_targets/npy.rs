@@ -1,0 +1,7 @@
+#![no_main]
+//! `cargo fuzz run npy`: bytes opened as `x.npy` (see src/lib.rs).
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    spectralab_fuzz::read_file(data, "x.npy");
+});
