@@ -36,7 +36,7 @@ if command -v cargo >/dev/null; then bad "cargo is on PATH ($(command -v cargo))
 cd "$PROJ"
 echo '{"name":"user-project","version":"1.0.0","private":true,"type":"module"}' > package.json
 if npm install --offline --no-save "$TGZ" >"$WORK/install.log" 2>&1; then ok "npm install --offline of the tgz"; else bad "npm install --offline: $(tail -5 "$WORK/install.log")"; exit 1; fi
-if [ -z "$(find node_modules -mindepth 1 -maxdepth 1 ! -name spectralab ! -name .package-lock.json)" ]; then
+if [ -z "$(find node_modules -mindepth 1 -maxdepth 1 ! -name spectralab ! -name .bin ! -name .package-lock.json)" ]; then
   ok "no dependencies installed"; else bad "dependencies: $(ls node_modules)"; fi
 
 # The CLI: α of every layer equals WeightWatcher's.
