@@ -136,7 +136,11 @@ fn degenerate_warning_can_be_gated() {
     // α = inf is above any bound (not an empty cell).
     let o = run(&["analyze", f, "--fail-if", "alpha>1000"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("eye.weight: alpha = inf"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("eye.weight: alpha = inf"),
+        "{}",
+        stderr(&o)
+    );
     // A tag prefix must end at `:`; `!=` negates.
     let o = run(&["analyze", f, "--fail-if", "warning==degen"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
