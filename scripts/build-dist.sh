@@ -34,10 +34,12 @@ build_wasm() {
     rm -rf "$out"; mkdir -p "$out"
     cp "$DIST_WASM_FROM/$v/spectralab_wasm.js" "$DIST_WASM_FROM/$v/spectralab_wasm_bg.wasm" "$out/"
     echo "$v" > "$out/VARIANT"
+    # Marks the copy: a later size-optimised run must not take it for its own up-to-date build.
+    echo "$DIST_WASM_FROM/$v" > "$out/COPIED_FROM"
     echo "[build-dist] $v: copied from $DIST_WASM_FROM/$v (not size-optimised)"
     return
   fi
-  if [ -z "${FORCE:-}" ] && [ -f "$out/spectralab_wasm_bg.wasm" ] && [ "${newest_src%.*}" -le "$(stat -c %Y "$out/spectralab_wasm_bg.wasm")" ]; then
+  if [ -z "${FORCE:-}" ] && [ -f "$out/spectralab_wasm_bg.wasm" ] && [ ! -f "$out/COPIED_FROM" ] && [ "${newest_src%.*}" -le "$(stat -c %Y "$out/spectralab_wasm_bg.wasm")" ]; then
     echo "[build-dist] $v: up to date"; return
   fi
   echo "[build-dist] $v: cargo build --profile dist"

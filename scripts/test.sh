@@ -5,7 +5,8 @@
 #   3. clippy -D warnings: host, wasm32 (+simd128)
 #   4. native tests (core with rayon)
 #   7. release wasm builds (baseline, SIMD, threads; shared memory verified)
-#   8. the wasm engine in Node against the native CLI and WeightWatcher's goldens
+#   8. the wasm engine in Node against the native CLI and WeightWatcher's goldens, then the npm
+#      package (npm run pack, offline install into an empty project, npx spectralab analyze)
 #   9. end-to-end tests in headless Chromium (playwright-core + Debian Chromium: smoke, lab, shards,
 #      metrics, compress, transform), then the widgets
 #      from the packaged dist/ (scripts/build-dist.sh)
@@ -58,6 +59,10 @@ bash scripts/build-wasm.sh baseline simd threads
 
 step "wasm engine in Node (web/engine/node.mjs vs native CLI and WeightWatcher)"
 node --test tests/node/
+
+step "npm package: npm run pack (release wasm reused), offline install, npx spectralab on MiniLM"
+# ~30 s: no second wasm build (DIST_WASM_FROM), an empty project without cargo on PATH.
+DIST_WASM_FROM=web/pkg bash tests/package/pack.test.sh
 
 step "end-to-end (headless Chromium): engine smoke, then the lab"
 node tests/e2e/smoke.mjs

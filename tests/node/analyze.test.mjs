@@ -89,3 +89,35 @@ test("fit: 'TPL' with a layers filter equals WeightWatcher's truncated power law
   }
   await assert.rejects(analyzeFile(f16, { fit: 'cauchy' }), /PL \| TPL \| E_TPL/);
 });
+
+test('onProgress: sizes weigh the ETA; an exception thrown in it propagates and the engine recovers', async () => {
+  const calls = [];
+  const r = await analyzeFile(f16, { layers: ['layer.0.'] }, (done, total, name, size) => {
+    calls.push({ done, total, name, ...size });
+  });
+  const last = calls.at(-1);
+  assert.equal(last.done, r.layers.length);
+  assert.equal(last.doneSize, last.totalSize);
+  // Element counts, not layer counts: the intermediate.dense layer (1536×384) weighs 4× a query.
+  const sizes = calls.slice(1).map((c, i) => c.doneSize - calls[i].doneSize);
+  assert.ok(Math.max(...sizes) === 4 * Math.min(...sizes), `sizes ${sizes}`);
+  let seen = 0;
+  await assert.rejects(
+    analyzeFile(f16, {}, () => {
+      seen++;
+      if (seen === 3) throw new Error('stop from the callback');
+    }),
+    /stop from the callback/,
+  );
+  assert.equal(seen, 3);
+  const again = await analyzeFile(f16, { layers: ['layer.0.attention.self.query'] });
+  assert.equal(again.layers.length, 1);
+});
+
+test('reportCsv is the native CLI CSV (same columns, same numbers)', async () => {
+  const r = await analyzeFile(f16, { layers: ['layer.0.attention.self.query'] }, undefined, { csv: true });
+  const [header, row] = r.csv.trim().split('\n').map((l) => l.split(','));
+  const native = execFileSync(cli, ['analyze', f16, '--layers', 'layer.0.attention.self.query'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  assert.deepEqual(header, native.split('\n')[0].split(','));
+  assert.ok(relClose(Number(row[header.indexOf('alpha')]), r.layers[0].alpha, 1e-15));
+});

@@ -114,25 +114,38 @@ export async function openModel(path, options = {}) {
   }
 }
 
+/** Elements of a planned tensor (its work and read size, up to the element width). */
+const planSize = (p) => (p.shape ?? []).reduce((a, b) => a * b, 1);
+
 /**
  * Eigenspectrum analysis of a model: a file, a folder of shards (with its *.index.json), or an
  * index file. `options`: {farms, mpFit, randomize, seed, fixFingers, fit, layers, xmax, fast,
- * minEvals, maxEvals, maxN}. `onProgress(done, total, layerName)` may return false to stop
- * early. Throws an Error with a readable message on bad files. Returns {layers, skipped, summary}.
+ * minEvals, maxEvals, maxN}. `onProgress(done, total, layerName, {doneSize, totalSize})` is
+ * called before each layer and once at the end; `doneSize/totalSize` weighs layers by their
+ * element counts (use it for ETAs: one big embedding outweighs many small layers). It may return
+ * false to stop early; an exception it throws propagates (the model is closed first). Throws an
+ * Error with a readable message on bad files. Returns {layers, skipped, summary}; with
+ * `{csv: true}` as the fourth argument, also `csv` (the native CLI's CSV of the same report).
  */
-export async function analyzeFile(path, options = {}, onProgress = undefined) {
+export async function analyzeFile(path, options = {}, onProgress = undefined, { csv = false } = {}) {
   const { model, close } = await openModel(path, options);
   try {
     const plan = model.plan();
     const todo = plan.filter((p) => !p.skip);
+    const sizes = todo.map(planSize);
+    const totalSize = sizes.reduce((a, b) => a + b, 0);
     let done = 0;
+    let doneSize = 0;
     for (const [i, p] of todo.entries()) {
-      if (onProgress && onProgress(i, todo.length, p.name) === false) break;
+      if (onProgress && onProgress(i, todo.length, p.name, { doneSize, totalSize }) === false) break;
       model.analyze(Uint32Array.of(p.index), false);
       done++;
+      doneSize += sizes[i];
     }
-    if (onProgress) onProgress(done, todo.length, '');
-    return model.report();
+    if (onProgress) onProgress(done, todo.length, '', { doneSize, totalSize });
+    const report = model.report();
+    if (csv) report.csv = model.reportCsv();
+    return report;
   } finally {
     close();
   }

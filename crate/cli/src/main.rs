@@ -5,16 +5,23 @@
 //!                         [--fix-fingers clip_xmax|xmin_peak] [--fit PL|TPL|E_TPL] [--xmax -K]
 //!                         [--fast] [--layers NAME,…]
 //!                         [--min-evals N] [--max-evals N] [--max-n N]
-//!                         [--format csv|json] [--fail-if 'alpha>6']... [--plot DIR]
+//!                         [--format csv|json] [--fail-if 'alpha>6']... [--allow-errors] [--plot DIR]
 //! spectralab demo [--rows N] [--cols M] [--seed S]
 //! ```
 //! `--fast` computes f32 layers' Gram in f32 SIMD instead of f64 (see `AnalyzeParams::exact`).
 //! `analyze` reads the file tensor by tensor with `pread` (never whole), prints the per-layer
 //! table (WeightWatcher's columns) to stdout and a progress bar to stderr. `--fail-if` gates CI:
-//! exit code 1 when any analysed layer satisfies the condition (`column op value`, op one of
-//! `> >= < <= == !=`). `--layers` keeps the layers whose name contains one of the comma-separated
-//! parts (or whose layer_id equals one), like WW's `layers=[…]`. Usage errors exit with 2. `--plot DIR` also writes SVG charts to `DIR`
-//! (`alpha.svg`, `esd_<layer>.svg`, `rank_<layer>.svg`; see `plot.rs`).
+//! the run fails when any analysed layer satisfies the condition (`column op value`, op one of
+//! `> >= < <= == != =`; a text value compares text: `status==failed`, and for `warning`, a
+//! `;`-separated tag list, `warning==degenerate` holds when a tag is `degenerate` or starts with
+//! `degenerate:`). `--layers` keeps the layers whose name contains one of the comma-separated
+//! parts (or whose layer_id equals one), like WW's `layers=[…]`. `--plot DIR` also writes SVG
+//! charts to `DIR` (`alpha.svg`, `esd_<layer>.svg`, `rank_<layer>.svg`; see `plot.rs`).
+//!
+//! Exit codes (all subcommands): 0 ok; 1 a `--fail-if` gate matched; 2 a layer could not be
+//! analysed (a `status=error` row, e.g. a NaN weight; `--allow-errors` turns this off); 3 bad
+//! input (usage error, unreadable or malformed file). When layers errored *and* a gate matched,
+//! the exit code is 2: the gate was not evaluated on every layer.
 
 mod compress;
 mod fileio;
@@ -35,16 +42,29 @@ const USAGE: &str = "usage:
                           [--fix-fingers clip_xmax|xmin_peak] [--fit PL|TPL|E_TPL] [--xmax -K] [--fast]
                           [--layers NAME,…]
                           [--min-evals N] [--max-evals N] [--max-n N]
-                          [--format csv|json] [--fail-if 'alpha>6']... [--plot DIR]
+                          [--format csv|json] [--fail-if 'alpha>6']... [--allow-errors] [--plot DIR]
   spectralab demo [--rows N] [--cols M] [--seed S]
   spectralab compress FILE [--budget 50%|BYTES | --error E] [--method uniform|energy|greedy|welore] [--objective absolute|relative] [--dtype f32|f16|int8|int4] [--plan OUT.json] [--format csv|json]
   spectralab metrics FILE [--tensor NAME] [--labels FILE.npy] [--q 0,0.5,1,2,inf]
                           [--kernel cosine|linear|rbf] [--bandwidth S|median] [--format csv|json]
-  spectralab --version";
+  spectralab --version
+
+--fail-if 'COLUMN OP VALUE' (repeatable; OP: > >= < <= == != =) fails the run when any analysed
+layer matches, e.g. 'alpha<2', 'alpha>6', 'status==failed', 'warning==degenerate' (the warning
+column lists WeightWatcher's over-trained/under-trained and degenerate:alpha-inf,
+degenerate:few-tail, degenerate:entropy-range, degenerate:alpha-norm-inf, `;`-separated).
+
+exit codes: 0 ok, 1 a --fail-if gate matched, 2 a layer could not be analysed (status=error;
+--allow-errors accepts them), 3 bad input (usage error, unreadable or malformed file).";
 
 enum Failure {
+    /// Bad command line (exit 3).
     Usage(String),
+    /// A `--fail-if` gate matched (exit 1).
     Gate(String),
+    /// Layers that could not be analysed (exit 2).
+    Errors(String),
+    /// Unreadable or malformed input (exit 3).
     Run(String),
 }
 
@@ -81,49 +101,120 @@ impl Args {
     }
 }
 
+/// What a `--fail-if` compares with: a number, or text (`==`/`!=` only).
+enum GateValue {
+    Number(f64),
+    Text(String),
+}
+
 /// A `--fail-if` condition: `column op value`.
 struct Gate {
     column: String,
     op: String,
-    value: f64,
+    value: GateValue,
     text: String,
 }
 
 fn parse_gate(text: &str) -> Result<Gate, Failure> {
-    for op in [">=", "<=", "==", "!=", ">", "<"] {
+    for op in [">=", "<=", "==", "!=", ">", "<", "="] {
         if let Some((col, val)) = text.split_once(op) {
-            let value = val.trim().parse().map_err(|_| {
-                Failure::Usage(format!("--fail-if `{text}`: `{val}` is not a number"))
-            })?;
+            let column = col.trim().to_string();
+            let val = val.trim();
+            if column.is_empty() {
+                break;
+            }
+            let value = match val.parse::<f64>() {
+                Ok(x) => GateValue::Number(x),
+                Err(_) if matches!(op, "==" | "!=" | "=") => GateValue::Text(val.to_string()),
+                Err(_) => {
+                    return Err(Failure::Usage(format!(
+                        "--fail-if `{text}`: `{val}` is not a number (text compares only with == or !=)"
+                    )))
+                }
+            };
             return Ok(Gate {
-                column: col.trim().to_string(),
-                op: op.into(),
+                column,
+                op: if op == "=" { "==".into() } else { op.into() },
                 value,
                 text: text.into(),
             });
         }
     }
     Err(Failure::Usage(format!(
-        "--fail-if `{text}`: expected `column op value`, e.g. 'alpha>6'"
+        "--fail-if `{text}`: expected `column op value`, e.g. 'alpha>6' or 'warning==degenerate'"
     )))
 }
 
-fn column(l: &LayerReport, name: &str) -> Option<f64> {
+/// A cell of a row for the gates: a number, text, or absent (`None`: empty cell).
+enum Cell {
+    Number(f64),
+    Text(String),
+}
+
+fn column(l: &LayerReport, name: &str) -> Option<Cell> {
+    // Columns that can be ±inf or NaN are read from the row itself: JSON would turn them into
+    // null, and `alpha>6` must match the α = inf of a degenerate layer.
+    let number = match name {
+        "farms_alpha" => Some(l.farms.as_ref().map(|f| f.alpha)),
+        "alpha" => Some(l.alpha),
+        "xmin" => Some(l.xmin),
+        "xmax" => Some(l.xmax),
+        "D" => Some(l.d),
+        "alpha_weighted" => Some(l.alpha_weighted),
+        "log_alpha_norm" => Some(l.log_alpha_norm),
+        "raw_alpha" => Some(l.raw_alpha),
+        "alpha_hill" => Some(l.alpha_hill),
+        "entropy" => Some(Some(l.entropy)),
+        "stable_rank" => Some(Some(l.stable_rank)),
+        "log_norm" => Some(Some(l.log_norm)),
+        "log_spectral_norm" => Some(Some(l.log_spectral_norm)),
+        _ => None,
+    };
+    if let Some(x) = number {
+        return x.filter(|x| !x.is_nan()).map(Cell::Number);
+    }
     let v = serde_json::to_value(l).ok()?;
-    match name {
-        "farms_alpha" => l.farms.as_ref().map(|f| f.alpha),
-        _ => v.get(name)?.as_f64(),
+    match v.get(name)? {
+        serde_json::Value::Number(n) => n.as_f64().map(Cell::Number),
+        serde_json::Value::String(s) => Some(Cell::Text(s.clone())),
+        _ => None,
     }
 }
 
-fn holds(g: &Gate, x: f64) -> bool {
-    match g.op.as_str() {
-        ">" => x > g.value,
-        ">=" => x >= g.value,
-        "<" => x < g.value,
-        "<=" => x <= g.value,
-        "==" => x == g.value,
-        _ => x != g.value,
+/// Whether a `warning` cell (tags separated by `;`) has `tag`, or a tag `tag:…`.
+fn has_tag(cell: &str, tag: &str) -> bool {
+    cell.split(';')
+        .map(str::trim)
+        .any(|t| t == tag || t.strip_prefix(tag).is_some_and(|r| r.starts_with(':')))
+}
+
+/// Whether the gate matches a cell; `None` when they cannot be compared (number vs text).
+fn holds(g: &Gate, cell: &Cell) -> Option<bool> {
+    match (&g.value, cell) {
+        (GateValue::Number(v), Cell::Number(x)) => Some(match g.op.as_str() {
+            ">" => x > v,
+            ">=" => x >= v,
+            "<" => x < v,
+            "<=" => x <= v,
+            "==" => x == v,
+            _ => x != v,
+        }),
+        (GateValue::Text(v), Cell::Text(x)) => {
+            let eq = if g.column == "warning" {
+                has_tag(x, v)
+            } else {
+                x == v
+            };
+            Some(if g.op == "==" { eq } else { !eq })
+        }
+        _ => None,
+    }
+}
+
+fn cell_text(c: &Cell) -> String {
+    match c {
+        Cell::Number(x) => format!("{x}"),
+        Cell::Text(s) => format!("`{s}`"),
     }
 }
 
@@ -163,6 +254,7 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
     while let Some(g) = a.value("--fail-if")? {
         gates.push(parse_gate(&g)?);
     }
+    let allow_errors = a.flag("--allow-errors");
     if let Some(unknown) = a.0.iter().find(|x| x.starts_with("--")) {
         return Err(Failure::Usage(format!("unknown option {unknown}")));
     }
@@ -250,21 +342,69 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
     std::io::stdout()
         .write_all(out.as_bytes())
         .map_err(|e| Failure::Run(e.to_string()))?;
+    gate_and_errors(&report, &gates, allow_errors)
+}
+
+/// The verdict of an analysis: `Errors` (exit 2) when a layer could not be analysed (unless
+/// `allow_errors`), else `Gate` (exit 1) when a gate matched an analysed layer. Error rows are
+/// never gated (their cells are empty), so a gate can't pass because a layer errored.
+fn gate_and_errors(
+    report: &spectralab_core::spectrum::analyze::ModelReport,
+    gates: &[Gate],
+    allow_errors: bool,
+) -> Result<(), Failure> {
+    let analysed: Vec<&LayerReport> = report
+        .layers
+        .iter()
+        .filter(|l| l.status != "error")
+        .collect();
     let mut hits = Vec::new();
-    for g in &gates {
-        for l in &report.layers {
-            if let Some(x) = column(l, &g.column) {
-                if holds(g, x) {
-                    hits.push(format!("{}: {} = {x} ({})", l.name, g.column, g.text));
+    for g in gates {
+        let mut comparable = false;
+        for l in &analysed {
+            let Some(cell) = column(l, &g.column) else {
+                continue;
+            };
+            if let Some(h) = holds(g, &cell) {
+                comparable = true;
+                if h {
+                    hits.push(format!(
+                        "{}: {} = {} ({})",
+                        l.name,
+                        g.column,
+                        cell_text(&cell),
+                        g.text
+                    ));
                 }
             }
         }
-        if report.layers.iter().all(|l| column(l, &g.column).is_none()) {
+        if !comparable && !analysed.is_empty() {
+            let kind = match g.value {
+                GateValue::Number(_) => "numeric",
+                GateValue::Text(_) => "text",
+            };
             return Err(Failure::Usage(format!(
-                "--fail-if: no layer has a numeric column `{}`",
-                g.column
+                "--fail-if `{}`: no analysed layer has a {kind} column `{}`",
+                g.text, g.column
             )));
         }
+    }
+    let errors: Vec<String> = report
+        .layers
+        .iter()
+        .filter(|l| l.status == "error")
+        .map(|l| format!("{}: {}", l.name, l.reason.as_deref().unwrap_or("error")))
+        .collect();
+    if !errors.is_empty() && !allow_errors {
+        let mut msg = format!(
+            "{} layer(s) could not be analysed (--allow-errors accepts them):\n{}",
+            errors.len(),
+            errors.join("\n")
+        );
+        if !hits.is_empty() {
+            msg.push_str(&format!("\nand --fail-if matched:\n{}", hits.join("\n")));
+        }
+        return Err(Failure::Errors(msg));
     }
     if !hits.is_empty() {
         return Err(Failure::Gate(hits.join("\n")));
@@ -391,9 +531,13 @@ fn main() -> ExitCode {
             eprintln!("spectralab: --fail-if matched:\n{msg}");
             ExitCode::from(1)
         }
+        Err(Failure::Errors(msg)) => {
+            eprintln!("spectralab: {msg}");
+            ExitCode::from(2)
+        }
         Err(Failure::Usage(msg)) => {
             eprintln!("spectralab: {msg}\n{USAGE}");
-            ExitCode::from(2)
+            ExitCode::from(3)
         }
         Err(Failure::Run(msg)) => {
             eprintln!("spectralab: {msg}");

@@ -97,7 +97,7 @@ fn fail_if_gates_ci_with_exit_code() {
         .args(["analyze", f, "--fail-if", "alpha~3"])
         .output()
         .unwrap();
-    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(bad.status.code(), Some(3));
     let json = bin()
         .args(["analyze", f, "--format", "json", "--farms"])
         .output()
@@ -131,7 +131,7 @@ fn bad_files_give_clear_errors() {
         .unwrap();
     assert_eq!(missing.status.code(), Some(3));
     let usage = bin().args(["analyze"]).output().unwrap();
-    assert_eq!(usage.status.code(), Some(2));
+    assert_eq!(usage.status.code(), Some(3));
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -173,7 +173,7 @@ fn truncated_power_law_fit_adds_lambda() {
         .args(["analyze", f.to_str().unwrap(), "--fit", "cauchy"])
         .output()
         .unwrap();
-    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(bad.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("PL | TPL | E_TPL"));
 }
 

@@ -107,7 +107,7 @@ fn greedy_beats_uniform_and_error_ceiling_holds() {
 }
 
 #[test]
-fn bad_arguments_are_usage_errors() {
+fn bad_arguments_are_usage_errors_exit_3() {
     for args in [
         vec!["--budget", "150%"],
         vec!["--budget", "lots"],
@@ -119,7 +119,7 @@ fn bad_arguments_are_usage_errors() {
         let out = run(&args);
         assert_eq!(
             out.status.code(),
-            Some(2),
+            Some(3),
             "{args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );

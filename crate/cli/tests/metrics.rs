@@ -187,21 +187,21 @@ fn safetensors_tensor_choice_and_errors() {
     );
 
     let missing = run(&[f, "--tensor", "nope"]);
-    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(missing.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("small, emb"));
     assert_eq!(
         run(&[f, "--kernel", "rbf"]).status.code(),
-        Some(2),
+        Some(3),
         "rbf needs a bandwidth"
     );
-    assert_eq!(run(&[f, "--q", "-1"]).status.code(), Some(2));
+    assert_eq!(run(&[f, "--q", "-1"]).status.code(), Some(3));
     assert_eq!(
         run(&[f, "--kernel", "gauss", "--bandwidth", "1"])
             .status
             .code(),
-        Some(2)
+        Some(3)
     );
-    assert_eq!(run(&[]).status.code(), Some(2));
+    assert_eq!(run(&[]).status.code(), Some(3));
 
     let nan = tmp("nan.csv");
     std::fs::write(&nan, "1,2\n3,nan\n").unwrap();

@@ -9,6 +9,7 @@
 //! model.evals(3);            // Float64Array: the ESD of an analysed layer
 //! model.quantMeasure([3]);   // quantize layer 3 with every llama.cpp type (cached)
 //! model.quantPlan(4.8, 33);  // {plan, recipes, curve, layers, file_mix, tensor_type_args, …}
+//! model.reportCsv();         // the report as the native CLI's CSV
 //! model.free();
 //! ```
 //! `readAt(offset, length) → Uint8Array` reads a file's bytes (Blob.slice in a Worker, pread in
@@ -139,6 +140,13 @@ impl Model {
     /// tensors, and the summary means.
     pub fn report(&self) -> Result<JsValue, JsError> {
         to_js(&self.session.report())
+    }
+
+    /// The report as CSV, exactly as the native `spectralab analyze --format csv` writes it
+    /// (same columns and number formatting; error rows have empty measured cells).
+    #[wasm_bindgen(js_name = reportCsv)]
+    pub fn report_csv(&self) -> String {
+        spectralab_core::spectrum::analyze::to_csv(&self.session.report())
     }
 
     /// The ESD (ascending) of an analysed layer, or `undefined`.

@@ -416,7 +416,53 @@ pub(crate) fn report_from_esd(esd: &LayerEsd, plan: &LayerPlan, p: &AnalyzeParam
             Err(e) => r.reason = Some(format!("MP fit: {e}")),
         }
     }
+    add_degenerate_warnings(&mut r);
     r
+}
+
+/// Fewer eigenvalues than this in the fitted tail (`num_pl_spikes`) make a fit degenerate.
+pub const DEGENERATE_MIN_TAIL: usize = 5;
+
+/// The `degenerate:*` tags of a row whose WeightWatcher numbers are formally fine but
+/// meaningless (see [`add_degenerate_warnings`]).
+pub fn degenerate_tags(r: &LayerReport) -> Vec<&'static str> {
+    let mut tags = Vec::new();
+    if r.alpha.is_some_and(|a| !a.is_finite()) {
+        tags.push("degenerate:alpha-inf");
+    }
+    if r.num_pl_spikes.is_some_and(|k| k < DEGENERATE_MIN_TAIL) {
+        tags.push("degenerate:few-tail");
+    }
+    if !(r.entropy.is_finite() && (-1e-9..=1.0 + 1e-9).contains(&r.entropy)) {
+        tags.push("degenerate:entropy-range");
+    }
+    let non_finite = |v: Option<f64>| v.is_some_and(|x| !x.is_finite());
+    if non_finite(r.alpha_weighted) || non_finite(r.log_alpha_norm) {
+        tags.push("degenerate:alpha-norm-inf");
+    }
+    tags
+}
+
+/// Appends the `degenerate:*` tags to the `warning` column, `;`-separated after WeightWatcher's
+/// own value (`over-trained` / `under-trained` / empty), which stays first and unchanged. The
+/// numbers themselves are WeightWatcher's (α = inf for an identity matrix, entropy ≫ 1 for an
+/// exactly rank-1 matrix, …): the tags say they should not be trusted. Tags:
+/// - `degenerate:alpha-inf`: α is not finite (e.g. all eigenvalues equal, identity matrix);
+/// - `degenerate:few-tail`: the fit used fewer than [`DEGENERATE_MIN_TAIL`] eigenvalues;
+/// - `degenerate:entropy-range`: the spectral entropy is outside its documented range [0, 1]
+///   (WW divides by `log(rank)`, which is ~0 for a rank-1 matrix);
+/// - `degenerate:alpha-norm-inf`: `alpha_weighted` or `log_alpha_norm` is not finite.
+pub fn add_degenerate_warnings(r: &mut LayerReport) {
+    let tags = degenerate_tags(r);
+    if tags.is_empty() {
+        return;
+    }
+    let mut all: Vec<&str> = Vec::new();
+    if !r.warning.is_empty() {
+        all.push(&r.warning);
+    }
+    all.extend(tags);
+    r.warning = all.join(";");
 }
 
 /// Analyses one tensor according to its plan (`plan.kind` must be set).
@@ -438,14 +484,9 @@ pub fn analyze_layer(
 /// A row for a tensor that could not be loaded.
 pub fn error_report(plan: &LayerPlan, message: String) -> LayerReport {
     LayerReport {
-        layer_id: plan.layer_id,
-        name: plan.name.clone(),
-        n: plan.n,
-        m: plan.m,
-        rf: plan.rf,
         status: "error".into(),
         reason: Some(message),
-        ..Default::default()
+        ..base_report(plan)
     }
 }
 
@@ -614,11 +655,39 @@ fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
 }
 
+/// The CSV row of a layer that could not be analysed (`status = error`): the plan's facts
+/// (id, name, type, shape) and the reason; every measured cell is empty, never a made-up 0.
+fn error_csv_row(l: &LayerReport) -> String {
+    let mut cells = vec![String::new(); CSV_COLUMNS.len()];
+    for (i, c) in CSV_COLUMNS.iter().enumerate() {
+        cells[i] = match *c {
+            "layer_id" => l.layer_id.to_string(),
+            "name" => csv_field(&l.name),
+            "layer_type" => l.layer_type.clone(),
+            "N" if l.n > 0 => l.n.to_string(),
+            "M" if l.m > 0 => l.m.to_string(),
+            "rf" if l.rf > 0 => l.rf.to_string(),
+            "Q" if l.m > 0 => num(l.q),
+            "status" => l.status.clone(),
+            "warning" => csv_field(&l.warning),
+            "reason" => csv_field(l.reason.as_deref().unwrap_or("")),
+            _ => String::new(),
+        };
+    }
+    let mut row = cells.join(",");
+    row.push('\n');
+    row
+}
+
 /// The report as CSV: analysed rows, then skipped tensors (`status = skipped`, `reason`).
 pub fn to_csv(report: &ModelReport) -> String {
     let mut out = CSV_COLUMNS.join(",");
     out.push('\n');
     for l in &report.layers {
+        if l.status == "error" {
+            out.push_str(&error_csv_row(l));
+            continue;
+        }
         let f = l.farms.as_ref();
         let cells = [
             l.layer_id.to_string(),

@@ -1,0 +1,172 @@
+// Types of the Node API (`import { analyzeFile, openModel } from 'spectralab'`), the wasm engine
+// in Node: engine/node.mjs.
+
+/** Options of an analysis (camelCase; unknown keys are errors). */
+export interface AnalyzeOptions {
+  farms?: boolean;
+  mpFit?: boolean;
+  randomize?: boolean;
+  seed?: number;
+  fixFingers?: 'clip_xmax' | 'xmin_peak';
+  fit?: 'PL' | 'TPL' | 'E_TPL' | string;
+  /** Keep the layers whose name contains one of these parts (or whose layer_id equals one). */
+  layers?: string[];
+  xmax?: number;
+  fast?: boolean;
+  minEvals?: number;
+  maxEvals?: number;
+  maxN?: number;
+  parallel?: boolean;
+}
+
+/** One analysed layer: WeightWatcher's columns (and ours). `null` where undefined. */
+export interface LayerReport {
+  layer_id: number;
+  name: string;
+  layer_type: string;
+  N: number;
+  M: number;
+  rf: number;
+  Q: number;
+  num_evals: number;
+  sv_max: number;
+  sv_min: number;
+  rank_loss: number;
+  weak_rank_loss: number;
+  lambda_max: number;
+  alpha: number | null;
+  xmin: number | null;
+  xmax: number | null;
+  D: number | null;
+  sigma: number | null;
+  num_pl_spikes: number | null;
+  Lambda: number | null;
+  /** `success`, `failed` (the fit failed) or `error` (the layer could not be analysed). */
+  status: 'success' | 'failed' | 'error' | string;
+  /**
+   * WeightWatcher's `over-trained` / `under-trained` (or empty), then `;`-separated
+   * `degenerate:alpha-inf`, `degenerate:few-tail`, `degenerate:entropy-range`,
+   * `degenerate:alpha-norm-inf` where the numbers are formally valid but meaningless.
+   */
+  warning: string;
+  norm: number;
+  log_norm: number;
+  spectral_norm: number;
+  log_spectral_norm: number;
+  alpha_weighted: number | null;
+  log_alpha_norm: number | null;
+  stable_rank: number;
+  matrix_rank: number;
+  entropy: number;
+  num_fingers: number | null;
+  raw_alpha: number | null;
+  alpha_hill: number | null;
+  farms: { alpha: number; D: number; num_windows: number; [k: string]: unknown } | null;
+  mp: {
+    num_spikes: number;
+    sigma_mp: number;
+    mp_softrank: number;
+    W_scale: number;
+    bulk_max: number;
+    bulk_min: number;
+    [k: string]: unknown;
+  } | null;
+  rand: { max_rand_eval: number; rand_distance: number; ww_softrank: number; ww_maxdist: number; [k: string]: unknown } | null;
+  num_traps: number | null;
+  reason: string | null;
+}
+
+/** A tensor of the layer walk: analysed, or skipped with the reason in `skip`. */
+export interface LayerPlan {
+  index: number;
+  layer_id: number;
+  name: string;
+  shape: number[];
+  kind: string | null;
+  N: number;
+  M: number;
+  rf: number;
+  skip: string | null;
+}
+
+export interface Summary {
+  log_norm: number;
+  alpha: number;
+  alpha_weighted: number;
+  log_alpha_norm: number;
+  log_spectral_norm: number;
+  stable_rank: number;
+  mp_softrank: number | null;
+  farms_alpha: number | null;
+}
+
+export interface ModelReport {
+  layers: LayerReport[];
+  skipped: LayerPlan[];
+  summary: Summary;
+  /** With `analyzeFile(…, { csv: true })`: the native CLI's CSV of this report. */
+  csv?: string;
+}
+
+export interface ModelInfo {
+  name: string;
+  format: string;
+  shards: number;
+  bytes: number;
+  tensors: number;
+  parameters: number;
+  dtypes: Record<string, number>;
+  notes: string[];
+  [k: string]: unknown;
+}
+
+/** The wasm handle of an opened model (see `openModel`). */
+export interface Model {
+  info(): ModelInfo;
+  plan(): LayerPlan[];
+  dtypes(): string[];
+  todo(): Uint32Array;
+  setOptions(options: AnalyzeOptions): void;
+  /** Analyses the layers at these plan positions; rows in that order (errors are rows). */
+  analyze(positions: Uint32Array | number[], keepEvals: boolean): LayerReport[];
+  report(): ModelReport;
+  reportCsv(): string;
+  evals(position: number): Float64Array | undefined;
+  isStreamed(position: number): boolean;
+  free(): void;
+}
+
+/** Progress weights: the element counts of the layers done and of all layers to analyse. */
+export interface ProgressSize {
+  doneSize: number;
+  totalSize: number;
+}
+
+/**
+ * Called before each layer and once at the end. Return `false` to stop early; an exception
+ * thrown here propagates out of `analyzeFile` (the model is closed first).
+ */
+export type ProgressCallback = (done: number, total: number, layerName: string, size: ProgressSize) => boolean | void;
+
+/** Instantiates the wasm engine once (`'simd'`, the default, or `'baseline'`). */
+export function init(build?: 'simd' | 'baseline'): Promise<unknown>;
+
+/** Build information of the loaded module (`simd`, `gramKernel`, …). */
+export function buildInfo(): Promise<{ simd: boolean; gramKernel: string; [k: string]: unknown }>;
+
+/** Bytes of the engine's wasm memory now (its high-water mark: wasm memory never shrinks). */
+export function wasmMemoryBytes(): number;
+
+/** The files of a model: one file, a folder of shards, an index file, or a list of paths. */
+export function modelFiles(path: string | string[]): string[];
+
+/** Opens a model for positioned reads; call `close()` when done. */
+export function openModel(path: string | string[], options?: AnalyzeOptions): Promise<{ model: Model; close(): void }>;
+
+/** Eigenspectrum analysis of a model, tensor by tensor (the file is never read whole). */
+export function analyzeFile(
+  path: string | string[],
+  options?: AnalyzeOptions,
+  onProgress?: ProgressCallback,
+  extra?: { csv?: boolean },
+): Promise<ModelReport>;
