@@ -7,7 +7,10 @@
 //!                         [--min-evals N] [--max-evals N] [--max-n N]
 //!                         [--format csv|json] [--fail-if 'alpha>6']... [--plot DIR]
 //! spectralab demo [--rows N] [--cols M] [--seed S]
+//! spectralab compare BASE OTHER | BASE --adapter DIR [--k 10] [--eps 0.5] [--layers NAME,…]
+//!                         [--no-alpha] [--format csv|json] [--fail-if 'intruders>0']...
 //! ```
+//! `compare` pairs layers by name and reports ΔW metrics and intruder dimensions (`compare.rs`).
 //! `--fast` computes f32 layers' Gram in f32 SIMD instead of f64 (see `AnalyzeParams::exact`).
 //! `analyze` reads the file tensor by tensor with `pread` (never whole), prints the per-layer
 //! table (WeightWatcher's columns) to stdout and a progress bar to stderr. `--fail-if` gates CI:
@@ -16,6 +19,7 @@
 //! parts (or whose layer_id equals one), like WW's `layers=[…]`. Usage errors exit with 2. `--plot DIR` also writes SVG charts to `DIR`
 //! (`alpha.svg`, `esd_<layer>.svg`, `rank_<layer>.svg`; see `plot.rs`).
 
+mod compare;
 mod compress;
 mod fileio;
 mod metrics;
@@ -37,6 +41,8 @@ const USAGE: &str = "usage:
                           [--min-evals N] [--max-evals N] [--max-n N]
                           [--format csv|json] [--fail-if 'alpha>6']... [--plot DIR]
   spectralab demo [--rows N] [--cols M] [--seed S]
+  spectralab compare BASE OTHER | BASE --adapter DIR [--k 10] [--eps 0.5] [--layers NAME,…]
+                     [--no-alpha] [--format csv|json] [--fail-if 'intruders>0']...
   spectralab compress FILE [--budget 50%|BYTES | --error E] [--method uniform|energy|greedy|welore] [--objective absolute|relative] [--dtype f32|f16|int8|int4] [--plan OUT.json] [--format csv|json]
   spectralab metrics FILE [--tensor NAME] [--labels FILE.npy] [--q 0,0.5,1,2,inf]
                           [--kernel cosine|linear|rbf] [--bandwidth S|median] [--format csv|json]
@@ -374,6 +380,7 @@ fn main() -> ExitCode {
         Some("analyze") => analyze(Args(args)),
         Some("demo") => demo(Args(args)),
         Some("compress") => compress::run(Args(args)),
+        Some("compare") => compare::run(Args(args)),
         Some("metrics") => metrics::run(Args(args)),
         Some("--version") | Some("-V") => {
             println!("spectralab {}", env!("CARGO_PKG_VERSION"));

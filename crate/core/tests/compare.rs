@@ -4,8 +4,8 @@
 
 use ndarray::Array2;
 use spectralab_core::compare::{
-    compare_adapter, compare_low_rank, compare_matrices, compare_sessions, low_rank_singular_values,
-    CompareParams, CompareReport, LayerComparison, LoraAdapter,
+    compare_adapter, compare_low_rank, compare_matrices, compare_sessions,
+    low_rank_singular_values, CompareParams, CompareReport, LayerComparison, LoraAdapter,
 };
 use spectralab_core::formats::ByteSource;
 use spectralab_core::linalg::{householder_qr, singular_values};
@@ -21,7 +21,10 @@ fn goldens() -> PathBuf {
 fn open_file(path: &Path) -> ModelSession {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     ModelSession::open(
-        vec![(path.display().to_string(), Box::new(bytes) as Box<dyn ByteSource>)],
+        vec![(
+            path.display().to_string(),
+            Box::new(bytes) as Box<dyn ByteSource>,
+        )],
         AnalyzeOptions::default(),
     )
     .unwrap()
@@ -30,13 +33,19 @@ fn open_file(path: &Path) -> ModelSession {
 fn session(tensors: &[(&str, &[usize], &[f32])]) -> ModelSession {
     let bytes = safetensors_bytes(tensors);
     ModelSession::open(
-        vec![("m.safetensors".into(), Box::new(bytes) as Box<dyn ByteSource>)],
+        vec![(
+            "m.safetensors".into(),
+            Box::new(bytes) as Box<dyn ByteSource>,
+        )],
         AnalyzeOptions::default(),
     )
     .unwrap()
 }
 
-fn adapter(config: &str, tensors: &[(&str, &[usize], &[f32])]) -> spectralab_core::Result<LoraAdapter> {
+fn adapter(
+    config: &str,
+    tensors: &[(&str, &[usize], &[f32])],
+) -> spectralab_core::Result<LoraAdapter> {
     let mut files: Vec<(String, Box<dyn ByteSource>)> = vec![(
         "adapter/adapter_model.safetensors".into(),
         Box::new(safetensors_bytes(tensors)),
@@ -127,8 +136,14 @@ fn closed_form_lambda_10_top_vector_is_an_intruder() {
         for r in [&d, &l] {
             assert_eq!(r.intruders, 1, "ε = {eps}");
             assert_eq!(r.intruders_right, 0, "ε = {eps}");
-            assert!((r.intruder_sims[0] - c).abs() < 1e-12, "{:?}", r.intruder_sims);
-            assert!(r.intruder_sims[1..].iter().all(|&x| (x - 1.0).abs() < 1e-12));
+            assert!(
+                (r.intruder_sims[0] - c).abs() < 1e-12,
+                "{:?}",
+                r.intruder_sims
+            );
+            assert!(r.intruder_sims[1..]
+                .iter()
+                .all(|&x| (x - 1.0).abs() < 1e-12));
             assert_eq!(r.intruder_sims.len(), 4); // k = 10 clipped to min(m, n)
             assert!((r.delta_spectral_norm - 10.0).abs() < 1e-12);
             assert!((r.delta_stable_rank - 1.0).abs() < 1e-12);
@@ -202,10 +217,13 @@ fn low_rank_core_matches_dense_svd_and_scales_linearly() {
     assert!((r2.delta_stable_rank - r1.delta_stable_rank).abs() < 1e-12);
     assert!((r2.delta_erank - r1.delta_erank).abs() < 1e-12);
     // r = 4, α = 8: α/r = 2 and α/√r = 4 (rsLoRA) — the ΔW spectrum doubles.
-    let cfg = |rs: bool| {
-        format!(r#"{{"peft_type":"LORA","r":4,"lora_alpha":8,"use_rslora":{rs}}}"#)
-    };
-    let base = session(&[("l.weight", &[40, 25], &w.mapv(|v| v as f32).into_raw_vec_and_offset().0)]);
+    let cfg =
+        |rs: bool| format!(r#"{{"peft_type":"LORA","r":4,"lora_alpha":8,"use_rslora":{rs}}}"#);
+    let base = session(&[(
+        "l.weight",
+        &[40, 25],
+        &w.mapv(|v| v as f32).into_raw_vec_and_offset().0,
+    )]);
     let af: Vec<f32> = a.iter().map(|&v| v as f32).collect();
     let bf: Vec<f32> = b.iter().map(|&v| v as f32).collect();
     let mk = |rs: bool| {
@@ -235,7 +253,8 @@ fn self_comparison_is_zero_with_no_intruders() {
     let mut rng = SeededRng::new(3);
     let a = rng.gaussian_matrix_f32(30, 20).into_raw_vec_and_offset().0;
     let b = rng.gaussian_matrix_f32(12, 30).into_raw_vec_and_offset().0;
-    let t: [(&str, &[usize], &[f32]); 2] = [("x.weight", &[30, 20], &a), ("y.weight", &[12, 30], &b)];
+    let t: [(&str, &[usize], &[f32]); 2] =
+        [("x.weight", &[30, 20], &a), ("y.weight", &[12, 30], &b)];
     let s1 = session(&t);
     let s2 = session(&t);
     let r = compare_sessions(&s1, &s2, &CompareParams::default()).unwrap();
@@ -277,10 +296,20 @@ fn orthogonal_rotations_of_both_models_change_nothing() {
     let r = compare_matrices(w.view(), w1.view(), &p).unwrap();
     let rr = compare_matrices(rot(&w).view(), rot(&w1).view(), &p).unwrap();
     assert_rows_close(&r, &rr, 1e-9);
-    assert!(r.intruders > 0, "the test should exercise intruders: {:?}", r.intruder_sims);
+    assert!(
+        r.intruders > 0,
+        "the test should exercise intruders: {:?}",
+        r.intruder_sims
+    );
     // The low-rank path with rotated factors too.
-    let rl = compare_low_rank(rot(&w).view(), q1.dot(&b).view(), a.dot(&q2.t()).view(), 1.0, &p)
-        .unwrap();
+    let rl = compare_low_rank(
+        rot(&w).view(),
+        q1.dot(&b).view(),
+        a.dot(&q2.t()).view(),
+        1.0,
+        &p,
+    )
+    .unwrap();
     assert_rows_close(&r, &rl, 1e-9);
 }
 
@@ -333,7 +362,13 @@ fn adapter_matches_numpy_golden() {
             let (x, y) = (v[col].as_f64().unwrap(), w[col].as_f64().unwrap());
             assert!(close(x, y, 1e-6), "{} {col}: {x} vs numpy {y}", l.name);
         }
-        for col in ["intruders", "intruders_right", "intruder_sweep", "shape", "lora_rank"] {
+        for col in [
+            "intruders",
+            "intruders_right",
+            "intruder_sweep",
+            "shape",
+            "lora_rank",
+        ] {
             assert_eq!(v[col], w[col], "{} {col}", l.name);
         }
         for col in ["intruder_sims", "intruder_sims_right"] {
@@ -359,7 +394,10 @@ fn adapter_matches_numpy_golden() {
     assert!(by("q_proj").intruders > 0);
     eprintln!(
         "golden adapter: intruders per layer {:?}, total {}",
-        r.layers.iter().map(|l| (l.name.as_str(), l.intruders)).collect::<Vec<_>>(),
+        r.layers
+            .iter()
+            .map(|l| (l.name.as_str(), l.intruders))
+            .collect::<Vec<_>>(),
         r.summary.intruders
     );
 }
@@ -376,7 +414,11 @@ fn adapter_path_equals_merged_checkpoint_path() {
         let m = rm.layers.iter().find(|m| m.name == l.name).unwrap();
         assert_rows_close(l, m, 1e-6);
     }
-    let untouched = rm.layers.iter().find(|m| m.name.contains("up_proj")).unwrap();
+    let untouched = rm
+        .layers
+        .iter()
+        .find(|m| m.name.contains("up_proj"))
+        .unwrap();
     assert_eq!(untouched.delta_fro, 0.0);
     assert_eq!(ra.summary.intruders, rm.summary.intruders);
 }
@@ -415,7 +457,10 @@ fn minilm_f32_vs_f16_encoder() {
     // The F32 checkpoint's embeddings and pooler are not in the encoder file: listed, not paired.
     let names: Vec<&str> = r.unmatched.iter().map(|u| u.name.as_str()).collect();
     assert!(names.contains(&"pooler.dense.weight"), "{names:?}");
-    assert!(names.iter().all(|n| !n.starts_with("encoder.")), "{names:?}");
+    assert!(
+        names.iter().all(|n| !n.starts_with("encoder.")),
+        "{names:?}"
+    );
     assert!(r.unmatched.iter().all(|u| u.side == "base"));
     for l in &r.layers {
         assert!(l.sqnr_db > 60.0, "{}: {} dB", l.name, l.sqnr_db);
@@ -445,8 +490,16 @@ fn bad_adapters_get_clear_errors() {
     let a = vec![0.5f32; 2 * 6];
     let b = vec![0.25f32; 8 * 2];
     let ok: [(&str, &[usize], &[f32]); 2] = [
-        ("base_model.model.model.layers.0.q.lora_A.weight", &[2, 6], &a),
-        ("base_model.model.model.layers.0.q.lora_B.weight", &[8, 2], &b),
+        (
+            "base_model.model.model.layers.0.q.lora_A.weight",
+            &[2, 6],
+            &a,
+        ),
+        (
+            "base_model.model.model.layers.0.q.lora_B.weight",
+            &[8, 2],
+            &b,
+        ),
     ];
     let base = small_base();
     let p = CompareParams::default();
@@ -461,7 +514,10 @@ fn bad_adapters_get_clear_errors() {
     let e = err_text(adapter(r#"{"peft_type":"LORA","r":0,"lora_alpha":4}"#, &ok));
     assert!(e.contains("r = 0"), "{e}");
     // DoRA, by config and by tensor.
-    let e = err_text(adapter(r#"{"peft_type":"LORA","r":2,"use_dora":true}"#, &ok));
+    let e = err_text(adapter(
+        r#"{"peft_type":"LORA","r":2,"use_dora":true}"#,
+        &ok,
+    ));
     assert!(e.contains("DoRA adapters are not supported"), "{e}");
     let mag = vec![1.0f32; 8];
     let e = err_text(adapter(
@@ -469,7 +525,11 @@ fn bad_adapters_get_clear_errors() {
         &[
             ok[0],
             ok[1],
-            ("base_model.model.model.layers.0.q.lora_magnitude_vector", &[8], &mag),
+            (
+                "base_model.model.model.layers.0.q.lora_magnitude_vector",
+                &[8],
+                &mag,
+            ),
         ],
     ));
     assert!(e.contains("DoRA adapters are not supported"), "{e}");
@@ -496,7 +556,11 @@ fn bad_adapters_get_clear_errors() {
         &adapter(
             CFG,
             &[
-                ("base_model.model.model.layers.0.q.lora_A.weight", &[2, 7], &a7),
+                (
+                    "base_model.model.model.layers.0.q.lora_A.weight",
+                    &[2, 7],
+                    &a7,
+                ),
                 ok[1],
             ],
         )
@@ -506,8 +570,16 @@ fn bad_adapters_get_clear_errors() {
     assert!(e.contains("shape") && e.contains("8×6"), "{e}");
     // Modules absent from the base: listed; if nothing fits, an error naming the module.
     let absent: [(&str, &[usize], &[f32]); 2] = [
-        ("base_model.model.model.layers.0.k.lora_A.weight", &[2, 6], &a),
-        ("base_model.model.model.layers.0.k.lora_B.weight", &[8, 2], &b),
+        (
+            "base_model.model.model.layers.0.k.lora_A.weight",
+            &[2, 6],
+            &a,
+        ),
+        (
+            "base_model.model.model.layers.0.k.lora_B.weight",
+            &[8, 2],
+            &b,
+        ),
     ];
     let e = err_text(compare_adapter(&base, &adapter(CFG, &absent).unwrap(), &p));
     assert!(e.contains("match none") && e.contains("layers.0.k"), "{e}");
@@ -518,7 +590,11 @@ fn bad_adapters_get_clear_errors() {
     assert_eq!(r.unmatched[0].side, "adapter");
     assert!(r.unmatched[0].reason.contains("layers.0.k.weight"));
     // Only A, no B.
-    let r = compare_adapter(&base, &adapter(CFG, &[ok[0], ok[1], absent[0]]).unwrap(), &p);
+    let r = compare_adapter(
+        &base,
+        &adapter(CFG, &[ok[0], ok[1], absent[0]]).unwrap(),
+        &p,
+    );
     assert!(r.is_ok());
     // Bad parameters.
     let e = err_text(compare_adapter(
@@ -539,18 +615,34 @@ fn unrelated_or_mismatched_models() {
     let a = session(&[("encoder.a.weight", &[8, 6], &x)]);
     let b = session(&[("decoder.b.weight", &[8, 6], &x)]);
     let e = err_text(compare_sessions(&a, &b, &CompareParams::default()));
-    assert!(e.contains("unrelated") && e.contains("encoder.a.weight"), "{e}");
+    assert!(
+        e.contains("unrelated") && e.contains("encoder.a.weight"),
+        "{e}"
+    );
     // Shape mismatch: listed with both shapes, never paired.
-    let c = session(&[("encoder.a.weight", &[9, 6], &y), ("encoder.z.weight", &[8, 6], &x)]);
-    let d = session(&[("encoder.a.weight", &[8, 6], &x), ("encoder.z.weight", &[8, 6], &x)]);
+    let c = session(&[
+        ("encoder.a.weight", &[9, 6], &y),
+        ("encoder.z.weight", &[8, 6], &x),
+    ]);
+    let d = session(&[
+        ("encoder.a.weight", &[8, 6], &x),
+        ("encoder.z.weight", &[8, 6], &x),
+    ]);
     let r = compare_sessions(&c, &d, &CompareParams::default()).unwrap();
     assert_eq!(r.layers.len(), 1);
     assert_eq!(r.unmatched.len(), 1);
     assert!(r.unmatched[0].reason.contains("9×6") && r.unmatched[0].reason.contains("8×6"));
     // A transposed copy is transposed back and flagged.
-    let t = session(&[("model.encoder.a.weight", &[6, 9], &y), ("encoder.z.weight", &[8, 6], &x)]);
+    let t = session(&[
+        ("model.encoder.a.weight", &[6, 9], &y),
+        ("encoder.z.weight", &[8, 6], &x),
+    ]);
     let r = compare_sessions(&c, &t, &CompareParams::default()).unwrap();
-    let l = r.layers.iter().find(|l| l.name == "encoder.a.weight").unwrap();
+    let l = r
+        .layers
+        .iter()
+        .find(|l| l.name == "encoder.a.weight")
+        .unwrap();
     assert!(l.transposed);
 }
 
@@ -576,6 +668,9 @@ fn prefixes_and_suffix_fallback_pair_names() {
     un.sort();
     assert_eq!(
         un,
-        vec![("bert.pooler.weight", "base"), ("classifier.weight", "other")]
+        vec![
+            ("bert.pooler.weight", "base"),
+            ("classifier.weight", "other")
+        ]
     );
 }
