@@ -1,7 +1,7 @@
 //! `spectralab compare`: two checkpoints, or a base model and a PEFT LoRA adapter.
 //!
 //! ```text
-//! spectralab compare BASE OTHER          [--k 10] [--eps 0.5] [--layers NAME,…] [--no-alpha]
+//! spectralab compare BASE OTHER          [--k 10] [--eps 0.5] [--layers NAME,…] [--no-alpha] [--farms]
 //! spectralab compare BASE --adapter DIR  [--format csv|json] [--fail-if 'intruders>0']...
 //! ```
 //! BASE and OTHER are model files, folders of shards or `*.index.json` (as for `analyze`); DIR
@@ -76,6 +76,7 @@ pub fn run(mut a: Args) -> Result<(), Failure> {
         p.eps = e;
     }
     p.alpha = !a.flag("--no-alpha");
+    p.farms = a.flag("--farms");
     if let Some(v) = a.value("--layers")? {
         p.layers = v
             .split(',')

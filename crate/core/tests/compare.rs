@@ -80,6 +80,8 @@ fn assert_rows_close(a: &LayerComparison, b: &LayerComparison, tol: f64) {
             ("sqnr_db", l.sqnr_db),
             ("alpha_base", l.alpha_base.unwrap_or(-1.0)),
             ("alpha_other", l.alpha_other.unwrap_or(-1.0)),
+            ("farms_alpha_base", l.farms_alpha_base.unwrap_or(-1.0)),
+            ("farms_alpha_other", l.farms_alpha_other.unwrap_or(-1.0)),
         ]
     };
     for ((n, x), (_, y)) in f(a).into_iter().zip(f(b)) {
@@ -406,7 +408,10 @@ fn adapter_matches_numpy_golden() {
 fn adapter_path_equals_merged_checkpoint_path() {
     let (base, ad) = golden_adapter();
     let merged = open_file(&goldens().join("merged.safetensors"));
-    let p = CompareParams::default();
+    let p = CompareParams {
+        farms: true,
+        ..Default::default()
+    };
     let ra = compare_adapter(&base, &ad, &p).unwrap();
     let rm = compare_sessions(&base, &merged, &p).unwrap();
     // The merged file also holds the untouched layers (ΔW = 0): compare the adapter's layers.
@@ -421,6 +426,9 @@ fn adapter_path_equals_merged_checkpoint_path() {
         .unwrap();
     assert_eq!(untouched.delta_fro, 0.0);
     assert_eq!(ra.summary.intruders, rm.summary.intruders);
+    assert!(ra.layers.iter().any(|l| l.farms_alpha_other.is_some()));
+    // The unchanged layer does not turn the mean SQNR into +∞.
+    assert!(rm.summary.sqnr_db.is_finite());
 }
 
 // ---------------------------------------------------------------- MiniLM F32 vs F16
@@ -673,4 +681,124 @@ fn prefixes_and_suffix_fallback_pair_names() {
             ("classifier.weight", "other")
         ]
     );
+}
+
+// ---------------------------------------------------------------- GGUF ↔ Hugging Face
+
+/// A GGUF v3 file of F32 tensors `(name, rows, cols, row-major data)` with string/u32 metadata.
+fn gguf_bytes(
+    arch: &str,
+    heads: (u32, u32),
+    tensors: &[(&str, usize, usize, Vec<f32>)],
+) -> Vec<u8> {
+    let mut out = b"GGUF".to_vec();
+    let s = |out: &mut Vec<u8>, x: &str| {
+        out.extend((x.len() as u64).to_le_bytes());
+        out.extend(x.as_bytes());
+    };
+    out.extend(3u32.to_le_bytes());
+    out.extend((tensors.len() as u64).to_le_bytes());
+    out.extend(3u64.to_le_bytes());
+    s(&mut out, "general.architecture");
+    out.extend(8u32.to_le_bytes());
+    s(&mut out, arch);
+    for (k, v) in [
+        (format!("{arch}.attention.head_count"), heads.0),
+        (format!("{arch}.attention.head_count_kv"), heads.1),
+    ] {
+        s(&mut out, &k);
+        out.extend(4u32.to_le_bytes());
+        out.extend(v.to_le_bytes());
+    }
+    let mut offset = 0u64;
+    for (name, rows, cols, _) in tensors {
+        s(&mut out, name);
+        out.extend(2u32.to_le_bytes());
+        out.extend((*cols as u64).to_le_bytes()); // ne0 = row length
+        out.extend((*rows as u64).to_le_bytes());
+        out.extend(0u32.to_le_bytes()); // F32
+        out.extend(offset.to_le_bytes());
+        offset += (rows * cols * 4) as u64;
+        offset = offset.div_ceil(32) * 32;
+    }
+    while !out.len().is_multiple_of(32) {
+        out.push(0);
+    }
+    for (_, _, _, data) in tensors {
+        for v in data {
+            out.extend(v.to_le_bytes());
+        }
+        while !out.len().is_multiple_of(32) {
+            out.push(0);
+        }
+    }
+    out
+}
+
+/// llama.cpp's converter permutation: HF row h·d + t·d/2 + j → GGUF row h·d + 2j + t.
+fn permute_rows(w: &[f32], rows: usize, cols: usize, heads: usize) -> Vec<f32> {
+    let d = rows / heads;
+    let mut out = vec![0.0; w.len()];
+    for h in 0..heads {
+        for j in 0..d / 2 {
+            for t in 0..2 {
+                let (g, f) = (h * d + 2 * j + t, h * d + t * d / 2 + j);
+                out[g * cols..(g + 1) * cols].copy_from_slice(&w[f * cols..(f + 1) * cols]);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn gguf_llama_pairs_with_hf_names_and_unpermutes_q_k() {
+    let mut rng = SeededRng::new(5);
+    let mut m = |r: usize, c: usize| rng.gaussian_matrix_f32(r, c).into_raw_vec_and_offset().0;
+    let (q, k, o, emb, head) = (m(16, 8), m(8, 8), m(8, 16), m(12, 8), m(12, 8));
+    let hf = session(&[
+        ("model.embed_tokens.weight", &[12, 8], &emb),
+        ("model.layers.0.self_attn.q_proj.weight", &[16, 8], &q),
+        ("model.layers.0.self_attn.k_proj.weight", &[8, 8], &k),
+        ("model.layers.0.self_attn.o_proj.weight", &[8, 16], &o),
+        ("lm_head.weight", &[12, 8], &head),
+    ]);
+    let open_gguf = |arch: &str| {
+        let bytes = gguf_bytes(
+            arch,
+            (2, 1),
+            &[
+                ("token_embd.weight", 12, 8, emb.clone()),
+                ("blk.0.attn_q.weight", 16, 8, permute_rows(&q, 16, 8, 2)),
+                ("blk.0.attn_k.weight", 8, 8, permute_rows(&k, 8, 8, 1)),
+                ("blk.0.attn_output.weight", 8, 16, o.clone()),
+                ("output.weight", 12, 8, head.clone()),
+            ],
+        );
+        ModelSession::open(
+            vec![("m.gguf".into(), Box::new(bytes) as Box<dyn ByteSource>)],
+            AnalyzeOptions::default(),
+        )
+        .unwrap()
+    };
+    let p = CompareParams::default();
+    let r = compare_sessions(&hf, &open_gguf("llama"), &p).unwrap();
+    assert_eq!(r.layers.len(), 5, "{:?}", r.unmatched);
+    assert!(r.unmatched.is_empty());
+    for l in &r.layers {
+        assert_eq!(l.delta_fro, 0.0, "{}", l.name);
+        assert_eq!(
+            l.unpermuted,
+            l.name.contains("q_proj") || l.name.contains("k_proj")
+        );
+    }
+    let q_row = r.layers.iter().find(|l| l.name.contains("q_proj")).unwrap();
+    assert_eq!(q_row.other_name, "blk.0.attn_q.weight");
+    // GGUF as the base works the same way.
+    let r = compare_sessions(&open_gguf("llama"), &hf, &p).unwrap();
+    assert!(r.layers.iter().all(|l| l.delta_fro == 0.0));
+    // Another architecture is not un-permuted: the permuted Q differs element-wise (but has the
+    // same singular values).
+    let r = compare_sessions(&hf, &open_gguf("qwen2"), &p).unwrap();
+    let q_row = r.layers.iter().find(|l| l.name.contains("q_proj")).unwrap();
+    assert!(!q_row.unpermuted && q_row.delta_fro > 0.1);
 }

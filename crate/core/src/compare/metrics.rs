@@ -1,7 +1,9 @@
 //! Per-layer comparison of two matrices (dense ΔW or low-rank ΔW = s·P·Q); the formulas are in
 //! the module doc of [`super`].
 
-use crate::linalg::{householder_qr, singular_values, thin_svd, Svd};
+use crate::linalg::{householder_qr, singular_values, thin_svd, GramParams, Svd};
+use crate::spectrum::farms::{farms_layer, FarmsParams};
+use crate::spectrum::layers::LayerKind;
 use crate::spectrum::power_law::{fit_power_law, PowerLawParams};
 use crate::{Error, Result};
 use ndarray::{s, Array2, ArrayView2};
@@ -23,6 +25,8 @@ pub struct CompareParams {
     pub eps: f64,
     /// Fit the power-law α of both weights (default true).
     pub alpha: bool,
+    /// Also FARMS α ([`crate::spectrum::farms`], default windows) of both weights (default false).
+    pub farms: bool,
     /// Keep only layers whose (base) name contains one of these parts (empty: all).
     pub layers: Vec<String>,
 }
@@ -33,6 +37,7 @@ impl Default for CompareParams {
             k: 10,
             eps: 0.5,
             alpha: true,
+            farms: false,
             layers: Vec::new(),
         }
     }
@@ -94,6 +99,9 @@ pub struct LayerComparison {
     pub alpha_other: Option<f64>,
     /// alpha_other − alpha_base.
     pub delta_alpha: Option<f64>,
+    /// FARMS α of the base and the other weight (with [`CompareParams::farms`]).
+    pub farms_alpha_base: Option<f64>,
+    pub farms_alpha_other: Option<f64>,
     /// Mean cos² of the principal angles between the top-k left (right) singular subspaces.
     pub overlap_left: f64,
     pub overlap_right: f64,
@@ -239,6 +247,30 @@ fn finish(
     }
 }
 
+/// FARMS α of both matrices (when asked for; `None` where the fit fails).
+fn add_farms(
+    r: &mut LayerComparison,
+    w0: ArrayView2<'_, f64>,
+    w1: ArrayView2<'_, f64>,
+    params: &CompareParams,
+) {
+    if !params.farms {
+        return;
+    }
+    let fa = |w: ArrayView2<'_, f64>| {
+        farms_layer(
+            w.into_dyn(),
+            LayerKind::Dense,
+            &FarmsParams::default(),
+            &GramParams::default(),
+        )
+        .ok()
+        .map(|f| f.alpha)
+    };
+    r.farms_alpha_base = fa(w0);
+    r.farms_alpha_other = fa(w1);
+}
+
 fn check_same_shape(w0: &ArrayView2<'_, f64>, w1: &ArrayView2<'_, f64>) -> Result<()> {
     if w0.dim() != w1.dim() {
         return Err(Error::Shape {
@@ -270,6 +302,7 @@ pub fn compare_matrices(
     let other = thin_svd(w1)?;
     let mut r = finish(&base, &other, &delta_sv.to_vec(), frobenius(w0), params);
     r.kind = "full".into();
+    add_farms(&mut r, w0, w1, params);
     Ok(r)
 }
 
@@ -307,5 +340,6 @@ pub fn compare_low_rank(
     let other = thin_svd(w1.view())?;
     let mut r = finish(&base, &other, &delta_sv, frobenius(w0), params);
     r.kind = "lora".into();
+    add_farms(&mut r, w0, w1.view(), params);
     Ok(r)
 }

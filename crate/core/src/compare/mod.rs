@@ -26,7 +26,8 @@
 //! - `alpha_base`, `alpha_other`: WeightWatcher's default power-law α (the same fit as
 //!   `analyze`, [`crate::spectrum::power_law::fit_power_law`]) of the ESD σᵢ² of W₀ and W₁,
 //!   computed from an f64 SVD; absent for fewer than 8 eigenvalues or a failed fit;
-//!   `delta_alpha` = α₁ − α₀;
+//!   `delta_alpha` = α₁ − α₀; with [`CompareParams::farms`], `farms_alpha_base/other` are the
+//!   FARMS α ([`crate::spectrum::farms`], default windows) of W₀ and W₁;
 //! - `overlap_left` = ‖U₀,ₖᵀ U₁,ₖ‖_F² / k = mean cos² of the principal angles between the top-k
 //!   left singular subspaces of W₀ and W₁ (k clipped to min(m, n)); `overlap_right` with V;
 //! - **intruder dimensions** (Shuttleworth et al. 2024, the authors' code): for the top-k left
@@ -39,7 +40,8 @@
 //! - `sqnr_db` = 10·log₁₀(‖W₀‖_F² / ‖ΔW‖_F²) (+∞, `null` in JSON, when ΔW = 0).
 //!
 //! Model summary: `intruders` (and the sweep) **summed** over layers, as the paper does; every
-//! other column is the mean over compared layers (α means over the layers that have one);
+//! other column is the mean over compared layers (α means over the layers that have one;
+//! `sqnr_db` over the layers with ΔW ≠ 0, +∞ if there is none);
 //! `sqnr_db_total` = 10·log₁₀(Σ‖W₀‖² / Σ‖ΔW‖²).
 //!
 //! ## PEFT LoRA adapters ([`adapter`])
@@ -170,7 +172,11 @@ pub fn summarize_comparison(
         delta_erank: mean(layers.iter().map(|l| l.delta_erank)),
         overlap_left: mean(layers.iter().map(|l| l.overlap_left)),
         overlap_right: mean(layers.iter().map(|l| l.overlap_right)),
-        sqnr_db: mean(layers.iter().map(|l| l.sqnr_db)),
+        sqnr_db: if layers.iter().all(|l| l.sqnr_db.is_infinite()) {
+            f64::INFINITY
+        } else {
+            mean(layers.iter().map(|l| l.sqnr_db).filter(|x| x.is_finite()))
+        },
         sqnr_db_total,
         alpha_base: mean_opt(layers.iter().map(|l| l.alpha_base)),
         alpha_other: mean_opt(layers.iter().map(|l| l.alpha_other)),
@@ -624,13 +630,13 @@ pub fn compare_adapter(
 /// `intruder_sweep` is written as `n@0.1;…;n@0.9`).
 pub fn comparison_to_csv(report: &CompareReport) -> String {
     let mut out = String::from(
-        "name,other_name,shape,kind,transposed,unpermuted,lora_rank,lora_scale,delta_fro,delta_rel_fro,delta_spectral_norm,delta_spectral_rel,delta_stable_rank,delta_erank,alpha_base,alpha_other,delta_alpha,overlap_left,overlap_right,intruders,intruders_right,intruder_sweep,chance_level,sqnr_db\n",
+        "name,other_name,shape,kind,transposed,unpermuted,lora_rank,lora_scale,delta_fro,delta_rel_fro,delta_spectral_norm,delta_spectral_rel,delta_stable_rank,delta_erank,alpha_base,alpha_other,delta_alpha,overlap_left,overlap_right,intruders,intruders_right,intruder_sweep,chance_level,sqnr_db,farms_alpha_base,farms_alpha_other\n",
     );
     let o = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
     for l in &report.layers {
         let sweep: Vec<String> = l.intruder_sweep.iter().map(|c| c.to_string()).collect();
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             l.name,
             l.other_name,
             l.shape
@@ -658,7 +664,9 @@ pub fn comparison_to_csv(report: &CompareReport) -> String {
             l.intruders_right,
             sweep.join(";"),
             l.chance_level,
-            l.sqnr_db
+            l.sqnr_db,
+            o(l.farms_alpha_base),
+            o(l.farms_alpha_other)
         ));
     }
     out
