@@ -121,6 +121,20 @@ fn csv_and_fail_if() {
         "json",
     ]));
     assert_eq!(v["layers"].as_array().unwrap().len(), 1);
+    // FARMS α columns with --farms.
+    let v = json(&run(&[
+        &base,
+        "--adapter",
+        &adapter,
+        "--farms",
+        "--format",
+        "json",
+    ]));
+    assert!(
+        v["layers"][0]["farms_alpha_base"].is_number(),
+        "{}",
+        v["layers"][0]
+    );
     // Unknown column: usage error.
     let o = run(&[&base, "--adapter", &adapter, "--fail-if", "nope>0"]);
     assert_eq!(o.status.code(), Some(2));

@@ -802,3 +802,62 @@ fn gguf_llama_pairs_with_hf_names_and_unpermutes_q_k() {
     let q_row = r.layers.iter().find(|l| l.name.contains("q_proj")).unwrap();
     assert!(!q_row.unpermuted && q_row.delta_fro > 0.1);
 }
+
+#[test]
+fn fan_in_fan_out_adapter_matches_its_merged_conv1d_weight() {
+    // GPT-2 Conv1D stores (in, out); PEFT forces fan_in_fan_out and ΔW = s·(BA)ᵀ as stored.
+    let mut rng = SeededRng::new(9);
+    let (inp, out, r) = (12usize, 20usize, 3usize);
+    let w_io = rng.gaussian_matrix(inp, out);
+    let a = rng.gaussian_matrix(r, inp).mapv(|v| (v as f32) as f64);
+    let b = rng
+        .gaussian_matrix(out, r)
+        .mapv(|v| (0.5 * v as f32) as f64);
+    let s = 4.0 / r as f64;
+    let merged = &w_io + &(b.dot(&a).t().to_owned() * s);
+    let f = |x: &Array2<f64>| x.iter().map(|&v| v as f32).collect::<Vec<f32>>();
+    let base = session(&[("transformer.h.0.attn.c_attn.weight", &[inp, out], &f(&w_io))]);
+    let ad = adapter(
+        r#"{"peft_type":"LORA","r":3,"lora_alpha":4,"fan_in_fan_out":true}"#,
+        &[
+            (
+                "base_model.model.transformer.h.0.attn.c_attn.lora_A.weight",
+                &[r, inp],
+                &f(&a),
+            ),
+            (
+                "base_model.model.transformer.h.0.attn.c_attn.lora_B.weight",
+                &[out, r],
+                &f(&b),
+            ),
+        ],
+    )
+    .unwrap();
+    let p = CompareParams::default();
+    let ra = compare_adapter(&base, &ad, &p).unwrap();
+    let w0 = w_io.mapv(|v| (v as f32) as f64);
+    let merged = &w0 + &(&merged - &w_io);
+    let rm = compare_matrices(w0.view(), merged.view(), &p).unwrap();
+    assert_eq!(ra.layers.len(), 1);
+    assert_eq!(ra.layers[0].shape, vec![inp, out]);
+    assert_rows_close(&ra.layers[0], &rm, 1e-9);
+    // Without fan_in_fan_out the factors do not fit the (in, out) base: listed, then an error.
+    let ad = adapter(
+        r#"{"peft_type":"LORA","r":3,"lora_alpha":4}"#,
+        &[
+            (
+                "base_model.model.transformer.h.0.attn.c_attn.lora_A.weight",
+                &[r, inp],
+                &f(&a),
+            ),
+            (
+                "base_model.model.transformer.h.0.attn.c_attn.lora_B.weight",
+                &[out, r],
+                &f(&b),
+            ),
+        ],
+    )
+    .unwrap();
+    let e = err_text(compare_adapter(&base, &ad, &p));
+    assert!(e.contains("12×20"), "{e}");
+}
