@@ -122,8 +122,11 @@ pub fn run(mut a: Args) -> Result<(), Failure> {
     let out = if format == "json" {
         serde_json::to_string_pretty(&report).map_err(|e| Failure::Run(e.to_string()))? + "\n"
     } else {
-        for u in report.unmatched.iter().chain(&report.skipped) {
+        for u in &report.unmatched {
             let _ = writeln!(stderr, "unmatched ({}): {}: {}", u.side, u.name, u.reason);
+        }
+        for u in &report.skipped {
+            let _ = writeln!(stderr, "skipped ({}): {}: {}", u.side, u.name, u.reason);
         }
         comparison_to_csv(&report)
     };

@@ -591,6 +591,23 @@ fn bad_adapters_get_clear_errors() {
     ];
     let e = err_text(compare_adapter(&base, &adapter(CFG, &absent).unwrap(), &p));
     assert!(e.contains("match none") && e.contains("layers.0.k"), "{e}");
+    // A config naming a module the adapter has no tensors for: a note.
+    let r = compare_adapter(
+        &base,
+        &adapter(
+            r#"{"peft_type":"LORA","r":2,"lora_alpha":4,"target_modules":["q","gate_proj"]}"#,
+            &ok,
+        )
+        .unwrap(),
+        &p,
+    )
+    .unwrap();
+    assert!(
+        r.notes.iter().any(|n| n.contains("`gate_proj`"))
+            && !r.notes.iter().any(|n| n.contains("`q`")),
+        "{:?}",
+        r.notes
+    );
     let mixed = [ok[0], ok[1], absent[0], absent[1]];
     let r = compare_adapter(&base, &adapter(CFG, &mixed).unwrap(), &p).unwrap();
     assert_eq!(r.layers.len(), 1);
