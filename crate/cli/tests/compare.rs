@@ -121,6 +121,17 @@ fn csv_and_fail_if() {
         "json",
     ]));
     assert_eq!(v["layers"].as_array().unwrap().len(), 1);
+    // A filter that keeps no adapted layer: an empty table, not an error.
+    let v = json(&run(&[
+        &base,
+        "--adapter",
+        &adapter,
+        "--layers",
+        "up_proj",
+        "--format",
+        "json",
+    ]));
+    assert!(v["layers"].as_array().unwrap().is_empty());
     // FARMS α columns with --farms.
     let v = json(&run(&[
         &base,

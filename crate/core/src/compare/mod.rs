@@ -511,12 +511,14 @@ pub fn compare_adapter(
         ));
     }
     let cfg = &adapter.config;
+    let mut attempted = 0usize;
     for &(i, j) in &pairing.pairs {
         let pb = ca.positions[j];
         let tb = &bt[pb];
         if !wanted(&tb.name, params) {
             continue;
         }
+        attempted += 1;
         let (m, n) = (tb.shape[0], tb.shape[1]);
         let result = (|| -> Result<LayerComparison> {
             if i >= nl {
@@ -607,7 +609,7 @@ pub fn compare_adapter(
             }),
         }
     }
-    if report.layers.is_empty() {
+    if report.layers.is_empty() && attempted > 0 {
         let why: Vec<String> = report
             .unmatched
             .iter()
