@@ -878,3 +878,25 @@ fn fan_in_fan_out_adapter_matches_its_merged_conv1d_weight() {
     let e = err_text(compare_adapter(&base, &ad, &p));
     assert!(e.contains("12×20"), "{e}");
 }
+
+#[test]
+fn options_parse_from_json() {
+    let p =
+        CompareParams::from_json(r#"{"k": 5, "eps": 0.3, "farms": true, "layers": ["q_proj"]}"#)
+            .unwrap();
+    assert_eq!((p.k, p.eps, p.alpha, p.farms), (5, 0.3, true, true));
+    assert_eq!(p.layers, vec!["q_proj".to_string()]);
+    assert_eq!(
+        CompareParams::from_json("{}").unwrap(),
+        CompareParams::default()
+    );
+    for bad in [
+        r#"{"kk": 1}"#,
+        r#"{"k": 0}"#,
+        r#"{"eps": 1.5}"#,
+        r#"{"eps": "x"}"#,
+        "[]",
+    ] {
+        assert!(CompareParams::from_json(bad).is_err(), "{bad}");
+    }
+}

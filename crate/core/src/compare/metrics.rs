@@ -44,6 +44,45 @@ impl Default for CompareParams {
 }
 
 impl CompareParams {
+    /// Parses `{k, eps, alpha, farms, layers}` (all optional; unknown keys refused) and
+    /// [validates](Self::validate) it: the options object of the bindings.
+    pub fn from_json(text: &str) -> Result<CompareParams> {
+        let bad = |reason: String| Error::InvalidParameter {
+            name: "compare options",
+            reason,
+        };
+        let v: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| bad(format!("not valid JSON ({e})")))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| bad("expected an object".into()))?;
+        let mut p = CompareParams::default();
+        for (key, x) in obj {
+            let wrong = || bad(format!("`{key}` = {x} has the wrong type"));
+            match key.as_str() {
+                "k" => p.k = x.as_u64().ok_or_else(wrong)? as usize,
+                "eps" => p.eps = x.as_f64().ok_or_else(wrong)?,
+                "alpha" => p.alpha = x.as_bool().ok_or_else(wrong)?,
+                "farms" => p.farms = x.as_bool().ok_or_else(wrong)?,
+                "layers" => {
+                    p.layers = x
+                        .as_array()
+                        .ok_or_else(wrong)?
+                        .iter()
+                        .map(|s| s.as_str().map(String::from).ok_or_else(wrong))
+                        .collect::<Result<Vec<String>>>()?
+                }
+                other => {
+                    return Err(bad(format!(
+                        "unknown key `{other}` (k, eps, alpha, farms, layers)"
+                    )))
+                }
+            }
+        }
+        p.validate()?;
+        Ok(p)
+    }
+
     /// Checks `k ≥ 1` and `0 < ε ≤ 1`.
     pub fn validate(&self) -> Result<()> {
         if self.k == 0 {
