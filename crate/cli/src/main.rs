@@ -7,7 +7,10 @@
 //!                         [--min-evals N] [--max-evals N] [--max-n N]
 //!                         [--format csv|json] [--fail-if 'alpha>6']... [--allow-errors] [--plot DIR]
 //! spectralab demo [--rows N] [--cols M] [--seed S]
+//! spectralab compare BASE OTHER | BASE --adapter DIR [--k 10] [--eps 0.5] [--layers NAME,…]
+//!                         [--no-alpha] [--farms] [--format csv|json] [--fail-if 'intruders>0']...
 //! ```
+//! `compare` pairs layers by name and reports ΔW metrics and intruder dimensions (`compare.rs`).
 //! `--fast` computes f32 layers' Gram in f32 SIMD instead of f64 (see `AnalyzeParams::exact`).
 //! `analyze` reads the file tensor by tensor with `pread` (never whole), prints the per-layer
 //! table (WeightWatcher's columns) to stdout and a progress bar to stderr. `--fail-if` gates CI:
@@ -23,6 +26,7 @@
 //! input (usage error, unreadable or malformed file). When layers errored *and* a gate matched,
 //! the exit code is 2: the gate was not evaluated on every layer.
 
+mod compare;
 mod compress;
 mod fileio;
 mod metrics;
@@ -44,6 +48,8 @@ const USAGE: &str = "usage:
                           [--min-evals N] [--max-evals N] [--max-n N]
                           [--format csv|json] [--fail-if 'alpha>6']... [--allow-errors] [--plot DIR]
   spectralab demo [--rows N] [--cols M] [--seed S]
+  spectralab compare BASE OTHER | BASE --adapter DIR [--k 10] [--eps 0.5] [--layers NAME,…]
+                     [--no-alpha] [--farms] [--format csv|json] [--fail-if 'intruders>0']...
   spectralab compress FILE [--budget 50%|BYTES | --error E] [--method uniform|energy|greedy|welore] [--objective absolute|relative] [--dtype f32|f16|int8|int4] [--plan OUT.json] [--format csv|json]
   spectralab metrics FILE [--tensor NAME] [--labels FILE.npy] [--q 0,0.5,1,2,inf]
                           [--kernel cosine|linear|rbf] [--bandwidth S|median] [--format csv|json]
@@ -514,6 +520,7 @@ fn main() -> ExitCode {
         Some("analyze") => analyze(Args(args)),
         Some("demo") => demo(Args(args)),
         Some("compress") => compress::run(Args(args)),
+        Some("compare") => compare::run(Args(args)),
         Some("metrics") => metrics::run(Args(args)),
         Some("--version") | Some("-V") => {
             println!("spectralab {}", env!("CARGO_PKG_VERSION"));

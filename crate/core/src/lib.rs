@@ -30,10 +30,12 @@
 //! - [`spectrum`]: ESD histograms and the Marchenko–Pastur law.
 //! - [`metrics`]: Vendi scores, matrix entropies, effective ranks, nuclear norms, DSE, UNComp.
 //! - [`transform`]: FFT, Walsh–Hadamard, DCT and Householder kernels.
+//! - [`compare`]: two checkpoints or base + LoRA adapter: ΔW metrics, intruder dimensions.
 //! - [`compress`]: truncation curves, structured approximations, rank budgets.
 //! - [`session`]: the opened model ([`session::ModelSession`]: shards, merged index, plans,
 //!   cached spectra, streaming) and the options shared by every interface.
 
+pub mod compare;
 pub mod compress;
 pub mod dtype;
 pub mod error;

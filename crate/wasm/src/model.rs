@@ -10,11 +10,14 @@
 //! model.quantMeasure([3]);   // quantize layer 3 with every llama.cpp type (cached)
 //! model.quantPlan(4.8, 33);  // {plan, recipes, curve, layers, file_mix, tensor_type_args, …}
 //! model.reportCsv();         // the report as the native CLI's CSV
+//! model.compare(other, { k: 10, eps: 0.5 });   // {layers, unmatched, skipped, summary, notes}
+//! model.compareAdapter([config, weights], {}); // base + PEFT LoRA adapter
 //! model.free();
 //! ```
 //! `readAt(offset, length) → Uint8Array` reads a file's bytes (Blob.slice in a Worker, pread in
 //! Node). Options are parsed by the core ([`AnalyzeOptions`]): unknown keys are errors.
 
+use spectralab_core::compare;
 use spectralab_core::session::{AnalyzeOptions, ModelSession};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -30,6 +33,17 @@ pub(crate) fn parse_options(options: &JsValue) -> Result<AnalyzeOptions, JsError
         .map_err(|_| JsError::new("options: not JSON-serialisable"))?
         .into();
     AnalyzeOptions::from_json(&text).map_err(|e| JsError::new(&format!("options: {e}")))
+}
+
+/// Parses compare options with the core's parser (unknown keys refused).
+fn compare_options(options: &JsValue) -> Result<compare::CompareParams, JsError> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(compare::CompareParams::default());
+    }
+    let text: String = js_sys::JSON::stringify(options)
+        .map_err(|_| JsError::new("options: not JSON-serialisable"))?
+        .into();
+    compare::CompareParams::from_json(&text).map_err(|e| JsError::new(&format!("options: {e}")))
 }
 
 /// `[{name, length, readAt}]` → named byte sources.
@@ -152,6 +166,33 @@ impl Model {
     /// The ESD (ascending) of an analysed layer, or `undefined`.
     pub fn evals(&self, position: usize) -> Option<Vec<f64>> {
         self.session.evals(position).map(<[f64]>::to_vec)
+    }
+
+    /// Compares this model (the base) with `other`, pairing layers by name: `{layers,
+    /// unmatched, skipped, summary, notes}` (ΔW metrics, intruder dimensions; see
+    /// `spectralab_core::compare`). `options`: `{k, eps, alpha, farms, layers}`, all optional.
+    pub fn compare(&self, other: &Model, options: JsValue) -> Result<JsValue, JsError> {
+        let p = compare_options(&options)?;
+        let r = compare::compare_sessions(&self.session, &other.session, &p)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        to_js(&r)
+    }
+
+    /// Compares this model (the base) with itself plus a PEFT LoRA adapter, given as the files
+    /// of its folder (`[{name, length, readAt}]`: `adapter_config.json` and
+    /// `adapter_model.safetensors`). Same result and options as [`Model::compare`].
+    #[wasm_bindgen(js_name = compareAdapter)]
+    pub fn compare_adapter(
+        &self,
+        files: js_sys::Array,
+        options: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let p = compare_options(&options)?;
+        let adapter = compare::LoraAdapter::open(sources(&files)?)
+            .map_err(|e| JsError::new(&format!("adapter: {e}")))?;
+        let r = compare::compare_adapter(&self.session, &adapter, &p)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        to_js(&r)
     }
 
     /// Whether the layer at `position` is read by row blocks (large dense layers).

@@ -579,6 +579,16 @@ impl ModelSession {
         &self.notes
     }
 
+    /// The metadata of every readable shard, in shard order (safetensors `__metadata__`, GGUF
+    /// keys rendered as text; see [`crate::formats::TensorIndex::metadata`]).
+    pub fn metadata(&self) -> Vec<(String, String)> {
+        self.shards
+            .iter()
+            .filter_map(|s| s.index.as_ref().ok())
+            .flat_map(|ix| ix.metadata.iter().cloned())
+            .collect()
+    }
+
     /// Positions (into [`Self::plans`]) of the layers an analysis runs on.
     pub fn todo(&self) -> Vec<usize> {
         (0..self.plans.len())
