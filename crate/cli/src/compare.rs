@@ -12,7 +12,7 @@
 //! `analyze`: exit 1 when any compared layer satisfies `column op value`.
 
 use crate::fileio::{self, FileSource};
-use crate::{holds, parse_gate, Args, Failure};
+use crate::{holds, parse_gate, Args, Cell, Failure};
 use spectralab_core::compare::{
     compare_adapter, compare_sessions, comparison_to_csv, CompareParams, CompareReport,
     LayerComparison, LoraAdapter,
@@ -149,7 +149,7 @@ pub fn run(mut a: Args) -> Result<(), Failure> {
         }
         for l in &report.layers {
             if let Some(x) = column(l, &g.column) {
-                if holds(g, x) {
+                if holds(g, &Cell::Number(x)) == Some(true) {
                     hits.push(format!("{}: {} = {x} ({})", l.name, g.column, g.text));
                 }
             }

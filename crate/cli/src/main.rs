@@ -152,7 +152,7 @@ fn parse_gate(text: &str) -> Result<Gate, Failure> {
 }
 
 /// A cell of a row for the gates: a number, text, or absent (`None`: empty cell).
-enum Cell {
+pub(crate) enum Cell {
     Number(f64),
     Text(String),
 }

@@ -146,17 +146,18 @@ fn csv_and_fail_if() {
         "{}",
         v["layers"][0]
     );
-    // Unknown column: usage error.
+    // Unknown column: usage error (exit 3, bad input).
     let o = run(&[&base, "--adapter", &adapter, "--fail-if", "nope>0"]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(3));
 }
 
 #[test]
 fn usage_and_input_errors() {
     let base = path("base.safetensors");
-    assert_eq!(run(&[&base]).status.code(), Some(2));
-    assert_eq!(run(&[&base, &base, "--k", "0"]).status.code(), Some(2));
-    assert_eq!(run(&[&base, &base, "--eps", "2"]).status.code(), Some(2));
+    // Usage errors and bad input both exit 3.
+    assert_eq!(run(&[&base]).status.code(), Some(3));
+    assert_eq!(run(&[&base, &base, "--k", "0"]).status.code(), Some(3));
+    assert_eq!(run(&[&base, &base, "--eps", "2"]).status.code(), Some(3));
     // A folder without an adapter.
     let o = run(&[&base, "--adapter", &goldens().display().to_string()]);
     assert_eq!(o.status.code(), Some(3));

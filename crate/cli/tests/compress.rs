@@ -190,9 +190,9 @@ fn quant_plan_json_csv_plan_file_and_recipes() {
         "tensor,rows,cols,file_type,type,bytes,rel_fro_error"
     );
     assert_eq!(lines.filter(|l| l.contains(",F16,")).count(), 36);
-    // Bad budgets: usage errors; a budget below every plan: a run error naming it.
+    // Bad budgets are bad input (exit 3); so is a budget below every plan, named.
     for bad in ["lots", "-1bpw", "bpw"] {
-        assert_eq!(run(&["--quant-plan", bad]).status.code(), Some(2), "{bad}");
+        assert_eq!(run(&["--quant-plan", bad]).status.code(), Some(3), "{bad}");
     }
     let out = run(&["--quant-plan", "2bpw"]);
     assert_eq!(out.status.code(), Some(3));

@@ -93,9 +93,7 @@ impl ModelSession {
     fn measure_one(&self, position: usize) -> Result<QuantLayer> {
         let name = self.plans()[position].name.clone();
         let (rows, cols) = self.matrix_dims(position);
-        let blockwise = self
-            .tensor_entry(position)
-            .is_ok_and(|e| can_read_blocks(e));
+        let blockwise = self.tensor_entry(position).is_ok_and(can_read_blocks);
         if blockwise {
             let block_rows = (QUANT_BLOCK_BYTES / (8 * cols.max(1))).max(1);
             QuantLayer::measure_blocks(&name, rows, cols, &GgmlType::ALL, block_rows, |r| {
