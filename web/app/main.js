@@ -9,6 +9,7 @@ import { startCompressPanel } from './compress.js';
 import { startLab } from './lab.js';
 import { startMetricsPanel } from './metrics.js';
 import { startQuantPanel } from './panels/quantplan.js';
+import { startComparePanel } from './panels/compare.js';
 import { startTransformPanel } from './transform.js';
 
 const $ = (sel) => document.querySelector(sel);
@@ -61,6 +62,7 @@ const panelOptions = { build, threads: features.hardwareConcurrency, lab: window
 window.spectralab.metrics = startMetricsPanel(panelOptions);
 window.spectralab.compress = startCompressPanel(panelOptions);
 window.spectralab.quant = startQuantPanel(panelOptions);
+window.spectralab.compare = startComparePanel(panelOptions);
 window.spectralab.transform = startTransformPanel(panelOptions);
 
 /** Short build label for the status line: "threads ×4" / "SIMD" / "baseline". */

@@ -129,6 +129,31 @@ const METHODS = {
     return rows;
   },
 
+  /**
+   * (blob | File[], name, options) → the comparison of the open model (the base) with another
+   * model, layers paired by name: {layers, unmatched, skipped, summary, notes}. The other model
+   * is opened for this call only.
+   */
+  compareWith: ([blob, name, options]) => {
+    if (!model) throw new Error('no model open (call openModel first)');
+    const list = Array.isArray(blob) ? blob : [blob];
+    const files = list.map((b, i) => ({ name: list.length === 1 ? String(name ?? b.name) : String(b.webkitRelativePath || b.name || `file${i}`), length: b.size, readAt: blobReader(b) }));
+    const other = new wasm.Model(files, {});
+    try {
+      return model.handle.compare(other, options ?? {});
+    } finally {
+      other.free();
+    }
+  },
+
+  /** (File[] of a PEFT adapter folder, options) → the open model against itself + the adapter. */
+  compareAdapter: ([blobs, options]) => {
+    if (!model) throw new Error('no model open (call openModel first)');
+    const list = Array.isArray(blobs) ? blobs : [blobs];
+    const files = list.map((b, i) => ({ name: String(b.name || `file${i}`), length: b.size, readAt: blobReader(b) }));
+    return model.handle.compareAdapter(files, options ?? {});
+  },
+
   /** () → positions (into the plan) of the 2-D weights a quantization plan covers. */
   quantPositions: () => {
     if (!model) throw new Error('no model open (call openModel first)');
