@@ -1,5 +1,6 @@
 // Shared Playwright launch helper for the end-to-end tests: Debian's Chromium, headless, a fresh
 // profile, nothing downloaded. Pages record every request URL and every console error / page error.
+import { readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.SPECTRALAB_CHROMIUM ?? '/usr/bin/chromium';
@@ -61,4 +62,10 @@ export function foreignRequests(requests, origin) {
       return true;
     }
   });
+}
+
+/** Clicks `selector` and returns the download it starts: `{name, text}` (UTF-8). */
+export async function download(page, selector, timeout = 15_000) {
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout }), page.click(selector)]);
+  return { name: dl.suggestedFilename(), text: readFileSync(await dl.path(), 'utf8') };
 }

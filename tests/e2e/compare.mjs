@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../../scripts/serve.mjs';
-import { foreignRequests, launchBrowser, newPage } from './browser.mjs';
+import { download, foreignRequests, launchBrowser, newPage } from './browser.mjs';
 import { finish, guarded, info, report } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -36,11 +36,6 @@ const snapshot = (page) =>
 async function waitDone(page, before, timeout = 60_000) {
   await page.waitForFunction((n) => window.spectralabCompare.runs > n, before.runs, { timeout });
   return snapshot(page);
-}
-
-async function download(page, selector) {
-  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.click(selector)]);
-  return { name: dl.suggestedFilename(), text: readFileSync(await dl.path(), 'utf8') };
 }
 
 async function main() {

@@ -4,11 +4,11 @@
 // the default budget, move the budget, export the plan and the llama-quantize arguments, cancel
 // a run and run again; then a GGUF file (tests/goldens/gguf/random_blocks.gguf) whose own type
 // mix is shown beside the plan's. Writes tests/artifacts/quant.png (gitignored).
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../../scripts/serve.mjs';
-import { foreignRequests, launchBrowser, newPage } from './browser.mjs';
+import { download, foreignRequests, launchBrowser, newPage } from './browser.mjs';
 import { finish, guarded, info, report } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -40,11 +40,6 @@ const snapshot = (page) =>
 async function waitStatus(page, statuses, timeout = 120_000) {
   await page.waitForFunction((st) => st.includes(window.spectralabQuant?.status), statuses, { timeout });
   return snapshot(page);
-}
-
-async function download(page, selector) {
-  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.click(selector)]);
-  return { name: dl.suggestedFilename(), text: readFileSync(await dl.path(), 'utf8') };
 }
 
 async function main() {

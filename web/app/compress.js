@@ -7,6 +7,7 @@ import { CancelledError, createEngine } from '../engine/client.js';
 import { createChartView, formatValue } from '../chart/interact.js';
 import { downloadBlob, toCsv } from '../chart/export.js';
 import { loadCharts } from './charts.js';
+import { el } from './panel.js';
 
 const METHODS = [
   { id: 'greedy', label: 'greedy (optimal for the budget)' },
@@ -25,11 +26,6 @@ const PLAN_COLUMNS = [
   { key: 'rel_fro_error', label: 'rel_fro_error' },
 ];
 
-const el = (tag, props = {}, ...children) => {
-  const e = Object.assign(document.createElement(tag), props);
-  e.append(...children);
-  return e;
-};
 const fmtInt = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '—');
 const fmtBytes = (b) => {
   if (!Number.isFinite(b)) return '—';

@@ -6,6 +6,7 @@ import { CancelledError, createEngine } from '../engine/client.js';
 import { createChartView } from '../chart/interact.js';
 import { downloadBlob, toCsv } from '../chart/export.js';
 import { loadCharts } from './charts.js';
+import { el } from './panel.js';
 
 export const EXAMPLE_URL = new URL('examples/minilm-l6-encoder-f16.safetensors', document.baseURI).href;
 const ACCEPT = /\.(safetensors|npy|npz|bin|pt|pth|gguf)$/i;
@@ -45,11 +46,6 @@ const EXPORT_COLUMNS = [
   { key: 'mp_softrank', get: (r) => r.mp?.mp_softrank },
 ];
 
-const el = (tag, props = {}, ...children) => {
-  const e = Object.assign(document.createElement(tag), props);
-  e.append(...children);
-  return e;
-};
 
 function fmtMs(ms) {
   if (!Number.isFinite(ms)) return '—';

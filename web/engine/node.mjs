@@ -150,3 +150,41 @@ export async function analyzeFile(path, options = {}, onProgress = undefined, { 
     close();
   }
 }
+
+/**
+ * Compares two models (files, folders of shards or index files), layers paired by name:
+ * `{layers, unmatched, skipped, summary, notes}` with ΔW metrics, α shifts and intruder
+ * dimensions (see crate/core/src/compare). `options`: `{k, eps, alpha, farms, layers}`.
+ */
+export async function compareModels(base, other, options = {}) {
+  const a = await openModel(base, {});
+  try {
+    const b = await openModel(other, {});
+    try {
+      return a.model.compare(b.model, options);
+    } finally {
+      b.close();
+    }
+  } finally {
+    a.close();
+  }
+}
+
+/**
+ * Compares a base model with itself plus a PEFT LoRA adapter folder (`adapter_config.json` +
+ * `adapter_model.safetensors`), without forming ΔW where it is not needed. Same result and
+ * options as `compareModels`.
+ */
+export async function compareAdapter(base, adapterDir, options = {}) {
+  const a = await openModel(base, {});
+  const paths = readdirSync(adapterDir)
+    .filter((f) => /^adapter_(config\.json|model\.(safetensors|bin))$/.test(f))
+    .map((f) => join(adapterDir, f));
+  const { files, close } = openSources(paths, false);
+  try {
+    return a.model.compareAdapter(files, options);
+  } finally {
+    close();
+    a.close();
+  }
+}

@@ -6,12 +6,8 @@ import { CancelledError, createEngine } from '../../engine/client.js';
 import { createChartView, formatValue } from '../../chart/interact.js';
 import { downloadBlob, toCsv } from '../../chart/export.js';
 import { loadCharts } from '../charts.js';
+import { el } from '../panel.js';
 
-const el = (tag, props = {}, ...children) => {
-  const e = Object.assign(document.createElement(tag), props);
-  e.append(...children);
-  return e;
-};
 const EPS_SWEEP = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 const DEMO = { base: 'examples/compare/base.safetensors', adapter: ['examples/compare/adapter/adapter_config.json', 'examples/compare/adapter/adapter_model.safetensors'] };
 const COLUMNS = [

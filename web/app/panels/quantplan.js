@@ -6,12 +6,8 @@ import { CancelledError, createEngine } from '../../engine/client.js';
 import { createChartView, formatValue } from '../../chart/interact.js';
 import { downloadBlob, toCsv } from '../../chart/export.js';
 import { loadCharts } from '../charts.js';
+import { el } from '../panel.js';
 
-const el = (tag, props = {}, ...children) => {
-  const e = Object.assign(document.createElement(tag), props);
-  e.append(...children);
-  return e;
-};
 const fmtErr = (v) => (Number.isFinite(v) ? v.toFixed(5) : '—');
 const fmtBpw = (v) => (Number.isFinite(v) ? v.toFixed(3) : '—');
 const BATCH = 4; // layers per quantMeasure call (progress granularity)
