@@ -6,11 +6,13 @@ import { CancelledError, createEngine } from '../engine/client.js';
 import { createChartView } from '../chart/interact.js';
 import { downloadBlob, toCsv } from '../chart/export.js';
 import { loadCharts } from './charts.js';
-import { el } from './panel.js';
+import { el, setChildren } from './panel.js';
 
 export const EXAMPLE_URL = new URL('examples/minilm-l6-encoder-f16.safetensors', document.baseURI).href;
 const ACCEPT = /\.(safetensors|npy|npz|bin|pt|pth|gguf)$/i;
 /** Files of a sharded checkpoint: shards and the Hugging Face index. */
+/** Skipped tensors listed under the table (the JSON export has all of them). */
+const SKIPPED_SHOWN = 2000;
 const SHARD_FILE = /(\.safetensors|\.index\.json)$/i;
 
 /** Table columns: WeightWatcher names, a label, a formatter. */
@@ -277,11 +279,10 @@ export function startLab({ build, threads, simd }) {
   function updateTableExtras() {
     if (skippedShown !== lab.skipped) {
       skippedShown = lab.skipped;
-      ui.skipped.replaceChildren(
-        ...(lab.skipped.length
-          ? [el('summary', { textContent: `${lab.skipped.length} tensor(s) not analysed` }), el('ul', {}, ...lab.skipped.map((s) => el('li', {}, el('code', { textContent: s.name }), ` — ${s.reason}`)))]
-          : []),
-      );
+      // Long lists (a checkpoint with 10⁵ norms and biases) show their first SKIPPED_SHOWN.
+      const shown = lab.skipped.slice(0, SKIPPED_SHOWN).map((s) => el('li', {}, el('code', { textContent: s.name }), ` — ${s.reason}`));
+      if (lab.skipped.length > SKIPPED_SHOWN) shown.push(el('li', { textContent: `… and ${lab.skipped.length - SKIPPED_SHOWN} more (all of them are in the JSON export)` }));
+      setChildren(ui.skipped, lab.skipped.length ? [el('summary', { textContent: `${lab.skipped.length} tensor(s) not analysed` }), el('ul', {}, shown)] : []);
       ui.skipped.hidden = lab.skipped.length === 0;
     }
     ui.csv.disabled = ui.json.disabled = lab.rows.length === 0;

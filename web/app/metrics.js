@@ -6,6 +6,7 @@ import { createChartView, formatValue } from '../chart/interact.js';
 import { downloadBlob, toCsv } from '../chart/export.js';
 import { CancelledError, createEngine } from '../engine/client.js';
 import { loadCharts } from './charts.js';
+import { el, setChildren } from './panel.js';
 
 const EXAMPLES = {
   digits: {
@@ -36,12 +37,6 @@ const ORDERS = [
 const DSE_MAX_N = 1000;
 
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
-
-function el(tag, props = {}, ...children) {
-  const e = Object.assign(document.createElement(tag), props);
-  for (const c of children) if (c !== null && c !== undefined) e.append(c);
-  return e;
-}
 
 const fmt = (v) => (v === null || v === undefined ? '—' : typeof v === 'number' ? formatValue(v) : String(v));
 
@@ -212,7 +207,7 @@ export function startMetricsPanel({ build, threads, lab } = {}) {
       body.append(tr);
     }
     ui.table.replaceChildren(head, body);
-    ui.notes.replaceChildren(...(r.notes ?? []).map((n) => el('li', { textContent: n })));
+    setChildren(ui.notes, (r.notes ?? []).map((n) => el('li', { textContent: n })));
   }
 
   function renderClasses() {
@@ -322,7 +317,7 @@ export function startMetricsPanel({ build, threads, lab } = {}) {
         const m = await call('loadEmbeddings', [src.blob, name, src.tensor ? { tensor: src.tensor } : {}]);
         matrix = { data: m.data, rows: m.rows, cols: m.cols };
         Object.assign(state, { source: name, rows: m.rows, cols: m.cols, tensor: m.tensor, tensors: m.tensors ?? [] });
-        ui.tensor.replaceChildren(...(m.tensors ?? []).map((t) => el('option', { value: t.name, textContent: `${t.name} [${t.shape.join('×')}] ${t.dtype}`, selected: t.name === m.tensor })));
+        setChildren(ui.tensor, (m.tensors ?? []).map((t) => el('option', { value: t.name, textContent: `${t.name} [${t.shape.join('×')}] ${t.dtype}`, selected: t.name === m.tensor })));
         ui.tensor.disabled = (m.tensors ?? []).length < 2;
         if (src.labelsBlob) {
           setStatus(`Reading labels ${src.labelsName}…`);
@@ -479,7 +474,7 @@ export function startMetricsPanel({ build, threads, lab } = {}) {
       state.modelMetrics = rows;
       const cols = [['name', 'tensor'], ['shape', 'rows × cols'], ['erank', 'erank (Diff-eRank)'], ['matrixEntropy', 'entropy H'], ['stableRank', 'stable rank'], ['royVetterliErank', 'Roy–Vetterli'], ['error', 'note']];
       const head = el('thead', {}, el('tr', {}, ...cols.map(([, h]) => el('th', { scope: 'col', textContent: h }))));
-      const body = el('tbody', {}, ...rows.map((r) => el('tr', {}, ...cols.map(([k]) => el('td', { textContent: k === 'shape' ? `${r.rows} × ${r.cols}` : k === 'name' || k === 'error' ? r[k] ?? '' : fmt(r[k]) })))));
+      const body = el('tbody', {}, rows.map((r) => el('tr', {}, ...cols.map(([k]) => el('td', { textContent: k === 'shape' ? `${r.rows} × ${r.cols}` : k === 'name' || k === 'error' ? r[k] ?? '' : fmt(r[k]) })))));
       ui.modelTable.replaceChildren(head, body);
       end = 'idle';
       setStatus(`Done: ${rows.length} tensors of ${model.name}.`, 'done');

@@ -8,6 +8,7 @@ import { createChartView, formatValue } from '../chart/interact.js';
 import { downloadBlob, toCsv } from '../chart/export.js';
 import { CancelledError, createEngine } from '../engine/client.js';
 import { loadCharts } from './charts.js';
+import { el, setChildren } from './panel.js';
 
 const SIGNALS = [
   ['chirp', 'chirp (0 → n/4 cycles)'],
@@ -32,12 +33,6 @@ const CURVES = [
 ];
 /** Points drawn per series at most (the data stays whole in the state). */
 const MAX_POINTS = 1500;
-
-function el(tag, props = {}, ...children) {
-  const e = Object.assign(document.createElement(tag), props);
-  for (const c of children) if (c !== null && c !== undefined) e.append(c);
-  return e;
-}
 
 /** Min/max decimation of (x, y) to about `max` points (keeps peaks visible). */
 function decimate(x, y, max = MAX_POINTS) {
@@ -382,7 +377,7 @@ export function startTransformPanel({ build, threads, lab } = {}) {
       tensorsOf = model.blob;
       state.tensors = list;
       const prefer = list.find((t) => /attention\.self\.query\.weight$/.test(t.name)) ?? list[0];
-      ui.tensor.replaceChildren(...list.map((t) => el('option', { value: t.name, textContent: `${t.name} [${t.shape.join('×')}] ${t.dtype}`, selected: t === prefer })));
+      setChildren(ui.tensor, list.map((t) => el('option', { value: t.name, textContent: `${t.name} [${t.shape.join('×')}] ${t.dtype}`, selected: t === prefer })));
       ui.tensor.disabled = list.length === 0;
     } catch (err) {
       state.lastError = err?.message ?? String(err);

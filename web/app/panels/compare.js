@@ -6,7 +6,7 @@ import { CancelledError, createEngine } from '../../engine/client.js';
 import { createChartView, formatValue } from '../../chart/interact.js';
 import { downloadBlob, toCsv } from '../../chart/export.js';
 import { loadCharts } from '../charts.js';
-import { el } from '../panel.js';
+import { el, setChildren } from '../panel.js';
 
 const EPS_SWEEP = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 const DEMO = { base: 'examples/compare/base.safetensors', adapter: ['examples/compare/adapter/adapter_config.json', 'examples/compare/adapter/adapter_model.safetensors'] };
@@ -146,8 +146,9 @@ export function startComparePanel({ build } = {}) {
       `${s.layers} layers paired, ${s.unmatched} unmatched. Intruder dimensions: ${s.intruders} (ε = ${s.eps}, top ${s.k} left singular vectors; ${s.intruders_right} on the right). ` +
       `Mean ΔW/W ${formatValue(s.delta_rel_fro)}, SQNR of the whole model ${formatValue(s.sqnr_db_total)} dB` +
       (Number.isFinite(s.delta_alpha) ? `, mean Δα ${formatValue(s.delta_alpha)}.` : '.');
-    tbody.replaceChildren(
-      ...r.layers.map((l) =>
+    setChildren(
+      tbody,
+      r.layers.map((l) =>
         el(
           'tr',
           { className: l.intruders > 0 ? 'intruder' : '', title: l.intruders > 0 ? `${l.intruders} intruder dimension(s): best cosines ${l.intruder_sims.map((x) => x.toFixed(3)).join(', ')}` : '' },
@@ -156,7 +157,7 @@ export function startComparePanel({ build } = {}) {
       ),
     );
     const un = [...r.unmatched, ...r.skipped];
-    unmatchedList.replaceChildren(...(un.length ? un.map((u) => el('li', { textContent: `${u.name} (${u.side}${u.shape?.length ? `, ${u.shape.join('×')}` : ''}): ${u.reason}` })) : [el('li', { textContent: 'none' })]));
+    setChildren(unmatchedList, (un.length ? un.map((u) => el('li', { textContent: `${u.name} (${u.side}${u.shape?.length ? `, ${u.shape.join('×')}` : ''}): ${u.reason}` })) : [el('li', { textContent: 'none' })]));
     csvBtn.disabled = jsonBtn.disabled = false;
     sweepView.refresh();
     alphaView.refresh();

@@ -6,7 +6,7 @@ import { CancelledError, createEngine } from '../../engine/client.js';
 import { createChartView, formatValue } from '../../chart/interact.js';
 import { downloadBlob, toCsv } from '../../chart/export.js';
 import { loadCharts } from '../charts.js';
-import { el } from '../panel.js';
+import { el, setChildren } from '../panel.js';
 
 const fmtErr = (v) => (Number.isFinite(v) ? v.toFixed(5) : '—');
 const fmtBpw = (v) => (Number.isFinite(v) ? v.toFixed(3) : '—');
@@ -125,8 +125,9 @@ export function startQuantPanel({ build } = {}) {
     for (const l of p.layers) planMix.set(l.ggml_type, (planMix.get(l.ggml_type) ?? 0) + 1);
     const planPairs = [...planMix].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
     mixP.textContent = `Types in the file: ${mix(s.file_mix)} · in the plan: ${mix(planPairs)}`;
-    recipeBody.replaceChildren(
-      ...s.recipes.map((r) => {
+    setChildren(
+      recipeBody,
+      s.recipes.map((r) => {
         const same = r.plan_at_same_size;
         const better = same && same.model_rel_error < r.recipe.model_rel_error * (1 - 1e-9);
         return el(
@@ -140,7 +141,7 @@ export function startQuantPanel({ build } = {}) {
       }),
     );
     const byName = new Map(s.layers.map((l) => [l.name, l]));
-    layerBody.replaceChildren(
+    setChildren(layerBody, [
       ...p.layers.map((c) => {
         const l = byName.get(c.name);
         return el(
@@ -156,7 +157,7 @@ export function startQuantPanel({ build } = {}) {
       ...s.layers
         .filter((l) => l.error)
         .map((l) => el('tr', { className: 'error' }, el('td', { textContent: l.name }), el('td', { textContent: `${l.rows}×${l.cols}` }), el('td', { textContent: l.file_type }), el('td', { colSpan: 2, textContent: `skipped: ${l.error}` }))),
-    );
+    ]);
     jsonBtn.disabled = argsBtn.disabled = csvBtn.disabled = false;
     view.refresh();
   }

@@ -743,7 +743,9 @@ impl ModelSession {
                     true,
                 ));
             } else {
-                let data = self.read_tensor(pos, ReadParams::default().max_tensor_bytes);
+                // Layers that cannot be streamed (deflated `.npz` members, Fortran order) are
+                // read whole only up to the session's limit: refused by name before inflating.
+                let data = self.read_tensor(pos, self.stream.whole_bytes);
                 batch.push((plan, data));
                 batch_slots.push(slot);
             }

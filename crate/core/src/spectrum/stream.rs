@@ -38,8 +38,9 @@ pub struct StreamParams {
     pub stream_above_bytes: u64,
     /// Target size of one decoded block in f64 (rounded to whole superblocks). Default 16 MiB.
     pub block_bytes: u64,
-    /// Largest tensor (decoded bytes) the streamed path may still read whole, for the SVD
-    /// fallback and randomization. Default 1 GiB.
+    /// Largest tensor (decoded bytes) read whole: by the streamed path for the SVD fallback and
+    /// randomization, and by the session for layers that cannot be streamed (deflated `.npz`
+    /// members, Fortran order). Default 1 GiB natively, 512 MiB on wasm32.
     pub whole_bytes: u64,
 }
 
@@ -48,7 +49,13 @@ impl Default for StreamParams {
         StreamParams {
             stream_above_bytes: 64 << 20,
             block_bytes: 16 << 20,
-            whole_bytes: 1 << 30,
+            // wasm32 has a 4 GiB address space for everything: a whole tensor, its f64 copy and
+            // the analysis scratch must fit beside the rest.
+            whole_bytes: if cfg!(target_arch = "wasm32") {
+                512 << 20
+            } else {
+                1 << 30
+            },
         }
     }
 }
