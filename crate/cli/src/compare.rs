@@ -3,7 +3,11 @@
 //! ```text
 //! spectralab compare BASE OTHER          [--k 10] [--eps 0.5] [--layers NAME,…] [--no-alpha] [--farms]
 //! spectralab compare BASE --adapter DIR  [--format csv|json] [--fail-if 'intruders>0']...
+//!                                        [--max-elements 16777216]
 //! ```
+//! A layer with more than `--max-elements` (m·n) is listed as unmatched rather than compared
+//! (each pair costs full SVDs). Progress (`[k/n] layer`) goes to stderr, one line per layer, or
+//! one updating line on a terminal.
 //! BASE and OTHER are model files, folders of shards or `*.index.json` (as for `analyze`); DIR
 //! holds `adapter_config.json` and `adapter_model.safetensors` (or `.bin`). Layers are paired by
 //! name (see `spectralab_core::compare`). CSV: one row per compared layer on stdout; the
@@ -14,7 +18,7 @@
 use crate::fileio::{self, FileSource};
 use crate::{holds, parse_gate, Args, Cell, Failure};
 use spectralab_core::compare::{
-    compare_adapter, compare_sessions, comparison_to_csv, CompareParams, CompareReport,
+    compare_adapter_with, compare_sessions_with, comparison_to_csv, CompareParams, CompareReport,
     LayerComparison, LoraAdapter,
 };
 use spectralab_core::formats::ByteSource;
@@ -75,6 +79,9 @@ pub fn run(mut a: Args) -> Result<(), Failure> {
     if let Some(e) = a.number::<f64>("--eps")? {
         p.eps = e;
     }
+    if let Some(m) = a.number::<usize>("--max-elements")? {
+        p.max_elements = m;
+    }
     p.alpha = !a.flag("--no-alpha");
     p.farms = a.flag("--farms");
     if let Some(v) = a.value("--layers")? {
@@ -97,17 +104,29 @@ pub fn run(mut a: Args) -> Result<(), Failure> {
     if let Some(unknown) = a.0.iter().find(|x| x.starts_with("--")) {
         return Err(Failure::Usage(format!("unknown option {unknown}")));
     }
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut progress = |done: usize, total: usize, name: &str| {
+        let mut e = std::io::stderr();
+        let _ = match (tty, name.is_empty()) {
+            (true, true) => write!(e, "\r\x1b[2K"),
+            (true, false) => write!(e, "\r\x1b[2K[{}/{total}] {name}", done + 1),
+            (false, true) => Ok(()),
+            (false, false) => writeln!(e, "[{}/{total}] {name}", done + 1),
+        };
+    };
     let report: CompareReport = match (&adapter_dir, a.0.as_slice()) {
         (Some(dir), [base]) => {
             let base_s = open_model(base)?;
             let ad = LoraAdapter::open(adapter_files(dir)?)
                 .map_err(|e| Failure::Run(format!("{dir}: {e}")))?;
-            compare_adapter(&base_s, &ad, &p).map_err(|e| Failure::Run(e.to_string()))?
+            compare_adapter_with(&base_s, &ad, &p, &mut progress)
+                .map_err(|e| Failure::Run(e.to_string()))?
         }
         (None, [base, other]) => {
             let base_s = open_model(base)?;
             let other_s = open_model(other)?;
-            compare_sessions(&base_s, &other_s, &p).map_err(|e| Failure::Run(e.to_string()))?
+            compare_sessions_with(&base_s, &other_s, &p, &mut progress)
+                .map_err(|e| Failure::Run(e.to_string()))?
         }
         _ => {
             return Err(Failure::Usage(

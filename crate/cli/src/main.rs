@@ -8,7 +8,7 @@
 //!                         [--format csv|json] [--fail-if 'alpha>6']... [--allow-errors] [--plot DIR]
 //! spectralab demo [--rows N] [--cols M] [--seed S]
 //! spectralab compare BASE OTHER | BASE --adapter DIR [--k 10] [--eps 0.5] [--layers NAME,…]
-//!                         [--no-alpha] [--farms] [--format csv|json] [--fail-if 'intruders>0']...
+//!                         [--no-alpha] [--farms] [--max-elements N] [--format csv|json] [--fail-if 'intruders>0']...
 //! ```
 //! `compare` pairs layers by name and reports ΔW metrics and intruder dimensions (`compare.rs`).
 //! `--fast` computes f32 layers' Gram in f32 SIMD instead of f64 (see `AnalyzeParams::exact`).
@@ -49,7 +49,7 @@ const USAGE: &str = "usage:
                           [--format csv|json] [--fail-if 'alpha>6']... [--allow-errors] [--plot DIR]
   spectralab demo [--rows N] [--cols M] [--seed S]
   spectralab compare BASE OTHER | BASE --adapter DIR [--k 10] [--eps 0.5] [--layers NAME,…]
-                     [--no-alpha] [--farms] [--format csv|json] [--fail-if 'intruders>0']...
+                     [--no-alpha] [--farms] [--max-elements N] [--format csv|json] [--fail-if 'intruders>0']...
   spectralab compress FILE [--budget 50%|BYTES | --error E] [--method uniform|energy|greedy|welore] [--objective absolute|relative] [--dtype f32|f16|int8|int4] [--plan OUT.json] [--format csv|json]
   spectralab metrics FILE [--tensor NAME] [--labels FILE.npy] [--q 0,0.5,1,2,inf]
                           [--kernel cosine|linear|rbf] [--bandwidth S|median] [--format csv|json]

@@ -146,6 +146,37 @@ fn csv_and_fail_if() {
         "{}",
         v["layers"][0]
     );
+    // --max-elements: the 1600- and 2048-element layers are listed as unmatched, the rest
+    // compared; progress lines name each layer on stderr (not a terminal here).
+    let o = run(&[
+        &base,
+        "--adapter",
+        &adapter,
+        "--max-elements",
+        "1536",
+        "--format",
+        "json",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    let v = json(&o);
+    assert_eq!(v["layers"].as_array().unwrap().len(), 3, "{v}");
+    let big: Vec<&str> = v["unmatched"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| {
+            u["reason"]
+                .as_str()
+                .unwrap()
+                .contains("too large to compare")
+        })
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(big.len(), 2, "{v}");
+    assert!(err.contains("[1/5] ") && err.contains("[5/5] "), "{err}");
+    // The heatmap is in the JSON: k×k (k clipped to min(m, n)).
+    let q = &v["layers"][0]["overlap_matrix"];
+    assert!(!q.as_array().unwrap().is_empty(), "{}", v["layers"][0]);
     // Unknown column: usage error (exit 3, bad input).
     let o = run(&[&base, "--adapter", &adapter, "--fail-if", "nope>0"]);
     assert_eq!(o.status.code(), Some(3));

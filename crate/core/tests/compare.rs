@@ -4,7 +4,7 @@
 
 use ndarray::Array2;
 use spectralab_core::compare::{
-    compare_adapter, compare_low_rank, compare_matrices, compare_sessions,
+    compare_adapter, compare_low_rank, compare_matrices, compare_sessions, compare_sessions_with,
     low_rank_singular_values, CompareParams, CompareReport, LayerComparison, LoraAdapter,
 };
 use spectralab_core::formats::ByteSource;
@@ -154,6 +154,26 @@ fn closed_form_lambda_10_top_vector_is_an_intruder() {
             assert!((r.sqnr_db - 10.0 * (30.0f64 / 100.0).log10()).abs() < 1e-12);
             assert!((r.chance_level - (2.0 * 6f64.ln() / 6.0).sqrt()).abs() < 1e-15);
             assert_eq!(r.intruder_sweep, vec![1; 9]);
+            // Heatmap: W₁'s top vector (e₄ + 10e₅)/√101 meets only the base's 4th vector e₄;
+            // W₁'s next vectors are e₁, e₂, e₃ exactly.
+            let want = [
+                [0.0, 0.0, 0.0, c],
+                [1.0, 0.0, 0.0, 0.0],
+                [0.0, 1.0, 0.0, 0.0],
+                [0.0, 0.0, 1.0, 0.0],
+            ];
+            assert_eq!(r.overlap_matrix.len(), 4);
+            for (row, w) in r.overlap_matrix.iter().zip(want) {
+                for (x, y) in row.iter().zip(w) {
+                    assert!((x - y).abs() < 1e-12, "{:?}", r.overlap_matrix);
+                }
+            }
+            for (e, w) in r.evals_base.iter().zip([16.0, 9.0, 4.0, 1.0]) {
+                assert!((e - w).abs() < 1e-12, "{:?}", r.evals_base);
+            }
+            for (e, w) in r.evals_other.iter().zip([101.0, 16.0, 9.0, 4.0]) {
+                assert!((e - w).abs() < 1e-12, "{:?}", r.evals_other);
+            }
         }
         assert_rows_close(&d, &l, 1e-12);
     }
@@ -273,9 +293,83 @@ fn self_comparison_is_zero_with_no_intruders() {
     }
     assert_eq!(r.summary.intruders, 0);
     assert_eq!(r.summary.sqnr_db_total, f64::INFINITY);
+    // The heatmap of a model against itself is the identity (up to signs; distinct σ).
+    for l in &r.layers {
+        let k = l.overlap_matrix.len();
+        assert_eq!(k, 10.min(l.shape[0]).min(l.shape[1]));
+        for (j, row) in l.overlap_matrix.iter().enumerate() {
+            for (i, x) in row.iter().enumerate() {
+                let want = if i == j { 1.0 } else { 0.0 };
+                assert!((x - want).abs() < 1e-9, "{}: [{j}][{i}] = {x}", l.name);
+            }
+            // Row maxima never exceed c_j (which also looks past the base's top k).
+            let mx = row.iter().fold(0.0f64, |m, v| m.max(*v));
+            assert!(mx <= l.intruder_sims[j] + 1e-12);
+        }
+        assert_eq!(l.evals_base, l.evals_other);
+        assert_eq!(l.evals_base.len(), l.shape[0].min(l.shape[1]));
+    }
+
     // JSON: +∞ becomes null, never an invalid number.
     let j = serde_json::to_string(&r).unwrap();
     assert!(j.contains("\"sqnr_db\":null"));
+    // The ESDs stay out of the JSON; the heatmap is in it.
+    assert!(!j.contains("evals_base"));
+    assert!(j.contains("overlap_matrix"));
+}
+
+#[test]
+fn size_guard_and_progress() {
+    let mut rng = SeededRng::new(5);
+    let a = rng.gaussian_matrix_f32(30, 20).into_raw_vec_and_offset().0;
+    let b = rng.gaussian_matrix_f32(12, 30).into_raw_vec_and_offset().0;
+    let t: [(&str, &[usize], &[f32]); 2] =
+        [("x.weight", &[30, 20], &a), ("y.weight", &[12, 30], &b)];
+    let (s1, s2) = (session(&t), session(&t));
+    let p = CompareParams {
+        max_elements: 500,
+        ..Default::default()
+    };
+    let mut calls = Vec::new();
+    let r = compare_sessions_with(&s1, &s2, &p, &mut |d, n, name| {
+        calls.push((d, n, name.to_string()))
+    })
+    .unwrap();
+    assert_eq!(
+        calls,
+        vec![
+            (0, 2, "x.weight".to_string()),
+            (1, 2, "y.weight".to_string()),
+            (2, 2, String::new())
+        ]
+    );
+    assert_eq!(r.layers.len(), 1);
+    assert_eq!(r.layers[0].name, "y.weight");
+    assert_eq!(r.unmatched.len(), 1);
+    let u = &r.unmatched[0];
+    assert_eq!((u.name.as_str(), u.side.as_str()), ("x.weight", "both"));
+    assert!(
+        u.reason
+            .contains("30×20 = 600 elements > maxElements = 500"),
+        "{}",
+        u.reason
+    );
+    // The adapter path has the same guard.
+    let (base, ad) = golden_adapter();
+    let small = CompareParams {
+        max_elements: 1,
+        ..Default::default()
+    };
+    let e = compare_adapter(&base, &ad, &small).unwrap_err().to_string();
+    assert!(e.contains("too large to compare"), "{e}");
+    // Options: maxElements parses; 0 is refused.
+    assert_eq!(
+        CompareParams::from_json(r#"{"maxElements": 77}"#)
+            .unwrap()
+            .max_elements,
+        77
+    );
+    assert!(CompareParams::from_json(r#"{"maxElements": 0}"#).is_err());
 }
 
 fn orthogonal(n: usize, seed: u64) -> Array2<f64> {

@@ -29,7 +29,14 @@ pub struct CompareParams {
     pub farms: bool,
     /// Keep only layers whose (base) name contains one of these parts (empty: all).
     pub layers: Vec<String>,
+    /// Largest layer (m·n elements) compared: a comparison takes full SVDs with vectors of both
+    /// weights in f64 (about 5 dense m×n copies), so a bigger layer is listed as unmatched
+    /// instead (default 2²⁴ = 16 777 216, one 4096×4096 matrix).
+    pub max_elements: usize,
 }
+
+/// Default [`CompareParams::max_elements`].
+pub const DEFAULT_MAX_ELEMENTS: usize = 1 << 24;
 
 impl Default for CompareParams {
     fn default() -> Self {
@@ -39,12 +46,13 @@ impl Default for CompareParams {
             alpha: true,
             farms: false,
             layers: Vec::new(),
+            max_elements: DEFAULT_MAX_ELEMENTS,
         }
     }
 }
 
 impl CompareParams {
-    /// Parses `{k, eps, alpha, farms, layers}` (all optional; unknown keys refused) and
+    /// Parses `{k, eps, alpha, farms, layers, maxElements}` (all optional; unknown keys refused) and
     /// [validates](Self::validate) it: the options object of the bindings.
     pub fn from_json(text: &str) -> Result<CompareParams> {
         let bad = |reason: String| Error::InvalidParameter {
@@ -64,6 +72,7 @@ impl CompareParams {
                 "eps" => p.eps = x.as_f64().ok_or_else(wrong)?,
                 "alpha" => p.alpha = x.as_bool().ok_or_else(wrong)?,
                 "farms" => p.farms = x.as_bool().ok_or_else(wrong)?,
+                "maxElements" => p.max_elements = x.as_u64().ok_or_else(wrong)? as usize,
                 "layers" => {
                     p.layers = x
                         .as_array()
@@ -74,7 +83,7 @@ impl CompareParams {
                 }
                 other => {
                     return Err(bad(format!(
-                        "unknown key `{other}` (k, eps, alpha, farms, layers)"
+                        "unknown key `{other}` (k, eps, alpha, farms, layers, maxElements)"
                     )))
                 }
             }
@@ -83,8 +92,14 @@ impl CompareParams {
         Ok(p)
     }
 
-    /// Checks `k ≥ 1` and `0 < ε ≤ 1`.
+    /// Checks `k ≥ 1`, `0 < ε ≤ 1` and `max_elements ≥ 1`.
     pub fn validate(&self) -> Result<()> {
+        if self.max_elements == 0 {
+            return Err(Error::InvalidParameter {
+                name: "maxElements",
+                reason: "must be at least 1".into(),
+            });
+        }
         if self.k == 0 {
             return Err(Error::InvalidParameter {
                 name: "k",
@@ -157,6 +172,15 @@ pub struct LayerComparison {
     pub chance_level: f64,
     /// 10·log₁₀(‖W_base‖_F² / ‖ΔW‖_F²) dB (+∞ — `null` in JSON — when ΔW = 0).
     pub sqnr_db: f64,
+    /// |⟨u_j(W_other), u_i(W_base)⟩| for j, i < k (row j: the other model's j-th left vector):
+    /// the heatmap behind `intruder_sims` restricted to the base's top k.
+    pub overlap_matrix: Vec<Vec<f64>>,
+    /// The ESDs σᵢ² of W_base and W_other (descending). Not serialised: the bindings keep them
+    /// and send only the selected layer's.
+    #[serde(skip)]
+    pub evals_base: Vec<f64>,
+    #[serde(skip)]
+    pub evals_other: Vec<f64>,
 }
 
 /// Singular values of `s·P·Q` (P m×r, Q r×n) from the r×r core, without forming the product:
@@ -203,6 +227,16 @@ fn max_similarities(x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>, k: usize) ->
     s.rows()
         .into_iter()
         .map(|r| r.iter().fold(0.0f64, |m, v| m.max(v.abs())))
+        .collect()
+}
+
+/// |⟨x_j, y_i⟩| for the first k columns of each: row j is x_j.
+fn abs_cosines(x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>, k: usize) -> Vec<Vec<f64>> {
+    let (kx, ky) = (k.min(x.ncols()), k.min(y.ncols()));
+    let m = x.slice(s![.., ..kx]).t().dot(&y.slice(s![.., ..ky]));
+    m.rows()
+        .into_iter()
+        .map(|r| r.iter().map(|v| v.abs()).collect())
         .collect()
 }
 
@@ -281,6 +315,9 @@ fn finish(
             1.0
         },
         sqnr_db: 10.0 * (base_fro * base_fro / d_fro2).log10(),
+        overlap_matrix: abs_cosines(other.u.view(), base.u.view(), params.k),
+        evals_base: base.s.iter().map(|v| v * v).collect(),
+        evals_other: other.s.iter().map(|v| v * v).collect(),
         shape: vec![base.u.nrows(), base.vt.ncols()],
         ..Default::default()
     }

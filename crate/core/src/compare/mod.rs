@@ -37,7 +37,16 @@
 //!   `intruder_sweep` = the counts at ε = 0.1, 0.2, …, 0.9; `intruders_right` is the same test
 //!   on right singular vectors (not in the paper); `chance_level` = √(2 ln m / m), the c of a
 //!   random unit vector in ℝ^m (for m ≤ n no c can be below 1/√m);
-//! - `sqnr_db` = 10·log₁₀(‖W₀‖_F² / ‖ΔW‖_F²) (+∞, `null` in JSON, when ΔW = 0).
+//! - `sqnr_db` = 10·log₁₀(‖W₀‖_F² / ‖ΔW‖_F²) (+∞, `null` in JSON, when ΔW = 0);
+//! - `overlap_matrix` = (|⟨u_j(W₁), u_i(W₀)⟩|)_{j,i<k}: the heatmap of the top-k left vectors
+//!   (its row maxima are ≤ c_j, which also looks past the base's top k);
+//! - `evals_base`/`evals_other` = σᵢ² of W₀ and W₁ (the two ESDs; kept, not serialised).
+//!
+//! ## Cost and limits
+//! Each pair costs two thin SVDs with vectors and one without, in f64 (≈ 5 dense m×n copies,
+//! O(m·n·min(m, n)) time). A layer with m·n > [`CompareParams::max_elements`] (default 2²⁴)
+//! is listed in `unmatched` with the reason, not compared. The `_with` variants report progress
+//! per layer pair.
 //!
 //! Model summary: `intruders` (and the sweep) **summed** over layers, as the paper does; every
 //! other column is the mean over compared layers (α means over the layers that have one;
@@ -73,7 +82,7 @@ pub mod names;
 pub use adapter::{LoraAdapter, LoraConfig, LoraModule};
 pub use metrics::{
     alpha_from_singular_values, compare_low_rank, compare_matrices, low_rank_singular_values,
-    CompareParams, LayerComparison, EPS_SWEEP,
+    CompareParams, LayerComparison, DEFAULT_MAX_ELEMENTS, EPS_SWEEP,
 };
 pub use names::{gguf_to_hf, normalize_name, pair_names, unpermute_qk_rows, Pairing};
 
@@ -279,12 +288,38 @@ fn wanted(name: &str, params: &CompareParams) -> bool {
     params.layers.is_empty() || params.layers.iter().any(|p| name.contains(p.as_str()))
 }
 
+/// Why a layer of `shape` is not compared because of [`CompareParams::max_elements`], if so.
+fn too_large(shape: &[usize], params: &CompareParams) -> Option<String> {
+    let n = shape.iter().product::<usize>();
+    (n > params.max_elements).then(|| {
+        format!(
+            "too large to compare: {} = {n} elements > maxElements = {} (full SVDs with vectors of both weights; raise the limit with --max-elements / maxElements)",
+            shape.iter().map(usize::to_string).collect::<Vec<_>>().join("×"),
+            params.max_elements
+        )
+    })
+}
+
+/// Progress callback of a comparison: `(done, total, name)` before each layer pair (`name` is
+/// the base layer about to be compared) and `(total, total, "")` at the end.
+pub type Progress<'a> = &'a mut dyn FnMut(usize, usize, &str);
+
 /// Compares two opened models layer by layer (see the module doc). Errors when the parameters
 /// are invalid or when no layer pairs by name.
 pub fn compare_sessions(
     base: &ModelSession,
     other: &ModelSession,
     params: &CompareParams,
+) -> Result<CompareReport> {
+    compare_sessions_with(base, other, params, &mut |_, _, _| {})
+}
+
+/// [`compare_sessions`] with per-layer progress.
+pub fn compare_sessions_with(
+    base: &ModelSession,
+    other: &ModelSession,
+    params: &CompareParams,
+    progress: Progress<'_>,
 ) -> Result<CompareReport> {
     params.validate()?;
     let ca = candidates(base, "base");
@@ -374,12 +409,20 @@ pub fn compare_sessions(
             .notes
             .push("llama GGUF: Q/K rows un-permuted before comparing".into());
     }
+    let total = pairing
+        .pairs
+        .iter()
+        .filter(|&&(i, _)| wanted(&bt[ca.positions[i]].name, params))
+        .count();
+    let mut done = 0;
     for &(i, j) in &pairing.pairs {
         let (pa, pb) = (ca.positions[i], cb.positions[j]);
         let (ta, tb) = (&bt[pa], &ot[pb]);
         if !wanted(&ta.name, params) {
             continue;
         }
+        progress(done, total, &ta.name);
+        done += 1;
         let (sa, sb) = (&ta.shape, &tb.shape);
         let transposed = if sa == sb {
             false
@@ -396,6 +439,10 @@ pub fn compare_sessions(
             ));
             continue;
         };
+        if let Some(why) = too_large(sa, params) {
+            report.unmatched.push(un(ta, "both", why));
+            continue;
+        }
         let key = &ca.keys[i];
         let result = (|| -> Result<LayerComparison> {
             let mut w0 = read_matrix(base, pa)?;
@@ -437,6 +484,7 @@ pub fn compare_sessions(
                 .push(un(ta, "both", format!("comparison failed: {e}"))),
         }
     }
+    progress(total, total, "");
     report.summary = summarize_comparison(&report.layers, report.unmatched.len(), params);
     Ok(report)
 }
@@ -451,6 +499,16 @@ pub fn compare_adapter(
     base: &ModelSession,
     adapter: &LoraAdapter,
     params: &CompareParams,
+) -> Result<CompareReport> {
+    compare_adapter_with(base, adapter, params, &mut |_, _, _| {})
+}
+
+/// [`compare_adapter`] with per-layer progress.
+pub fn compare_adapter_with(
+    base: &ModelSession,
+    adapter: &LoraAdapter,
+    params: &CompareParams,
+    progress: Progress<'_>,
 ) -> Result<CompareReport> {
     params.validate()?;
     let ca = candidates(base, "base");
@@ -512,14 +570,29 @@ pub fn compare_adapter(
     }
     let cfg = &adapter.config;
     let mut attempted = 0usize;
+    let total = pairing
+        .pairs
+        .iter()
+        .filter(|&&(_, j)| wanted(&bt[ca.positions[j]].name, params))
+        .count();
     for &(i, j) in &pairing.pairs {
         let pb = ca.positions[j];
         let tb = &bt[pb];
         if !wanted(&tb.name, params) {
             continue;
         }
+        progress(attempted, total, &tb.name);
         attempted += 1;
         let (m, n) = (tb.shape[0], tb.shape[1]);
+        if let Some(why) = too_large(&tb.shape, params) {
+            report.unmatched.push(Unmatched {
+                name: adapter_name(i),
+                side: "adapter".into(),
+                shape: tb.shape.clone(),
+                reason: why,
+            });
+            continue;
+        }
         let result = (|| -> Result<LayerComparison> {
             if i >= nl {
                 let pos = adapter.full[i - nl].1;
@@ -609,6 +682,7 @@ pub fn compare_adapter(
             }),
         }
     }
+    progress(total, total, "");
     if report.layers.is_empty() && attempted > 0 {
         let why: Vec<String> = report
             .unmatched
