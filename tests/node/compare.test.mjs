@@ -10,7 +10,12 @@ const dir = new URL('../goldens/compare/', import.meta.url).pathname;
 const golden = JSON.parse(readFileSync(join(dir, 'golden.json'), 'utf8'));
 
 test('adapter path = merged checkpoint = numpy reference; a model against itself is unchanged', async () => {
-  const viaAdapter = await compareAdapter(join(dir, 'base.safetensors'), join(dir, 'adapter'), {});
+  const seen = [];
+  const viaAdapter = await compareAdapter(join(dir, 'base.safetensors'), join(dir, 'adapter'), {}, (done, total, layer) => seen.push([done, total, layer]));
+  // Progress: one call per layer before it, then (total, total, '').
+  const total = viaAdapter.layers.length;
+  assert.deepEqual(seen.map(([d, t]) => [d, t]), [...Array(total + 1).keys()].map((d) => [d, total]));
+  assert.deepEqual(seen.slice(0, total).map(([, , n]) => n), viaAdapter.layers.map((l) => l.name));
   const viaMerged = await compareModels(join(dir, 'base.safetensors'), join(dir, 'merged.safetensors'), {});
   const merged = Object.fromEntries(viaMerged.layers.map((l) => [l.name, l]));
   assert.ok(viaAdapter.layers.length >= 4);
@@ -23,6 +28,8 @@ test('adapter path = merged checkpoint = numpy reference; a model against itself
     assert.equal(l.intruders, m.intruders, l.name);
     const g = golden.layers[l.name];
     if (g) assert.ok(Math.abs(l.delta_rel_fro - g.delta_rel_fro) <= 1e-6 * g.delta_rel_fro, `${l.name} vs numpy`);
+    // The heatmap crosses the boundary as plain nested arrays, equal to numpy's.
+    if (g) g.overlap_matrix.forEach((row, j) => row.forEach((x, i) => assert.ok(Math.abs(l.overlap_matrix[j][i] - x) < 1e-6, `${l.name} overlap[${j}][${i}]`)));
   }
   const q = viaAdapter.layers.find((l) => l.name.includes('q_proj'));
   const v = viaAdapter.layers.find((l) => l.name.includes('v_proj'));

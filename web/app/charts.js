@@ -11,7 +11,7 @@ const cache = new Map();
 
 /**
  * Loads the chart functions (once per build; the lab and the panels share them). Resolves to
- * `{esdChart, rankChart, alphaChart, seriesChart, source}` where `source` is 'plotters (<build>)'
+ * `{esdChart, rankChart, alphaChart, seriesChart, esdOverlayChart, heatmapChart, source}` where `source` is 'plotters (<build>)'
  * or 'fallback'. `seriesChart(spec, opts)` draws `{title, xLabel, yLabel, xLog, yLog, series:
  * [{name, x, y, style, highlight, color, dashed}]}` (see crate/plot/src/series.rs).
  */
@@ -34,7 +34,10 @@ async function load(simd) {
       const wrap = (fn) => (data, opts) => normalise(fn(arg(data), opts));
       const plainSeries = (spec) => ({ ...spec, series: (spec?.series ?? []).map((x) => ({ ...x, x: Array.from(x.x ?? []), y: Array.from(x.y ?? []) })) });
       const seriesChart = typeof mod.seriesChart === 'function' ? (spec, opts) => normalise(mod.seriesChart(plainSeries(spec), opts)) : fallback.seriesChart;
-      return { esdChart: wrap(mod.esdChart), rankChart: wrap(mod.rankChart), alphaChart: wrap(mod.alphaChart), seriesChart, source: `plotters (${build})` };
+      const plainEsd = (spec) => ({ ...spec, base: Array.from(spec?.base ?? []), other: Array.from(spec?.other ?? []) });
+      const esdOverlayChart = typeof mod.esdOverlayChart === 'function' ? (spec, opts) => normalise(mod.esdOverlayChart(plainEsd(spec), opts)) : null;
+      const heatmapChart = typeof mod.heatmapChart === 'function' ? (spec, opts) => normalise(mod.heatmapChart(spec, opts)) : null;
+      return { esdChart: wrap(mod.esdChart), rankChart: wrap(mod.rankChart), alphaChart: wrap(mod.alphaChart), seriesChart, esdOverlayChart, heatmapChart, source: `plotters (${build})` };
     }
   } catch (err) {
     console.warn('[spectralab] chart module failed to load; using the fallback charts:', err);

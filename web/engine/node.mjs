@@ -154,14 +154,15 @@ export async function analyzeFile(path, options = {}, onProgress = undefined, { 
 /**
  * Compares two models (files, folders of shards or index files), layers paired by name:
  * `{layers, unmatched, skipped, summary, notes}` with ΔW metrics, α shifts and intruder
- * dimensions (see crate/core/src/compare). `options`: `{k, eps, alpha, farms, layers}`.
+ * dimensions (see crate/core/src/compare). `options`: `{k, eps, alpha, farms, layers,
+ * maxElements}`. `onProgress(done, total, layer)` is called before each layer pair.
  */
-export async function compareModels(base, other, options = {}) {
+export async function compareModels(base, other, options = {}, onProgress = undefined) {
   const a = await openModel(base, {});
   try {
     const b = await openModel(other, {});
     try {
-      return a.model.compare(b.model, options);
+      return a.model.compare(b.model, options, onProgress);
     } finally {
       b.close();
     }
@@ -173,16 +174,16 @@ export async function compareModels(base, other, options = {}) {
 /**
  * Compares a base model with itself plus a PEFT LoRA adapter folder (`adapter_config.json` +
  * `adapter_model.safetensors`), without forming ΔW where it is not needed. Same result and
- * options as `compareModels`.
+ * options and progress callback as `compareModels`.
  */
-export async function compareAdapter(base, adapterDir, options = {}) {
+export async function compareAdapter(base, adapterDir, options = {}, onProgress = undefined) {
   const a = await openModel(base, {});
   const paths = readdirSync(adapterDir)
     .filter((f) => /^adapter_(config\.json|model\.(safetensors|bin))$/.test(f))
     .map((f) => join(adapterDir, f));
   const { files, close } = openSources(paths, false);
   try {
-    return a.model.compareAdapter(files, options);
+    return a.model.compareAdapter(files, options, onProgress);
   } finally {
     close();
     a.close();

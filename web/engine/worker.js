@@ -134,24 +134,30 @@ const METHODS = {
    * model, layers paired by name: {layers, unmatched, skipped, summary, notes}. The other model
    * is opened for this call only.
    */
-  compareWith: ([blob, name, options]) => {
+  compareWith: ([blob, name, options], ctx) => {
     if (!model) throw new Error('no model open (call openModel first)');
     const list = Array.isArray(blob) ? blob : [blob];
     const files = list.map((b, i) => ({ name: list.length === 1 ? String(name ?? b.name) : String(b.webkitRelativePath || b.name || `file${i}`), length: b.size, readAt: blobReader(b) }));
     const other = new wasm.Model(files, {});
     try {
-      return model.handle.compare(other, options ?? {});
+      return model.handle.compare(other, options ?? {}, (done, total, layer) => ctx.progress({ done, total, layer }));
     } finally {
       other.free();
     }
   },
 
   /** (File[] of a PEFT adapter folder, options) → the open model against itself + the adapter. */
-  compareAdapter: ([blobs, options]) => {
+  compareAdapter: ([blobs, options], ctx) => {
     if (!model) throw new Error('no model open (call openModel first)');
     const list = Array.isArray(blobs) ? blobs : [blobs];
     const files = list.map((b, i) => ({ name: String(b.name || `file${i}`), length: b.size, readAt: blobReader(b) }));
-    return model.handle.compareAdapter(files, options ?? {});
+    return model.handle.compareAdapter(files, options ?? {}, (done, total, layer) => ctx.progress({ done, total, layer }));
+  },
+
+  /** (index) → {base, other}: the two ESDs (σ², descending) of the last comparison's layer. */
+  compareEsd: ([index]) => {
+    if (!model) throw new Error('no model open (call openModel first)');
+    return model.handle.compareEsd(index) ?? null;
   },
 
   /** () → positions (into the plan) of the 2-D weights a quantization plan covers. */

@@ -475,6 +475,17 @@ fn adapter_matches_numpy_golden() {
                 assert!((a - b).abs() < 1e-6, "{} {col}: {a} vs {b}", l.name);
             }
         }
+        // The k×k heatmap, entry by entry.
+        let (x, y) = (&l.overlap_matrix, w["overlap_matrix"].as_array().unwrap());
+        assert_eq!(x.len(), y.len(), "{} overlap_matrix rows", l.name);
+        for (rx, ry) in x.iter().zip(y) {
+            let ry = ry.as_array().unwrap();
+            assert_eq!(rx.len(), ry.len());
+            for (a, b) in rx.iter().zip(ry) {
+                let b = b.as_f64().unwrap();
+                assert!((a - b).abs() < 1e-6, "{} overlap_matrix: {a} vs {b}", l.name);
+            }
+        }
         if let Some(s) = w["lora_scale"].as_f64() {
             assert!((l.lora_scale.unwrap() - s).abs() < 1e-12);
         }

@@ -32,8 +32,10 @@ use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 use spectralab_core::spectrum::analyze::LayerReport;
 
+mod compare;
 mod numerics;
 mod series;
+pub use compare::{esd_overlay_chart, heatmap_chart, EsdOverlaySpec, HeatmapSpec};
 pub use numerics::{log_histogram, mp_density_curve, power_law_curve, LogHistogram};
 pub use series::{series_chart, Series, SeriesChartSpec, SeriesStyle, SERIES_COLORS};
 

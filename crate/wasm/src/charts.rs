@@ -90,3 +90,23 @@ pub fn series_chart(spec: JsValue, options: JsValue) -> Result<JsValue, JsError>
     require_dom()?;
     out(spectralab_plot::series_chart(&spec, &opts))
 }
+
+/// The two ESDs of a compared layer on common log bins: `{name, base, other, baseLabel,
+/// otherLabel}` (eigenvalues as arrays or Float64Arrays; see `spectralab_plot::compare`).
+#[wasm_bindgen(js_name = esdOverlayChart)]
+pub fn esd_overlay_chart(spec: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+    let spec: spectralab_plot::EsdOverlaySpec = from_js(spec, "ESD overlay")?;
+    let opts = self::options(options)?;
+    require_dom()?;
+    out(spectralab_plot::esd_overlay_chart(&spec, &opts))
+}
+
+/// A matrix as a heatmap: `{title, xLabel, yLabel, matrix: [[…]], vmin = 0, vmax = 1}` (the
+/// comparison's `overlap_matrix`; row 1 at the top).
+#[wasm_bindgen(js_name = heatmapChart)]
+pub fn heatmap_chart(spec: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+    let spec: spectralab_plot::HeatmapSpec = from_js(spec, "heatmap")?;
+    let opts = self::options(options)?;
+    require_dom()?;
+    out(spectralab_plot::heatmap_chart(&spec, &opts))
+}

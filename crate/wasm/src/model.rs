@@ -12,6 +12,7 @@
 //! model.reportCsv();         // the report as the native CLI's CSV
 //! model.compare(other, { k: 10, eps: 0.5 });   // {layers, unmatched, skipped, summary, notes}
 //! model.compareAdapter([config, weights], {}); // base + PEFT LoRA adapter
+//! model.compareEsd(0);       // {base, other}: both ESDs of the last comparison's layer 0
 //! model.free();
 //! ```
 //! `readAt(offset, length) → Uint8Array` reads a file's bytes (Blob.slice in a Worker, pread in
@@ -72,6 +73,19 @@ fn sources(files: &js_sys::Array) -> Result<Vec<spectralab_core::session::NamedS
 #[wasm_bindgen]
 pub struct Model {
     session: ModelSession,
+    /// The ESDs (base, other) of the last comparison's layers, in report order: they stay here
+    /// and only the selected layer's cross to JS ([`Model::compare_esd`]).
+    compare_esds: Vec<(Vec<f64>, Vec<f64>)>,
+}
+
+/// A JS `onProgress(done, total, name)` as the core's comparison progress callback.
+fn js_progress(f: Option<js_sys::Function>) -> impl FnMut(usize, usize, &str) {
+    move |done, total, name| {
+        if let Some(f) = &f {
+            let (d, t) = (JsValue::from(done as u32), JsValue::from(total as u32));
+            let _ = f.call3(&JsValue::NULL, &d, &t, &JsValue::from_str(name));
+        }
+    }
 }
 
 #[wasm_bindgen]
@@ -89,7 +103,7 @@ impl Model {
         };
         let session =
             ModelSession::open(sources, opts).map_err(|e| JsError::new(&format!("{prefix}{e}")))?;
-        Ok(Model { session })
+        Ok(Model::from_session(session))
     }
 
     /// A model over one in-memory row-major f32 matrix (`rows × cols`), named `name`.
@@ -104,7 +118,7 @@ impl Model {
         let opts = parse_options(&options)?;
         let session = ModelSession::from_matrix(name, rows, cols, data, opts)
             .map_err(|e| JsError::new(&format!("{name}: {e}")))?;
-        Ok(Model { session })
+        Ok(Model::from_session(session))
     }
 
     /// Summary: name, format, shards, bytes, tensors, parameters, dtypes, layers, skipped, notes.
@@ -169,13 +183,35 @@ impl Model {
     }
 
     /// Compares this model (the base) with `other`, pairing layers by name: `{layers,
-    /// unmatched, skipped, summary, notes}` (ΔW metrics, intruder dimensions; see
-    /// `spectralab_core::compare`). `options`: `{k, eps, alpha, farms, layers}`, all optional.
-    pub fn compare(&self, other: &Model, options: JsValue) -> Result<JsValue, JsError> {
+    /// unmatched, skipped, summary, notes}` (ΔW metrics, intruder dimensions, the k×k
+    /// `overlap_matrix`; see `spectralab_core::compare`). `options`: `{k, eps, alpha, farms,
+    /// layers, maxElements}`, all optional; `onProgress(done, total, name)` before each layer.
+    pub fn compare(
+        &mut self,
+        other: &Model,
+        options: JsValue,
+        on_progress: Option<js_sys::Function>,
+    ) -> Result<JsValue, JsError> {
         let p = compare_options(&options)?;
-        let r = compare::compare_sessions(&self.session, &other.session, &p)
+        let mut progress = js_progress(on_progress);
+        let r = compare::compare_sessions_with(&self.session, &other.session, &p, &mut progress)
             .map_err(|e| JsError::new(&e.to_string()))?;
+        self.keep_esds(&r);
         to_js(&r)
+    }
+
+    /// The two ESDs (σᵢ², descending) of layer `index` of the last comparison's `layers`:
+    /// `{base: Float64Array, other: Float64Array}`, or `undefined`.
+    #[wasm_bindgen(js_name = compareEsd)]
+    pub fn compare_esd(&self, index: usize) -> Option<js_sys::Object> {
+        let (b, o) = self.compare_esds.get(index)?;
+        let out = js_sys::Object::new();
+        let set = |k: &str, v: &[f64]| {
+            js_sys::Reflect::set(&out, &k.into(), &js_sys::Float64Array::from(v).into())
+        };
+        set("base", b).ok()?;
+        set("other", o).ok()?;
+        Some(out)
     }
 
     /// Compares this model (the base) with itself plus a PEFT LoRA adapter, given as the files
@@ -183,15 +219,18 @@ impl Model {
     /// `adapter_model.safetensors`). Same result and options as [`Model::compare`].
     #[wasm_bindgen(js_name = compareAdapter)]
     pub fn compare_adapter(
-        &self,
+        &mut self,
         files: js_sys::Array,
         options: JsValue,
+        on_progress: Option<js_sys::Function>,
     ) -> Result<JsValue, JsError> {
         let p = compare_options(&options)?;
         let adapter = compare::LoraAdapter::open(sources(&files)?)
             .map_err(|e| JsError::new(&format!("adapter: {e}")))?;
-        let r = compare::compare_adapter(&self.session, &adapter, &p)
+        let mut progress = js_progress(on_progress);
+        let r = compare::compare_adapter_with(&self.session, &adapter, &p, &mut progress)
             .map_err(|e| JsError::new(&e.to_string()))?;
+        self.keep_esds(&r);
         to_js(&r)
     }
 
@@ -257,7 +296,18 @@ impl Model {
 }
 
 impl Model {
+    fn keep_esds(&mut self, r: &compare::CompareReport) {
+        self.compare_esds = r
+            .layers
+            .iter()
+            .map(|l| (l.evals_base.clone(), l.evals_other.clone()))
+            .collect();
+    }
+
     pub(crate) fn from_session(session: ModelSession) -> Model {
-        Model { session }
+        Model {
+            session,
+            compare_esds: Vec::new(),
+        }
     }
 }

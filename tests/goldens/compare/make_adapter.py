@@ -187,6 +187,7 @@ def columns(w0, w1):
         "overlap_right": orr,
         "intruder_sims": c.tolist(),
         "intruder_sims_right": cr.tolist(),
+        "overlap_matrix": np.abs(u1[:, :kk].T @ u0[:, :kk]).tolist(),
         "intruders": int(np.sum(c < EPS)),
         "intruders_right": int(np.sum(cr < EPS)),
         "intruder_sweep": [int(np.sum(c < e)) for e in SWEEP],

