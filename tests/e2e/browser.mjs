@@ -69,3 +69,11 @@ export async function download(page, selector, timeout = 15_000) {
   const [dl] = await Promise.all([page.waitForEvent('download', { timeout }), page.click(selector)]);
   return { name: dl.suggestedFilename(), text: readFileSync(await dl.path(), 'utf8') };
 }
+
+/** Switches the lab page to the tab `id` (`lab`, `compare`, `compress`, `quant`, `metrics`, …). */
+export async function showTab(page, id) {
+  await page.evaluate((h) => {
+    location.hash = h;
+  }, id);
+  await page.waitForSelector(`[data-tab="${id}"]:not(.tab-off)`, { state: 'visible', timeout: 15_000 });
+}

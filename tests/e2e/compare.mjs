@@ -51,7 +51,7 @@ async function main() {
   const tab = await newPage(browser);
   const { page } = tab;
   try {
-    await page.goto(`${server.url}/`, { waitUntil: 'domcontentloaded' });
+    await page.goto(`${server.url}/#compare`, { waitUntil: 'domcontentloaded' });
     report('the compare panel is shown', await page.isVisible('#compare-panel'));
     await guarded('the lab’s model reaches the panel', () => page.waitForFunction(() => window.spectralabCompare?.status === 'ready', null, { timeout: 60_000 }));
     // Record the per-layer progress lines the status shows.

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../../scripts/serve.mjs';
-import { foreignRequests, launchBrowser, newPage } from './browser.mjs';
+import { foreignRequests, launchBrowser, newPage, showTab } from './browser.mjs';
 import { finish, guarded, info, report } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -88,7 +88,7 @@ async function main() {
     const tab = await newPage(browser);
     tabs.push(tab);
     const { page } = tab;
-    await page.goto(`${server.url}/`, { waitUntil: 'domcontentloaded' });
+    await page.goto(`${server.url}/#compress`, { waitUntil: 'domcontentloaded' });
     report('the compress panel is shown', await page.isVisible('#compress-panel'));
 
     // 1. The default example (MiniLM F16): curves for every layer, then the planner.
@@ -217,7 +217,9 @@ async function main() {
         const before = await page.evaluate(() => window.spectralabLab.runId);
         await page.setInputFiles('#lab-file', F32);
         await page.waitForFunction((n) => window.spectralabCompress.runId > n && window.spectralabCompress.curves.size >= 4, before, { timeout: 60_000 });
+        await showTab(page, 'lab');
         await page.click('#lab-cancel');
+        await showTab(page, 'compress');
         await page.waitForFunction(() => ['ready', 'error'].includes(window.spectralabCompress.status), null, { timeout: 30_000 });
         const c = await page.evaluate(() => ({ status: window.spectralabCompress.status, layers: window.spectralabCompress.layers.length, plan: window.spectralabCompress.planRows.length, lab: window.spectralabLab.status }));
         report('cancelling the lab’s run plans the finished layers', c.status === 'ready' && c.lab === 'cancelled' && c.layers >= 4 && c.layers < 39 && c.plan === c.layers, JSON.stringify(c));

@@ -102,6 +102,22 @@ async function main() {
     const status = await page.textContent('#engine-status');
     report('status line names the build', /threads ×\d+|SIMD|baseline/.test(status), status);
 
+    // 1a. Tabs: one panel at a time by #hash; switching keeps the lab's table; the header names
+    // the open model.
+    await guarded('tabs', async () => {
+      const vis = () => page.evaluate(() => [...document.querySelectorAll('main > section[data-tab]')].filter((x) => x.offsetParent !== null).map((x) => x.dataset.tab));
+      report('only the lab is shown at first', JSON.stringify(await vis()) === '["lab"]', JSON.stringify(await vis()));
+      const header = await page.textContent('#open-model');
+      report('the header names the open model', /minilm/i.test(header), header);
+      await page.click('#tab-compare');
+      await page.waitForFunction(() => location.hash === '#compare');
+      report('the Compare tab shows only the compare panel', JSON.stringify(await vis()) === '["compare"]', JSON.stringify(await vis()));
+      await page.goBack();
+      await page.waitForFunction(() => document.querySelector('section.lab').offsetParent !== null, null, { timeout: 5000 });
+      const rows = await page.evaluate(() => document.querySelectorAll('#lab-tbody tr').length);
+      report('back to the lab: its table is still there', rows === 36, String(rows));
+    });
+
     // 1b. The synthetic model (generated in wasm): labelled layers with known spectra.
     await guarded('synthetic model', async () => {
       const before = await page.evaluate(() => window.spectralabLab.runId);

@@ -68,7 +68,7 @@ async function main() {
   try {
     // SPECTRALAB_BUILD=simd|baseline|threads forces a build (?build=…).
     const query = process.env.SPECTRALAB_BUILD ? `?build=${process.env.SPECTRALAB_BUILD}` : '';
-    await page.goto(`${server.url}/${query}`, { waitUntil: 'domcontentloaded' });
+    await page.goto(`${server.url}/${query}#metrics`, { waitUntil: 'domcontentloaded' });
     await page.waitForFunction(() => window.spectralabMetrics && window.spectralabMetrics.status === 'idle', null, { timeout: 60_000 });
     report('metrics panel is shown and its engine is ready', await page.isVisible('#metrics-panel'));
 

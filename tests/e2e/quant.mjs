@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../../scripts/serve.mjs';
-import { download, foreignRequests, launchBrowser, newPage } from './browser.mjs';
+import { download, foreignRequests, launchBrowser, newPage, showTab } from './browser.mjs';
 import { finish, guarded, info, report } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -48,7 +48,7 @@ async function main() {
   const tab = await newPage(browser);
   const { page } = tab;
   try {
-    await page.goto(`${server.url}/`, { waitUntil: 'domcontentloaded' });
+    await page.goto(`${server.url}/#quant`, { waitUntil: 'domcontentloaded' });
     report('the quantization panel is shown', await page.isVisible('#quant-panel'));
     await guarded('the demo model reaches the panel', () => waitStatus(page, ['ready'], 60_000));
 
@@ -100,7 +100,9 @@ async function main() {
     if (g) report('GGUF: 16 tensors, their stored types listed (Q4_K, Q6_K, …)', g.status === 'planned' && g.rows === 16 && /Q4_K×1/.test(g.mix) && /Q6_K×1/.test(g.mix), JSON.stringify({ status: g.status, error: g.error, rows: g.rows, mix: g.mix }));
 
     // 5. Cancel in the middle, then run again.
+    await showTab(page, 'lab');
     await page.click('#lab-example');
+    await showTab(page, 'quant');
     await guarded('the demo again', () => page.waitForFunction(() => window.spectralabQuant.status === 'ready' && !/random_blocks/.test(window.spectralabQuant.source?.name ?? ''), null, { timeout: 60_000 }));
     await page.click('#quant-run');
     await page.waitForFunction(() => window.spectralabQuant.measured >= 4, null, { timeout: 60_000 }).catch(() => {});

@@ -73,7 +73,7 @@ async function main() {
   const { page } = tab;
   try {
     const query = process.env.SPECTRALAB_BUILD ? `?build=${process.env.SPECTRALAB_BUILD}` : '';
-    await page.goto(`${server.url}/${query}`, { waitUntil: 'domcontentloaded' });
+    await page.goto(`${server.url}/${query}#transform`, { waitUntil: 'domcontentloaded' });
     await page.waitForFunction(() => window.spectralabTransform && window.spectralabTransform.doneId > 0 && window.spectralabTransform.status !== 'computing', null, { timeout: 90_000 });
     await page.waitForFunction(() => window.spectralabTransform.charts !== null, null, { timeout: 30_000 });
     await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => ok())));

@@ -11,6 +11,7 @@ import { startMetricsPanel } from './metrics.js';
 import { startQuantPanel } from './panels/quantplan.js';
 import { startComparePanel } from './panels/compare.js';
 import { startTransformPanel } from './transform.js';
+import { startTabs } from './tabs.js';
 
 const $ = (sel) => document.querySelector(sel);
 const ui = {
@@ -55,6 +56,9 @@ window.spectralabReady = false;
 const engine = createEngine({ build, threads: features.hardwareConcurrency });
 window.spectralab = { engine, features, state };
 
+// Tabs: one panel at a time, by #hash (web/app/tabs.js).
+window.spectralab.tabs = startTabs(document.querySelector('header.masthead'));
+window.spectralab.tabs.show();
 // The model lab has its own engine worker, so the demo's Cancel never stops a model run.
 window.spectralab.lab = startLab({ build, threads: features.hardwareConcurrency, simd: features.simd });
 // Each panel owns its engine worker too (its Cancel stops only its own work).

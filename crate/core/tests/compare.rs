@@ -483,7 +483,11 @@ fn adapter_matches_numpy_golden() {
             assert_eq!(rx.len(), ry.len());
             for (a, b) in rx.iter().zip(ry) {
                 let b = b.as_f64().unwrap();
-                assert!((a - b).abs() < 1e-6, "{} overlap_matrix: {a} vs {b}", l.name);
+                assert!(
+                    (a - b).abs() < 1e-6,
+                    "{} overlap_matrix: {a} vs {b}",
+                    l.name
+                );
             }
         }
         if let Some(s) = w["lora_scale"].as_f64() {
