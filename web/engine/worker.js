@@ -18,11 +18,14 @@ let wasm = null;
 /** Resolves to buildInfo() once init is done; rejects if init failed. */
 let initPromise = null;
 let loadedBuild = null;
+/** The instance's WebAssembly.Memory (it only grows: its size is the high-water mark). */
+let wasmMemory = null;
 
 /** Loads a build: imports its glue, instantiates the module and (threads) starts the rayon pool. */
 async function init(build, threads) {
   const mod = await import(pkgUrl(build));
-  await mod.default(); // fetches ../pkg/<build>/spectralab_wasm_bg.wasm next to the glue
+  const exports = await mod.default(); // fetches ../pkg/<build>/spectralab_wasm_bg.wasm next to the glue
+  wasmMemory = exports?.memory ?? null;
   if (build === 'threads') {
     if (typeof mod.startThreadPool !== 'function') {
       throw new Error('the threads build does not export startThreadPool');
@@ -212,6 +215,9 @@ const METHODS = {
       m.free();
     }
   },
+
+  /** () → bytes of wasm memory now; memory never shrinks, so this is the high-water mark. */
+  memoryBytes: () => wasmMemory?.buffer.byteLength ?? null,
 
   /** ('exportName', ...args) → whatever the export returns. */
   call: ([name, ...args]) => {

@@ -293,6 +293,8 @@ fn self_comparison_is_zero_with_no_intruders() {
     }
     assert_eq!(r.summary.intruders, 0);
     assert_eq!(r.summary.sqnr_db_total, f64::INFINITY);
+    let mean_chance = (r.layers[0].chance_level + r.layers[1].chance_level) / 2.0;
+    assert!((r.summary.chance_level - mean_chance).abs() < 1e-15);
     // The heatmap of a model against itself is the identity (up to signs; distinct σ).
     for l in &r.layers {
         let k = l.overlap_matrix.len();

@@ -107,9 +107,8 @@ export function startComparePanel({ build } = {}) {
       if (!charts || !r) return null;
       const s = r.summary;
       const series = [{ name: `intruders (sum over ${s.layers} layers, top ${s.k})`, x: EPS_SWEEP, y: s.intruder_sweep, style: 'both', color: '#D62728' }];
-      const chance = r.layers.map((l) => l.chance_level).filter(Number.isFinite);
-      if (chance.length) {
-        const c = chance.reduce((a, b) => a + b, 0) / chance.length;
+      const c = s.chance_level;
+      if (Number.isFinite(c)) {
         series.push({ name: `mean chance level √(2 ln m / m) = ${c.toFixed(3)}`, x: [c, c], y: [0, Math.max(1, ...s.intruder_sweep)], style: 'line', dashed: true, color: '#7F7F7F' });
       }
       return charts.seriesChart({ title: 'Intruder dimensions vs ε', xLabel: 'ε (cosine threshold)', yLabel: 'intruders', xLog: false, yLog: false, series }, { width: 520, height: 340, ...range });

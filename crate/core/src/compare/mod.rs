@@ -121,6 +121,8 @@ pub struct CompareSummary {
     pub overlap_right: f64,
     pub sqnr_db: f64,
     pub sqnr_db_total: f64,
+    /// Mean over layers of the chance level √(2 ln m / m).
+    pub chance_level: f64,
     pub alpha_base: Option<f64>,
     pub alpha_other: Option<f64>,
     pub delta_alpha: Option<f64>,
@@ -187,6 +189,7 @@ pub fn summarize_comparison(
             mean(layers.iter().map(|l| l.sqnr_db).filter(|x| x.is_finite()))
         },
         sqnr_db_total,
+        chance_level: mean(layers.iter().map(|l| l.chance_level)),
         alpha_base: mean_opt(layers.iter().map(|l| l.alpha_base)),
         alpha_other: mean_opt(layers.iter().map(|l| l.alpha_other)),
         delta_alpha: mean_opt(layers.iter().map(|l| l.delta_alpha)),
