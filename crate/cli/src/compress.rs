@@ -204,10 +204,7 @@ fn run_quant_plan(
         }
         o
     } else {
-        let mut v = serde_json::to_value(&s).map_err(|e| Failure::Run(e.to_string()))?;
-        v["tensor_type_args"] = serde_json::to_value(plan.tensor_type_args())
-            .map_err(|e| Failure::Run(e.to_string()))?;
-        serde_json::to_string_pretty(&v).map_err(|e| Failure::Run(e.to_string()))? + "\n"
+        serde_json::to_string_pretty(&s).map_err(|e| Failure::Run(e.to_string()))? + "\n"
     };
     std::io::stdout()
         .write_all(out.as_bytes())

@@ -276,22 +276,9 @@ impl Model {
                 "quantPlan: {bits_per_weight} is not a positive number of bits per weight"
             )));
         }
-        let s = self
-            .session
-            .quant_summary(QuantBudget::BitsPerWeight(bits_per_weight), curve_points)
-            .map_err(|e| JsError::new(&e.to_string()))?;
-        #[derive(serde::Serialize)]
-        struct Out<'a> {
-            #[serde(flatten)]
-            summary: &'a spectralab_core::session::quant::ModelQuantSummary,
-            plan_json: String,
-            tensor_type_args: Vec<String>,
-        }
-        to_js(&Out {
-            plan_json: s.summary.plan.plan_json(),
-            tensor_type_args: s.summary.plan.tensor_type_args(),
-            summary: &s,
-        })
+        let budget = QuantBudget::BitsPerWeight(bits_per_weight);
+        let s = self.session.quant_summary(budget, curve_points);
+        to_js(&s.map_err(|e| JsError::new(&e.to_string()))?)
     }
 }
 

@@ -48,6 +48,10 @@ pub struct ModelQuantSummary {
     pub layers: Vec<QuantLayerStatus>,
     /// The stored types of the planned layers, most frequent first (`[type, count]`).
     pub file_mix: Vec<(String, usize)>,
+    /// The plan as `{tensor: type}` JSON ([`crate::compress::quant_plan::QuantPlan::plan_json`]).
+    pub plan_json: String,
+    /// The plan as `llama-quantize --tensor-type` arguments.
+    pub tensor_type_args: Vec<String>,
 }
 
 fn to_matrix(d: TensorData, rows: usize, cols: usize) -> Result<Array2<f64>> {
@@ -185,8 +189,11 @@ impl ModelSession {
             });
         }
         mix.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let summary = quant_summary(&layers, budget, curve_points)?;
         Ok(ModelQuantSummary {
-            summary: quant_summary(&layers, budget, curve_points)?,
+            plan_json: summary.plan.plan_json(),
+            tensor_type_args: summary.plan.tensor_type_args(),
+            summary,
             layers: status,
             file_mix: mix,
         })
