@@ -146,27 +146,47 @@ export class RangeFile {
     this.ahead = MIN_READ;
   }
 
-  /** Resolves the file: follows the redirect, learns its size. Returns this. */
-  open() {
-    this.fetchRange(0, MIN_READ - 1, true);
+  /**
+   * Resolves the file: follows the redirect, learns its size (and caches its first MIN_READ
+   * bytes). `asyncTransport` (same shape, returning a promise) may be used for this first
+   * request: it can hang up on a 200 before the body arrives, which a synchronous XHR cannot.
+   */
+  async open(asyncTransport) {
+    const t = asyncTransport ?? this.transport;
+    const r = await this.request(() => t(this.resolveUrl, 0, MIN_READ - 1));
+    this.accept(r, 0, MIN_READ - 1, this.resolveUrl);
     return this;
+  }
+
+  /** Runs one transport call (sync or async), naming network failures. */
+  request(call) {
+    const fail = (err) => {
+      throw new HubError(`${this.name}: network error (${err?.message || err}): the server is unreachable, offline, or does not allow cross-origin reads`);
+    };
+    try {
+      const r = call();
+      return r && typeof r.then === 'function' ? r.then((x) => x, fail) : r;
+    } catch (err) {
+      return fail(err);
+    }
   }
 
   /** GETs bytes start..=end (clipped by the server to the file). Returns the body. */
   fetchRange(start, end, resolving = false, retried = false) {
     const url = resolving || !this.url ? this.resolveUrl : this.url;
-    let r;
-    try {
-      r = this.transport(url, start, end);
-    } catch (err) {
-      throw new HubError(`${this.name}: network error (${err.message || err}): the server is unreachable, offline, or does not allow cross-origin reads`);
-    }
-    this.stats.note(r.body ? r.body.byteLength : 0);
+    const r = this.request(() => this.transport(url, start, end));
     if ((r.status === 403 || r.status === 410) && !resolving && !retried) {
       // The CDN's signed link expired: resolve the file again through the Hub, once.
+      this.stats.note(r.body ? r.body.byteLength : 0);
       this.url = null;
       return this.fetchRange(start, end, true, true);
     }
+    return this.accept(r, start, end, url);
+  }
+
+  /** Checks one answer (206, Content-Range, size unchanged), counts and caches it. */
+  accept(r, start, end, url) {
+    this.stats.note(r.body ? r.body.byteLength : 0);
     if (r.status === 200) {
       throw new HubError(`${this.name}: the server ignored the byte range (HTTP 200 instead of 206) and would send the whole file; refusing to download it whole (download it and open it from disk)`);
     }
@@ -240,10 +260,10 @@ export class RangeFile {
 }
 
 /** Opens one file, returning null on 404 when `optional`. */
-function tryOpen(url, name, transport, stats, optional) {
+async function tryOpen(url, name, transport, stats, optional, openTransport) {
   const f = new RangeFile(url, name, transport, stats);
   try {
-    return f.open();
+    return await f.open(openTransport);
   } catch (err) {
     if (optional && err.status === 404) return null;
     throw err;
@@ -268,11 +288,12 @@ export function indexShards(bytes, name) {
 }
 
 /**
- * Opens a remote model: resolves its files (an index and its shards, or one file) and returns
+ * Opens a remote model (async: files are resolved with `openTransport` when given, else with
+ * `transport`): resolves its files (an index and its shards, or one file) and returns
  * `{label, files: [{name, length, readAt}], stats}` for the wasm `Model`. Only headers (and the
  * index) are fetched here; tensors are fetched when a layer is analysed.
  */
-export function openRemote(spec, { endpoint, transport, onFetch } = {}) {
+export async function openRemote(spec, { endpoint, transport, openTransport, onFetch } = {}) {
   if (typeof transport !== 'function') throw new Error('openRemote: no transport');
   const ref = parseModelRef(spec, endpoint);
   const stats = createStats(onFetch);
@@ -282,7 +303,7 @@ export function openRemote(spec, { endpoint, transport, onFetch } = {}) {
   if (ref.kind === 'repo') {
     dirUrl = `${ref.endpoint}/${ref.repo}/resolve/${encodeURIComponent(ref.revision)}/`;
     for (const c of CANDIDATES) {
-      const f = tryOpen(dirUrl + c, c, transport, stats, true);
+      const f = await tryOpen(dirUrl + c, c, transport, stats, true, openTransport);
       if (!f) continue;
       if (c.endsWith('.index.json')) index = f;
       else single = f;
@@ -293,7 +314,7 @@ export function openRemote(spec, { endpoint, transport, onFetch } = {}) {
     }
   } else {
     dirUrl = ref.dirUrl;
-    const f = tryOpen(ref.url, ref.file, transport, stats, false);
+    const f = await tryOpen(ref.url, ref.file, transport, stats, false, openTransport);
     if (/\.index\.json$/i.test(ref.file)) index = f;
     else single = f;
   }
@@ -303,10 +324,26 @@ export function openRemote(spec, { endpoint, transport, onFetch } = {}) {
     files.push(index.source());
     for (const s of shards) {
       const url = new URL(s.split('/').map(encodeURIComponent).join('/'), dirUrl).href;
-      files.push(new RangeFile(url, s, transport, stats).open().source());
+      files.push((await new RangeFile(url, s, transport, stats).open(openTransport)).source());
     }
   } else files.push(single.source());
   return { label: ref.label, files, stats };
+}
+
+/**
+ * An asynchronous transport over fetch (the page's worker and Node, for resolving): only a 206's
+ * body is read; any other answer is aborted before its body is downloaded.
+ */
+export async function fetchTransport(url, start, end) {
+  const ctl = new AbortController();
+  const get = () => fetch(url, { headers: { Range: `bytes=${start}-${end}` }, signal: ctl.signal });
+  // One retry of a failed connection (a kept-alive socket the server closed meanwhile); a GET
+  // of a range is idempotent.
+  const res = await get().catch(() => get());
+  let body = new Uint8Array(0);
+  if (res.status === 206) body = new Uint8Array(await res.arrayBuffer());
+  else ctl.abort();
+  return { status: res.status, url: res.url || url, contentRange: res.headers.get('Content-Range'), body };
 }
 
 /** A transport over synchronous XMLHttpRequest (dedicated Workers only: the engine worker). */

@@ -9,7 +9,7 @@
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { openRemote } from './hub.js';
+import { fetchTransport, openRemote } from './hub.js';
 
 let wasm = null;
 let loadedBuild = null;
@@ -127,10 +127,10 @@ function threadTransport() {
  * defaults to $HF_ENDPOINT, then https://huggingface.co; `onFetch({requests, bytes, size})` is
  * called after every request.
  */
-export function openRemoteSources(spec, { endpoint, onFetch } = {}) {
+export async function openRemoteSources(spec, { endpoint, onFetch } = {}) {
   const t = threadTransport();
   try {
-    const r = openRemote(spec.trim(), { endpoint: endpoint ?? process.env.HF_ENDPOINT, transport: t.transport, onFetch });
+    const r = await openRemote(spec.trim(), { endpoint: endpoint ?? process.env.HF_ENDPOINT, transport: t.transport, openTransport: fetchTransport, onFetch });
     return { ...r, close: t.close };
   } catch (err) {
     t.close();
@@ -155,7 +155,7 @@ export async function openModel(path, options = {}) {
   let close;
   let download = () => null;
   if (isRemote(path)) {
-    const r = openRemoteSources(path, { endpoint, onFetch });
+    const r = await openRemoteSources(path, { endpoint, onFetch });
     files = r.files;
     close = r.close;
     download = () => ({ requests: r.stats.requests, bytes: r.stats.bytes, size: r.stats.size });

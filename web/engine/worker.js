@@ -8,7 +8,7 @@
 //                  {id, progress}                         progress of a long call (0..1 or an object)
 // Every request gets exactly one {result} or {error} reply, so the client never hangs on a thrown
 // error. Only terminating the worker (the client's cancel) stops a call.
-import { openRemote, xhrTransport } from './hub.js';
+import { fetchTransport, openRemote, xhrTransport } from './hub.js';
 import { pkgUrl } from './loader.js';
 import { compressMethods } from './methods/compress.js';
 import { metricsMethods } from './methods/metrics.js';
@@ -120,9 +120,9 @@ const METHODS = {
    * layer fetches its own bytes. While calls run, `{download: {requests, bytes, size}}` progress
    * messages report the bytes fetched.
    */
-  openRemote: ([spec, options, endpoint]) => {
+  openRemote: async ([spec, options, endpoint]) => {
     const onFetch = (download) => currentCtx?.progress({ download });
-    const r = openRemote(String(spec ?? ''), { endpoint: endpoint || undefined, transport: xhrTransport, onFetch });
+    const r = await openRemote(String(spec ?? ''), { endpoint: endpoint || undefined, transport: xhrTransport, openTransport: fetchTransport, onFetch });
     const plan = openFiles(r.files, r.label, options);
     model.download = r.stats;
     return { label: r.label, plan, download: { requests: r.stats.requests, bytes: r.stats.bytes, size: r.stats.size } };
