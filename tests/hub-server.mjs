@@ -12,6 +12,7 @@
 //   test/sharded           the folder given as `sharded` (model.safetensors.index.json + shards)
 //   test/no-range          as test/minilm, but the CDN ignores Range (200 + the whole file)
 //   test/expiring          as test/minilm, but each CDN link works for 2 requests, then 403
+//   test/torch             tests/fixtures/torch/cli.pt as pytorch_model.bin (the fallback chain)
 //   test/gated             401 (what the Hub answers for gated, private and unknown repos)
 //   anything else          404
 //
@@ -25,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const MINILM_F16 = join(ROOT, 'static/examples/minilm-l6-encoder-f16.safetensors');
+export const TORCH_BIN = join(ROOT, 'tests/fixtures/torch/cli.pt');
 
 /** Starts the hub; resolves to {url, port, stats, reset(), close()}. Binds 127.0.0.1. */
 export function startHub({ port = 0, sharded = null, host = '127.0.0.1' } = {}) {
@@ -33,6 +35,7 @@ export function startHub({ port = 0, sharded = null, host = '127.0.0.1' } = {}) 
     'test/minilm': single,
     'test/no-range': single,
     'test/expiring': single,
+    'test/torch': { 'pytorch_model.bin': TORCH_BIN },
   };
   if (sharded) repos['test/sharded'] = { dir: sharded };
   const stats = { requests: 0, resolves: 0, cdn: 0, preflights: 0, bytes: 0, statuses: {}, ranges: [] };

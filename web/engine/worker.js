@@ -124,7 +124,6 @@ const METHODS = {
     const onFetch = (download) => currentCtx?.progress({ download });
     const r = await openRemote(String(spec ?? ''), { endpoint: endpoint || undefined, transport: xhrTransport, openTransport: fetchTransport, onFetch });
     const plan = openFiles(r.files, r.label, options);
-    model.download = r.stats;
     return { label: r.label, plan, download: { requests: r.stats.requests, bytes: r.stats.bytes, size: r.stats.size } };
   },
 
