@@ -1,6 +1,7 @@
 // A local imitation of the Hugging Face Hub for tests (never the real internet):
 //   GET /<org>/<name>/resolve/<rev>/<file>  → 302 to /cdn/<token>/<org>/<name>/<file> (as the Hub
-//                                             redirects to its CDN), or 404 / 401
+//                                             redirects to its CDN), or 404 / 401; *.json files
+//                                             (regular files, as an index) answer 200 whole
 //   GET /cdn/…                              → the file; a single `Range: bytes=a-b` gets 206 +
 //                                             Content-Range (clipped to the file, as RFC 9110 says)
 // GET /__stats (and /__reset, which also zeroes them) returns the counters as JSON.
@@ -20,7 +21,7 @@
 //   const hub = await startHub({ sharded: DIR });  // hub.url, hub.stats, hub.reset(), hub.close()
 //   node tests/hub-server.mjs [--port N] [--sharded DIR]   (prints "hub URL" on stdout)
 import { createServer } from 'node:http';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -90,7 +91,14 @@ export function startHub({ port = 0, sharded = null, host = '127.0.0.1' } = {}) 
       const repo = `${parts[0]}/${parts[1]}`;
       if (repo === 'test/gated') return send(401, { 'Content-Type': 'text/plain', 'X-Error-Code': 'GatedRepo' }, 'Access to model test/gated is restricted.');
       const file = parts.slice(4).join('/');
-      if (!fileOf(repo, file)) return send(404, { 'Content-Type': 'text/plain', 'X-Error-Code': 'EntryNotFound' }, 'Entry not found');
+      const path = fileOf(repo, file);
+      if (!path) return send(404, { 'Content-Type': 'text/plain', 'X-Error-Code': 'EntryNotFound' }, 'Entry not found');
+      if (file.endsWith('.json')) {
+        // Regular (non-LFS) files are served by the Hub itself, here without Range support.
+        const body = readFileSync(path);
+        stats.bytes += body.length;
+        return send(200, { 'Content-Type': 'application/json', 'Content-Length': body.length }, body);
+      }
       const token = `t${++tokens}`;
       return send(302, { Location: `/cdn/${token}/${parts[0]}/${parts[1]}/${encodeURIComponent(file)}` });
     }

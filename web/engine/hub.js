@@ -4,9 +4,10 @@
 // CORS preflight), no user data. Used by the engine worker (synchronous XHR) and by node.mjs
 // (a worker thread doing fetch); both pass a `transport` with the same shape:
 //
-//   transport(url, start, end) → {status, url, contentRange, body: Uint8Array}
+//   transport(url, start, end, {whole}) → {status, url, contentRange, body: Uint8Array}
 //     url: the final URL after redirects; contentRange: the Content-Range header or null.
-//     A network failure throws.
+//     A network failure throws. The body of a 200 is read only with `whole` (small JSON files:
+//     the Hub serves regular, non-LFS files itself, and may answer those with a plain 200).
 //
 // Resolution: the first read of a file goes to `<endpoint>/<org>/<name>/resolve/<rev>/<file>`;
 // the Hub answers with a 302 to its CDN, which the transport follows. The final URL and the
@@ -144,6 +145,9 @@ export class RangeFile {
     this.cache = []; // [{start, bytes}] most recent last
     this.nextSeq = -1; // end of the last read, for read-ahead
     this.ahead = MIN_READ;
+    // A small JSON file (an index) may come whole, as a 200; model files never.
+    this.small = /\.json$/i.test(name);
+    this.whole = null;
   }
 
   /**
@@ -153,7 +157,7 @@ export class RangeFile {
    */
   async open(asyncTransport) {
     const t = asyncTransport ?? this.transport;
-    const r = await this.request(() => t(this.resolveUrl, 0, MIN_READ - 1));
+    const r = await this.request(() => t(this.resolveUrl, 0, MIN_READ - 1, { whole: this.small }));
     this.accept(r, 0, MIN_READ - 1, this.resolveUrl);
     return this;
   }
@@ -187,6 +191,13 @@ export class RangeFile {
   /** Checks one answer (206, Content-Range, size unchanged), counts and caches it. */
   accept(r, start, end, url) {
     this.stats.note(r.body ? r.body.byteLength : 0);
+    if (r.status === 200 && this.small && this.length === null && r.body && r.body.byteLength <= MAX_INDEX) {
+      this.length = r.body.byteLength;
+      this.stats.size += this.length;
+      this.stats.files++;
+      this.whole = r.body;
+      return r.body;
+    }
     if (r.status === 200) {
       throw new HubError(`${this.name}: the server ignored the byte range (HTTP 200 instead of 206) and would send the whole file; refusing to download it whole (download it and open it from disk)`);
     }
@@ -220,6 +231,7 @@ export class RangeFile {
     const start = Number(offset);
     const n = Number(length);
     if (start + n > this.length) throw new HubError(`${this.name}: read of ${n} bytes at ${start} past the end (${this.length} bytes)`);
+    if (this.whole) return this.whole.slice(start, start + n);
     const out = new Uint8Array(n);
     // The cached prefix (a header chunk, the read-ahead of the previous tensor) is not fetched again.
     let pos = start;
@@ -334,14 +346,14 @@ export async function openRemote(spec, { endpoint, transport, openTransport, onF
  * An asynchronous transport over fetch (the page's worker and Node, for resolving): only a 206's
  * body is read; any other answer is aborted before its body is downloaded.
  */
-export async function fetchTransport(url, start, end) {
+export async function fetchTransport(url, start, end, { whole = false } = {}) {
   const ctl = new AbortController();
   const get = () => fetch(url, { headers: { Range: `bytes=${start}-${end}` }, signal: ctl.signal });
   // One retry of a failed connection (a kept-alive socket the server closed meanwhile); a GET
   // of a range is idempotent.
   const res = await get().catch(() => get());
   let body = new Uint8Array(0);
-  if (res.status === 206) body = new Uint8Array(await res.arrayBuffer());
+  if (res.status === 206 || (whole && res.status === 200)) body = new Uint8Array(await res.arrayBuffer());
   else ctl.abort();
   return { status: res.status, url: res.url || url, contentRange: res.headers.get('Content-Range'), body };
 }

