@@ -194,3 +194,6 @@ export function analyzeFile(
   onProgress?: ProgressCallback,
   extra?: { csv?: boolean },
 ): Promise<ModelReport>;
+
+/** Whether `path` names a remote model (`hf://…` or an http(s) URL). */
+export function isRemote(path: string): boolean;
