@@ -63,7 +63,7 @@ for v in "${variants[@]}"; do build_wasm "$v"; done
 rm -rf "$OUT/widgets" "$OUT/engine" "$OUT/chart"
 mkdir -p "$OUT/engine/methods" "$OUT/chart"
 cp -r web/widgets "$OUT/widgets"
-cp web/engine/loader.js web/engine/client.js web/engine/worker.js "$OUT/engine/"
+cp web/engine/loader.js web/engine/client.js web/engine/worker.js web/engine/hub.js "$OUT/engine/"
 cp web/engine/methods/*.js "$OUT/engine/methods/"
 cp web/chart/fallback.js "$OUT/chart/"
 # Smaller downloads without a bundler: drop whole-line comments (`// …` lines and `/** … */`

@@ -8,6 +8,7 @@
 #   8. the wasm engine in Node against the native CLI and WeightWatcher's goldens, then the npm
 #      package (npm run pack, offline install into an empty project, npx spectralab analyze)
 #   9. end-to-end tests in headless Chromium (playwright-core + Debian Chromium: smoke, lab, shards,
+#      hf (a model id served by the local Hub imitation),
 #      metrics, compress, transform), then the widgets
 #      from the packaged dist/ (scripts/build-dist.sh)
 # Each wasm variant uses its own target dir (target/wasm-<variant>) for tests and release builds;
@@ -67,7 +68,7 @@ DIST_WASM_FROM=web/pkg bash tests/package/pack.test.sh
 step "end-to-end (headless Chromium): engine smoke, then the lab"
 node tests/e2e/smoke.mjs
 node tests/e2e/lab.mjs
-for panel in shards metrics compress quant compare transform malformed; do
+for panel in shards metrics compress quant compare transform malformed hf; do
   if [ -f "tests/e2e/$panel.mjs" ]; then node "tests/e2e/$panel.mjs"; fi
 done
 

@@ -87,12 +87,17 @@ export function startLab({ build, threads, simd }) {
     rank: $('lab-chart-rank'),
     chartSource: $('lab-chart-source'),
     selected: $('lab-selected'),
+    hubId: $('lab-hub-id'),
+    hubOpen: $('lab-hub-open'),
+    layers: $('lab-opt-layers'),
+    download: $('lab-download'),
   };
 
   /** Read by tests/e2e/lab.mjs. */
   const lab = {
     status: 'loading', // loading | opening | running | done | cancelled | error
-    source: null, // {name, size, kind: 'example'|'url'|'file'}
+    source: null, // {name, size, kind: 'example'|'url'|'file'|'folder'|'synthetic'|'hub'}
+    download: null, // remote models: {requests, bytes, size} fetched so far
     plan: [],
     rows: [], // analysed rows, file order (no evals)
     skipped: [], // [{name, reason}]
@@ -117,7 +122,10 @@ export function startLab({ build, threads, simd }) {
     // longtask timing is not available everywhere
   }
 
-  const engine = createEngine({ build, threads });
+  // Remote models report the bytes they fetch as progress of the running call.
+  const engine = createEngine({ build, threads, onProgress: (p) => p?.download && showDownload(p.download) });
+  /** Hub endpoint for model ids: `?hub=` (tests point it at a local imitation), else huggingface.co. */
+  const hubEndpoint = new URLSearchParams(location.search).get('hub') || undefined;
   lab.engine = engine;
   const evals = new Map(); // plan index → Float64Array
   let source = null; // {blob, name, kind}
@@ -339,7 +347,19 @@ export function startLab({ build, threads, simd }) {
 
   // --- running --------------------------------------------------------------------------------
   function options() {
-    return { farms: ui.farms.checked, mpFit: ui.mpFit.checked, randomize: ui.randomize.checked, fit: ui.fit.value };
+    const o = { farms: ui.farms.checked, mpFit: ui.mpFit.checked, randomize: ui.randomize.checked, fit: ui.fit.value };
+    const layers = (ui.layers?.value ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+    if (layers.length) o.layers = layers;
+    return o;
+  }
+
+  const mib = (n) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+  /** Bytes fetched of a remote model, next to the analysis progress. */
+  function showDownload(d) {
+    lab.download = d;
+    if (!ui.download) return;
+    ui.download.hidden = !d;
+    if (d) ui.download.textContent = `downloaded ${mib(d.bytes)} of ${mib(d.size)} (${d.requests} request${d.requests === 1 ? '' : 's'})`;
   }
 
   function showError(msg) {
@@ -363,6 +383,7 @@ export function startLab({ build, threads, simd }) {
     ui.synthetic.disabled = busy;
     ui.file.disabled = busy;
     if (ui.folder) ui.folder.disabled = busy;
+    if (ui.hubOpen) ui.hubOpen.disabled = busy;
     ui.drop.classList.toggle('busy', busy);
   }
 
@@ -370,22 +391,32 @@ export function startLab({ build, threads, simd }) {
   async function run() {
     if (!source) return;
     const runId = ++lab.runId;
-    const { blob, name } = source;
-    const size = Array.isArray(blob) ? blob.reduce((a, f) => a + f.size, 0) : blob.size;
+    const { blob, name, remote } = source;
+    const size = remote ? 0 : Array.isArray(blob) ? blob.reduce((a, f) => a + f.size, 0) : blob.size;
     const opts = options();
     Object.assign(lab, { status: 'opening', error: null, rows: [], skipped: [], plan: [], done: 0, total: 0, selected: null, startedAt: performance.now(), elapsedMs: null });
     evals.clear();
     showError('');
+    showDownload(null);
     setBusy(true);
-    ui.source.textContent = `${name} (${(size / 2 ** 20).toFixed(1)} MiB${Array.isArray(blob) ? `, ${blob.length} files` : ''})`;
+    ui.source.textContent = remote ? `${name} (resolving…)` : `${name} (${(size / 2 ** 20).toFixed(1)} MiB${Array.isArray(blob) ? `, ${blob.length} files` : ''})`;
     setProgress(0, 0, 'reading the header…');
+    // A remote model is resolved and its headers fetched by the engine (HTTP range requests).
+    const openSource = async () => {
+      if (!remote) return engine.call('openModel', blob, name, opts);
+      const r = await engine.call('openRemote', remote, opts, hubEndpoint);
+      showDownload(r.download);
+      ui.source.textContent = `${r.label} (${mib(r.download.size)} on the server)`;
+      if (lab.source) lab.source.size = r.download.size;
+      return r.plan;
+    };
     renderTable();
     alphaView.reset();
     esdView.reset();
     rankView.reset();
     try {
       await engine.ready;
-      const plan = await engine.call('openModel', blob, name, opts);
+      const plan = await openSource();
       if (runId !== lab.runId) return;
       lab.plan = plan;
       lab.skipped = plan.filter((p) => p.skip).map((p) => ({ name: p.name, reason: p.skip }));
@@ -400,7 +431,7 @@ export function startLab({ build, threads, simd }) {
       // layer so that only the layer that traps becomes an error row; the run goes on.
       const reopen = async () => {
         await engine.ready;
-        await engine.call('openModel', blob, name, opts);
+        await openSource();
       };
       const afterCrash = async (group, first) => {
         const out = [];
@@ -489,6 +520,22 @@ export function startLab({ build, threads, simd }) {
     return run();
   }
 
+  /**
+   * Opens a public model by URL (`org/name[@rev]`, `hf://…`, a …/resolve/<rev>/<file> URL): the
+   * engine reads it by HTTP range requests. The one network request the lab makes, and only here.
+   */
+  function openRemote(spec) {
+    const text = String(spec ?? '').trim();
+    if (!text) {
+      showError('Paste a model id (org/name) or a https://huggingface.co/…/resolve/main/<file> URL.');
+      return undefined;
+    }
+    source = { blob: null, name: text, kind: 'hub', remote: text };
+    document.dispatchEvent(new CustomEvent('spectralab:model', { detail: { blob: null, files: [], name: text, kind: 'hub' } }));
+    lab.source = { name: text, size: 0, kind: 'hub', files: 0 };
+    return run();
+  }
+
   /** Opens several files (a folder or a multi-file drop) as one model. */
   function openFiles(files) {
     const list = [...files].filter((f) => SHARD_FILE.test(f.name) || ACCEPT.test(f.name));
@@ -569,12 +616,19 @@ export function startLab({ build, threads, simd }) {
     ui.folder.value = '';
   });
   // Changing an option re-runs the open model (when idle; during a run it applies to the next one).
-  for (const box of [ui.farms, ui.mpFit, ui.randomize, ui.fit]) {
+  for (const box of [ui.farms, ui.mpFit, ui.randomize, ui.fit, ui.layers].filter(Boolean)) {
     box.addEventListener('change', () => {
       if (source && !['running', 'opening'].includes(lab.status)) run();
     });
   }
   ui.example.addEventListener('click', () => openUrl(EXAMPLE_URL, 'example'));
+  ui.hubOpen?.addEventListener('click', () => openRemote(ui.hubId.value));
+  ui.hubId?.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !ui.hubOpen.disabled) {
+      e.preventDefault();
+      openRemote(ui.hubId.value);
+    }
+  });
   ui.synthetic.addEventListener('click', () => openSynthetic(1));
   ui.run.addEventListener('click', () => run());
   ui.cancel.addEventListener('click', () => {
@@ -651,5 +705,5 @@ export function startLab({ build, threads, simd }) {
   renderTable();
   const src = new URLSearchParams(location.search).get('src');
   const start = chartsReady.catch(() => {}).then(() => openUrl(src ?? EXAMPLE_URL, src ? 'url' : 'example'));
-  return { lab, engine, start, open, openUrl, openSynthetic, run, currentModel: () => source, views: { alpha: alphaView, esd: esdView, rank: rankView } };
+  return { lab, engine, start, open, openUrl, openRemote, openSynthetic, run, currentModel: () => source, views: { alpha: alphaView, esd: esdView, rank: rankView } };
 }

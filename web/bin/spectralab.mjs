@@ -24,6 +24,10 @@ const USAGE = `usage:
                           [--format csv|json] [--fail-if 'alpha>6']... [--allow-errors]
   spectralab --version
 
+FILE may also be hf://org/name[@revision][/file] or an http(s) URL of a model file: read by HTTP
+range requests, only the analysed layers are fetched; hub endpoint $HF_ENDPOINT (default
+https://huggingface.co).
+
 Not yet in the npm CLI (use the native spectralab binary): compare, metrics, compress, demo,
 and analyze --plot (the wasm charts measure text through a browser DOM).
 
@@ -193,7 +197,7 @@ async function analyze(a) {
   const allowErrors = a.flag('--allow-errors');
   const unknown = a.list.find((x) => x.startsWith('--'));
   if (unknown) throw usage(`unknown option ${unknown}`);
-  if (!a.list.length) throw usage('analyze needs a FILE, a folder of shards, or a *.index.json');
+  if (!a.list.length) throw usage('analyze needs a FILE, a folder of shards, a *.index.json, or hf://org/name');
   const path = a.list.length === 1 ? a.list[0] : a.list;
 
   let opened;
@@ -206,7 +210,12 @@ async function analyze(a) {
     const name = a.list.length === 1 ? a.list[0].split('/').pop() : null;
     throw new Failure(3, name && err.message.startsWith(`${name}: `) ? err.message : `${a.list.join(' ')}: ${err.message}`);
   }
-  const { model, close } = opened;
+  const { model, close, download } = opened;
+  const mib = (n) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+  const fetched = () => {
+    const d = download?.();
+    return d ? ` · downloaded ${mib(d.bytes)} of ${mib(d.size)} (${d.requests} requests)` : '';
+  };
   try {
     const t0 = performance.now();
     const info = model.info();
@@ -231,7 +240,7 @@ async function analyze(a) {
       const eta = done > 0 ? (secs / done) * (total - done) : 0;
       const width = 30;
       const filled = Math.min(width, total > 0 ? Math.floor((width * done) / total) : width);
-      const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${i}/${todo.length} ${name} ETA ${eta.toFixed(1)}s`;
+      const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${i}/${todo.length} ${name} ETA ${eta.toFixed(1)}s${fetched()}`;
       writeAll(2, tty ? `\r\x1b[2K${bar}` : `${bar}\n`);
     };
     for (const [i, p] of todo.entries()) {
@@ -243,6 +252,7 @@ async function analyze(a) {
     if (tty) writeAll(2, '\n');
     const report = model.report();
     writeAll(2, `${report.layers.length} layers analysed, ${report.skipped.length} skipped, ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
+    if (download?.()) writeAll(2, `${fetched().slice(3)}\n`);
     let out;
     if (format === 'csv') out = types ? withGgmlType(report, model.reportCsv(), types) : model.reportCsv();
     else out = types ? withGgmlType(report, undefined, types) : `${JSON.stringify(report, null, 2)}\n`;

@@ -8,6 +8,8 @@
 // (Node ≥ 16 has SIMD) or the baseline build with `init('baseline')`.
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { fetchTransport, openRemote } from './hub.js';
 
 let wasm = null;
 let loadedBuild = null;
@@ -90,19 +92,82 @@ function openSources(paths, single) {
   }
 }
 
+/** Whether `path` names a remote model: `hf://org/name[@rev][/file]` or an http(s) URL. */
+export const isRemote = (path) => typeof path === 'string' && /^(hf|https?):\/\//i.test(path.trim());
+
+/** Seconds one range request may take before it is an error. */
+const FETCH_TIMEOUT_MS = 120_000;
+
 /**
- * Opens a model (a file, a folder of shards, an index, or an array of paths) as one wasm `Model`:
- * headers are read once; `model.analyze(positions)`, `model.plan()`, `model.evals(i)`,
+ * A synchronous range-request transport for hub.js: a worker thread fetches while this thread
+ * waits on an Atomics cell (the wasm session's reads are synchronous). `close()` ends the thread.
+ */
+function threadTransport() {
+  const signal = new Int32Array(new SharedArrayBuffer(4));
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(new URL('./fetch-thread.mjs', import.meta.url), {
+    workerData: { signal, port: port2, timeoutMs: FETCH_TIMEOUT_MS },
+    transferList: [port2],
+  });
+  worker.unref();
+  const transport = (url, start, end) => {
+    Atomics.store(signal, 0, 0);
+    worker.postMessage({ url, start, end });
+    if (Atomics.wait(signal, 0, 0, FETCH_TIMEOUT_MS + 5000) === 'timed-out') throw new Error(`no answer in ${FETCH_TIMEOUT_MS / 1000} s`);
+    const msg = receiveMessageOnPort(port1)?.message;
+    if (!msg) throw new Error('the fetch thread gave no answer');
+    if (msg.error) throw new Error(msg.error);
+    return msg;
+  };
+  return { transport, close: () => worker.terminate() };
+}
+
+/**
+ * Resolves a remote model (see web/engine/hub.js): `{label, files, stats, close}`. `endpoint`
+ * defaults to $HF_ENDPOINT, then https://huggingface.co; `onFetch({requests, bytes, size})` is
+ * called after every request.
+ */
+export async function openRemoteSources(spec, { endpoint, onFetch } = {}) {
+  const t = threadTransport();
+  try {
+    const r = await openRemote(spec.trim(), { endpoint: endpoint ?? process.env.HF_ENDPOINT, transport: t.transport, openTransport: fetchTransport, onFetch });
+    return { ...r, close: t.close };
+  } catch (err) {
+    t.close();
+    throw err;
+  }
+}
+
+/**
+ * Opens a model (a file, a folder of shards, an index, an array of paths, or a remote model:
+ * `hf://org/name[@rev]`, `hf://org/name/file`, an https `…/resolve/<rev>/<file>` URL) as one wasm
+ * `Model`: headers are read once; `model.analyze(positions)`, `model.plan()`, `model.evals(i)`,
  * `model.info()`. Call `close()` when done (frees the handle and the file descriptors).
+ * Remote models are read by HTTP range requests (only the bytes the analysis needs);
+ * `options.endpoint` (default $HF_ENDPOINT or https://huggingface.co) and `options.onFetch`
+ * (see openRemoteSources) apply to them; the returned `download()` gives
+ * `{requests, bytes, size}` so far (null for local files).
  */
 export async function openModel(path, options = {}) {
   const mod = await init(loadedBuild ?? 'simd');
-  const paths = modelFiles(path);
-  const { files, close } = openSources(paths, paths.length === 1);
+  const { endpoint, onFetch, ...opts } = options;
+  let files;
+  let close;
+  let download = () => null;
+  if (isRemote(path)) {
+    const r = await openRemoteSources(path, { endpoint, onFetch });
+    files = r.files;
+    close = r.close;
+    download = () => ({ requests: r.stats.requests, bytes: r.stats.bytes, size: r.stats.size });
+  } else {
+    const paths = modelFiles(path);
+    ({ files, close } = openSources(paths, paths.length === 1));
+  }
   try {
-    const model = new mod.Model(files, options);
+    const model = new mod.Model(files, opts);
     return {
       model,
+      download,
       close: () => {
         model.free();
         close();
@@ -119,16 +184,16 @@ const planSize = (p) => (p.shape ?? []).reduce((a, b) => a * b, 1);
 
 /**
  * Eigenspectrum analysis of a model: a file, a folder of shards (with its *.index.json), or an
- * index file. `options`: {farms, mpFit, randomize, seed, fixFingers, fit, layers, xmax, fast,
+ * index file, or a remote model (`hf://org/name`, an https URL: see openModel). `options`: {farms, mpFit, randomize, seed, fixFingers, fit, layers, xmax, fast,
  * minEvals, maxEvals, maxN}. `onProgress(done, total, layerName, {doneSize, totalSize})` is
  * called before each layer and once at the end; `doneSize/totalSize` weighs layers by their
  * element counts (use it for ETAs: one big embedding outweighs many small layers). It may return
  * false to stop early; an exception it throws propagates (the model is closed first). Throws an
- * Error with a readable message on bad files. Returns {layers, skipped, summary}; with
+ * Error with a readable message on bad files. Returns {layers, skipped, summary} (remote models: and `download`, {requests, bytes, size}); with
  * `{csv: true}` as the fourth argument, also `csv` (the native CLI's CSV of the same report).
  */
 export async function analyzeFile(path, options = {}, onProgress = undefined, { csv = false } = {}) {
-  const { model, close } = await openModel(path, options);
+  const { model, close, download } = await openModel(path, options);
   try {
     const plan = model.plan();
     const todo = plan.filter((p) => !p.skip);
@@ -145,6 +210,8 @@ export async function analyzeFile(path, options = {}, onProgress = undefined, { 
     if (onProgress) onProgress(done, todo.length, '', { doneSize, totalSize });
     const report = model.report();
     if (csv) report.csv = model.reportCsv();
+    const dl = download();
+    if (dl) report.download = dl;
     return report;
   } finally {
     close();

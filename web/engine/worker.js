@@ -8,6 +8,7 @@
 //                  {id, progress}                         progress of a long call (0..1 or an object)
 // Every request gets exactly one {result} or {error} reply, so the client never hangs on a thrown
 // error. Only terminating the worker (the client's cancel) stops a call.
+import { fetchTransport, openRemote, xhrTransport } from './hub.js';
 import { pkgUrl } from './loader.js';
 import { compressMethods } from './methods/compress.js';
 import { metricsMethods } from './methods/metrics.js';
@@ -52,6 +53,18 @@ function blobReader(blob) {
     if (end > blob.size) throw new Error(`read past the end of the file (${end} > ${blob.size} bytes)`);
     return new Uint8Array(reader.readAsArrayBuffer(blob.slice(start, end)));
   };
+}
+
+/** The context (`progress`) of the call running now: remote reads report their bytes through it. */
+let currentCtx = null;
+
+/** Opens `files` ([{name, length, readAt}]) as the model; returns its plan with dtypes. */
+function openFiles(files, label, options) {
+  const handle = new wasm.Model(files, options ?? {});
+  if (model) model.handle.free();
+  model = { handle, name: label };
+  const dtypes = handle.dtypes();
+  return handle.plan().map((p, i) => ({ ...p, dtype: dtypes[i] }));
 }
 
 /** Converts a number or numeric string to the BigInt a `u64` parameter needs. */
@@ -100,11 +113,21 @@ const METHODS = {
       length: b.size,
       readAt: blobReader(b),
     }));
-    const handle = new wasm.Model(files, options ?? {});
-    if (model) model.handle.free();
-    model = { handle, name: label };
-    const dtypes = handle.dtypes();
-    return handle.plan().map((p, i) => ({ ...p, dtype: dtypes[i] }));
+    return openFiles(files, label, options);
+  },
+
+  /**
+   * (spec, options, endpoint) → {label, plan, download}: opens a public model by URL, read by HTTP
+   * range requests (web/engine/hub.js; synchronous XHR, which Workers allow): `org/name[@rev]`,
+   * `hf://…`, or a `…/resolve/<rev>/<file>` URL. Only headers are fetched here; each analysed
+   * layer fetches its own bytes. While calls run, `{download: {requests, bytes, size}}` progress
+   * messages report the bytes fetched.
+   */
+  openRemote: async ([spec, options, endpoint]) => {
+    const onFetch = (download) => currentCtx?.progress({ download });
+    const r = await openRemote(String(spec ?? ''), { endpoint: endpoint || undefined, transport: xhrTransport, openTransport: fetchTransport, onFetch });
+    const plan = openFiles(r.files, r.label, options);
+    return { label: r.label, plan, download: { requests: r.stats.requests, bytes: r.stats.bytes, size: r.stats.size } };
   },
 
   /** () → the open model's summary {name, format, shards, bytes, tensors, parameters, dtypes, layers, skipped, notes}. */
@@ -274,6 +297,7 @@ async function handleCall({ id, method, args = [] }) {
     if (!fn) throw new Error(`unknown method "${method}"`);
     const ctx = { progress: (progress) => self.postMessage({ id, progress }) };
     const t0 = performance.now();
+    currentCtx = ctx;
     const result = await fn(args, ctx);
     const ms = performance.now() - t0;
     self.postMessage({ id, result, ms }, transferables(result));

@@ -20,6 +20,10 @@
 //! `degenerate:`). `--layers` keeps the layers whose name contains one of the comma-separated
 //! parts (or whose layer_id equals one), like WW's `layers=[…]`. `--plot DIR` also writes SVG
 //! charts to `DIR` (`alpha.svg`, `esd_<layer>.svg`, `rank_<layer>.svg`; see `plot.rs`).
+//! `FILE` may be a remote model: `hf://org/name[@rev][/file]` (endpoint `$HF_ENDPOINT`, default
+//! https://huggingface.co) or an http(s) URL of a file (`…/resolve/main/model.safetensors`),
+//! read by HTTP range requests: only headers and the analysed layers are fetched (`hub.rs`); the
+//! bytes fetched are shown on stderr.
 //!
 //! Exit codes (all subcommands): 0 ok; 1 a `--fail-if` gate matched; 2 a layer could not be
 //! analysed (a `status=error` row, e.g. a NaN weight; `--allow-errors` turns this off); 3 bad
@@ -29,6 +33,7 @@
 mod compare;
 mod compress;
 mod fileio;
+mod hub;
 mod metrics;
 mod plot;
 
@@ -54,6 +59,10 @@ const USAGE: &str = "usage:
   spectralab metrics FILE [--tensor NAME] [--labels FILE.npy] [--q 0,0.5,1,2,inf]
                           [--kernel cosine|linear|rbf] [--bandwidth S|median] [--format csv|json]
   spectralab --version
+
+analyze FILE may also be hf://org/name[@revision][/file] or an http(s) URL of a model file
+(…/resolve/main/model.safetensors): read by HTTP range requests, only the analysed layers are
+fetched; hub endpoint $HF_ENDPOINT (default https://huggingface.co).
 
 --fail-if 'COLUMN OP VALUE' (repeatable; OP: > >= < <= == != =) fails the run when any analysed
 layer matches, e.g. 'alpha<2', 'alpha>6', 'status==failed', 'warning==degenerate' (the warning
@@ -266,11 +275,18 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
     }
     if a.0.is_empty() {
         return Err(Failure::Usage(
-            "analyze needs a FILE, a folder of shards, or a *.index.json".into(),
+            "analyze needs a FILE, a folder of shards, a *.index.json, or hf://org/name".into(),
         ));
     }
     let path = a.0.join(" ");
-    let files = fileio::model_files(&a.0).map_err(Failure::Run)?;
+    let mut download = None;
+    let files = if a.0.len() == 1 && hub::is_remote(&a.0[0]) {
+        let (_, files, stats) = hub::open(&a.0[0]).map_err(Failure::Run)?;
+        download = Some(stats);
+        files
+    } else {
+        fileio::model_files(&a.0).map_err(Failure::Run)?
+    };
     let keep_evals = plot_dir.is_some();
     let mut session =
         ModelSession::open(files, o).map_err(|e| Failure::Run(format!("{path}: {e}")))?;
@@ -297,11 +313,14 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
         let filled = ((width as u64 * done_b)
             .checked_div(total_b)
             .unwrap_or(width as u64)) as usize;
-        let bar = format!(
+        let mut bar = format!(
             "[{}{}] {done}/{total} {name} ETA {eta:.1}s",
             "#".repeat(filled.min(width)),
             ".".repeat(width - filled.min(width))
         );
+        if let Some(d) = &download {
+            bar = format!("{bar} · {}", d.line());
+        }
         let _ = if tty {
             write!(stderr, "\r\x1b[2K{bar}")
         } else {
@@ -326,6 +345,9 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
         report.skipped.len(),
         t0.elapsed().as_secs_f64()
     );
+    if let Some(d) = &download {
+        let _ = writeln!(stderr, "{}", d.line());
+    }
     if let Some(dir) = &plot_dir {
         let (files, problems) =
             plot::write_charts(&report, std::path::Path::new(dir)).map_err(Failure::Run)?;

@@ -106,6 +106,23 @@ export interface ModelReport {
   summary: Summary;
   /** With `analyzeFile(…, { csv: true })`: the native CLI's CSV of this report. */
   csv?: string;
+  /** Remote models: range requests made, bytes fetched, total size of the model's files. */
+  download?: DownloadStats;
+}
+
+/** Byte counters of a remote model (`hf://org/name`, an https URL). */
+export interface DownloadStats {
+  requests: number;
+  bytes: number;
+  size: number;
+}
+
+/** Options that apply to remote models only (`hf://org/name[@rev][/file]`, an http(s) URL). */
+export interface RemoteOptions {
+  /** Hub endpoint for `hf://` ids: default $HF_ENDPOINT, then https://huggingface.co. */
+  endpoint?: string;
+  /** Called after every range request. */
+  onFetch?: (stats: DownloadStats) => void;
 }
 
 export interface ModelInfo {
@@ -160,13 +177,23 @@ export function wasmMemoryBytes(): number;
 /** The files of a model: one file, a folder of shards, an index file, or a list of paths. */
 export function modelFiles(path: string | string[]): string[];
 
-/** Opens a model for positioned reads; call `close()` when done. */
-export function openModel(path: string | string[], options?: AnalyzeOptions): Promise<{ model: Model; close(): void }>;
+/**
+ * Opens a model for positioned reads; call `close()` when done. `path` may be a remote model
+ * (`hf://org/name[@rev]`, `hf://org/name/file`, an https `…/resolve/<rev>/<file>` URL), read by
+ * HTTP range requests; `download()` then gives its counters (null for local files).
+ */
+export function openModel(
+  path: string | string[],
+  options?: AnalyzeOptions & RemoteOptions,
+): Promise<{ model: Model; close(): void; download(): DownloadStats | null }>;
 
 /** Eigenspectrum analysis of a model, tensor by tensor (the file is never read whole). */
 export function analyzeFile(
   path: string | string[],
-  options?: AnalyzeOptions,
+  options?: AnalyzeOptions & RemoteOptions,
   onProgress?: ProgressCallback,
   extra?: { csv?: boolean },
 ): Promise<ModelReport>;
+
+/** Whether `path` names a remote model (`hf://…` or an http(s) URL). */
+export function isRemote(path: string): boolean;
