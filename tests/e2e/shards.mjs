@@ -62,21 +62,22 @@ async function openFolder(page, folder) {
 async function bench(browser, server, first) {
   const out = { dir: DIR, date: new Date().toISOString() };
   const mem = (page) => page.evaluate(() => window.spectralabLab.engine.call('memoryBytes'));
+  const rows = (page) => page.evaluate(() => window.spectralabLab.rows.map((r) => ({ name: r.name, N: r.N, M: r.M, alpha: r.alpha, status: r.status, ms: r.ms ?? null })));
   const s = await guarded('sharded folder (full size)', () => openFolder(first, join(DIR, 'sharded')));
   if (s) {
-    out.sharded = { layers: s.done, total: s.total, errors: s.errors.length, wallMs: s.wallMs, wasmMemoryBytes: await mem(first) };
+    out.sharded = { layers: s.done, total: s.total, errors: s.errors.length, wallMs: s.wallMs, wasmMemoryBytes: await mem(first), rows: await rows(first) };
     info(`sharded: ${s.done}/${s.total} layers in ${(s.wallMs / 1000).toFixed(1)} s, wasm memory ${(out.sharded.wasmMemoryBytes / 2 ** 20).toFixed(1)} MiB`);
     report('full-size sharded model: every layer, no errors', s.status === 'done' && s.done === s.total && s.errors.length === 0, JSON.stringify({ status: s.status, done: s.done, total: s.total, errors: s.errors.slice(0, 3) }));
   }
   const { page } = await newPage(browser);
   await page.goto(`${server.url}/`, { waitUntil: 'domcontentloaded' });
-  await page.waitForFunction(() => window.spectralabLab && ['done', 'error'].includes(window.spectralabLab.status), null, { timeout: 60_000 });
+  await page.waitForFunction(() => window.spectralabLab && ['done', 'error'].includes(window.spectralabLab.status), null, { timeout: RUN_TIMEOUT_MS });
   const before = await page.evaluate(() => window.spectralabLab.runId);
   const t0 = Date.now();
   await page.setInputFiles('#lab-file', join(DIR, 'big-tensor.safetensors'));
   const b = await guarded('big F32 tensor', () => waitRun(page, before));
   if (b) {
-    out.bigTensor = { layers: b.done, errors: b.errors, wallMs: Date.now() - t0, wasmMemoryBytes: await mem(page) };
+    out.bigTensor = { layers: b.done, errors: b.errors, wallMs: Date.now() - t0, wasmMemoryBytes: await mem(page), rows: await rows(page) };
     info(`big tensor: ${(out.bigTensor.wallMs / 1000).toFixed(1)} s, wasm memory ${(out.bigTensor.wasmMemoryBytes / 2 ** 20).toFixed(1)} MiB`);
     report('the 2.5 GiB F32 tensor is analysed', b.status === 'done' && b.errors.length === 0, JSON.stringify({ status: b.status, errors: b.errors }));
   }

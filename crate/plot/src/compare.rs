@@ -167,7 +167,7 @@ pub fn heatmap_chart(spec: &HeatmapSpec, opts: &ChartOptions) -> Result<ChartSvg
     if spec.matrix.iter().flatten().any(|v| !v.is_finite()) {
         return Err(err("heatmap: non-finite value"));
     }
-    if !(spec.vmax > spec.vmin) {
+    if spec.vmax.is_nan() || spec.vmin.is_nan() || spec.vmax <= spec.vmin {
         return Err(err(format!(
             "heatmap: vmax {} must exceed vmin {}",
             spec.vmax, spec.vmin
