@@ -68,7 +68,7 @@ DIST_WASM_FROM=web/pkg bash tests/package/pack.test.sh
 step "end-to-end (headless Chromium): engine smoke, then the lab"
 node tests/e2e/smoke.mjs
 node tests/e2e/lab.mjs
-for panel in shards metrics compress quant compare transform malformed hf; do
+for panel in shards formats metrics compress quant compare transform malformed hf; do
   if [ -f "tests/e2e/$panel.mjs" ]; then node "tests/e2e/$panel.mjs"; fi
 done
 

@@ -90,6 +90,7 @@ export function startLab({ build, threads, simd }) {
     hubId: $('lab-hub-id'),
     hubOpen: $('lab-hub-open'),
     layers: $('lab-opt-layers'),
+    maxN: $('lab-opt-maxn'),
     download: $('lab-download'),
   };
 
@@ -350,6 +351,10 @@ export function startLab({ build, threads, simd }) {
     const o = { farms: ui.farms.checked, mpFit: ui.mpFit.checked, randomize: ui.randomize.checked, fit: ui.fit.value };
     const layers = (ui.layers?.value ?? '').split(',').map((x) => x.trim()).filter(Boolean);
     if (layers.length) o.layers = layers;
+    // WeightWatcher skips matrices with more than max_N = 50000 rows (embeddings, LM heads);
+    // raising it here analyses them too, streamed by row blocks.
+    const maxN = Number(ui.maxN?.value);
+    if (Number.isInteger(maxN) && maxN > 0 && maxN !== 50000) o.maxN = maxN;
     return o;
   }
 
@@ -616,7 +621,7 @@ export function startLab({ build, threads, simd }) {
     ui.folder.value = '';
   });
   // Changing an option re-runs the open model (when idle; during a run it applies to the next one).
-  for (const box of [ui.farms, ui.mpFit, ui.randomize, ui.fit, ui.layers].filter(Boolean)) {
+  for (const box of [ui.farms, ui.mpFit, ui.randomize, ui.fit, ui.layers, ui.maxN].filter(Boolean)) {
     box.addEventListener('change', () => {
       if (source && !['running', 'opening'].includes(lab.status)) run();
     });
