@@ -5,11 +5,11 @@
 // docs page (static/docs-example.html, no COOP/COEP) and dist/; B (another port = another
 // origin) serves dist/ with Access-Control-Allow-Origin: *. The page is loaded with the widgets
 // from A, then from B. Writes tests/artifacts/widgets.png (gitignored).
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../../scripts/serve.mjs';
-import { launchBrowser, newPage } from './browser.mjs';
+import { download, launchBrowser, newPage } from './browser.mjs';
 import { finish, guarded, info, report } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -115,9 +115,13 @@ async function main() {
       const { sharedEngine } = await import('/dist/spectralab-widgets.js');
       const e = sharedEngine();
       const i = await e.ready;
-      return { build: i.build, workers: performance.getEntriesByType('resource').filter((r) => r.name.endsWith('/engine/worker.js')).length };
+      const res = performance.getEntriesByType('resource').map((r) => r.name);
+      return { build: i.build, module: i.module, workers: res.filter((u) => u.endsWith('/engine/worker.js')).length };
     });
-    report('one shared engine, single-threaded SIMD build', engine.build === 'simd', JSON.stringify(engine));
+    report('one shared engine, single-threaded SIMD build of the spectrum module', engine.build === 'simd' && engine.module === 'spectrum', JSON.stringify(engine));
+    const wasmFetches = tab.requests.filter((u) => u.endsWith('.wasm'));
+    const spectrumFetches = wasmFetches.filter((u) => u.endsWith('/dist/pkg/spectrum-simd/spectralab_wasm_bg.wasm'));
+    report('the spectrum .wasm is fetched once for the worker and the charts', spectrumFetches.length === 1, wasmFetches.join(', '));
     mkdirSync(ARTIFACTS, { recursive: true });
     await tab.page.screenshot({ path: join(ARTIFACTS, 'widgets.png'), fullPage: true });
 
@@ -170,6 +174,83 @@ async function main() {
       await tab.page.keyboard.press('Tab');
       const id = await tab.page.evaluate(() => document.activeElement?.id);
       report('Tab reaches the widgets', id === 'esd-model', `focused ${id}`);
+    });
+
+    // --- 2b. chart interaction: hover read-out, zoom, keyboard, export ----------------------
+    await guarded('chart interaction', async () => {
+      const id = 'esd-model';
+      await tab.page.evaluate((i) => document.getElementById(i).scrollIntoView({ block: 'center' }), id);
+      /** Client point at fractions (fx, fy) of the plot area (from the top left). */
+      const plotPoint = (fx, fy) =>
+        tab.page.evaluate(([i, a, b]) => {
+          const e = document.getElementById(i);
+          const svg = e.shadowRoot.querySelector('.chart-stage svg');
+          const r = svg.getBoundingClientRect();
+          const w = Number(svg.getAttribute('width')) || r.width;
+          const s = r.width / w;
+          const p = e._view.view.plot;
+          return { x: r.left + (p.left + a * (p.right - p.left)) * s, y: r.top + (p.top + b * (p.bottom - p.top)) * s };
+        }, [id, fx, fy]);
+      const look = () =>
+        tab.page.evaluate((i) => {
+          const e = document.getElementById(i);
+          const c = e.shadowRoot.querySelector('.chart');
+          const svg = c.querySelector('svg');
+          return {
+            readout: c.querySelector('[part="readout"]')?.textContent ?? null,
+            zoomed: c.dataset.zoomed,
+            ticks: svg ? [...svg.querySelectorAll('text')].map((t) => t.textContent).join('|') : '',
+            x: e._view?.view?.x,
+            parts: [...e.shadowRoot.querySelectorAll('[part]')].map((x) => x.getAttribute('part')).join(','),
+          };
+        }, id);
+      const p = await plotPoint(0.5, 0.5);
+      await tab.page.mouse.move(p.x, p.y);
+      const hover = await look();
+      report('hover shows a read-out of λ and density under the pointer', /^λ = [\d.e+-]+, density = [\d.e+-]+$/.test(hover.readout ?? ''), JSON.stringify(hover.readout));
+      report('toolbar, buttons and read-out are exposed as parts', ['toolbar', 'button reset-button', 'button svg-button', 'button png-button', 'readout', 'zoom-box', 'caption'].every((x) => hover.parts.split(',').includes(x)), hover.parts);
+      await tab.page.mouse.wheel(0, -300);
+      await tab.page.waitForTimeout(200);
+      const wheel = await look();
+      report('wheel zooms in around the pointer (narrower x range, new ticks)', wheel.zoomed === 'true' && wheel.x.max / wheel.x.min < hover.x.max / hover.x.min && wheel.ticks !== hover.ticks, JSON.stringify({ before: hover.x, after: wheel.x }));
+      await tab.page.mouse.dblclick(p.x, p.y);
+      const reset1 = await look();
+      report('double-click resets the zoom', reset1.zoomed === 'false' && reset1.ticks === hover.ticks, reset1.zoomed);
+      const a0 = await plotPoint(0.3, 0.3);
+      const a1 = await plotPoint(0.7, 0.7);
+      await tab.page.mouse.move(a0.x, a0.y);
+      await tab.page.mouse.down();
+      await tab.page.mouse.move((a0.x + a1.x) / 2, (a0.y + a1.y) / 2, { steps: 3 });
+      await tab.page.mouse.move(a1.x, a1.y, { steps: 3 });
+      await tab.page.mouse.up();
+      const dragged = await look();
+      report('drag-box zoom shows the selected range', dragged.zoomed === 'true' && dragged.x.min > hover.x.min && dragged.x.max < hover.x.max, JSON.stringify(dragged.x));
+      await tab.page.focus(`#${id}`);
+      await tab.page.keyboard.press('Escape');
+      const esc = await look();
+      report('Escape on the focused widget resets the zoom', esc.zoomed === 'false', esc.zoomed);
+      await tab.page.keyboard.press('+');
+      const plus = await look();
+      await tab.page.keyboard.press('ArrowRight');
+      const right = await look();
+      await tab.page.keyboard.press('0');
+      const zero = await look();
+      report('keyboard on the focused widget: + zooms, arrows pan, 0 resets', plus.zoomed === 'true' && right.x.min > plus.x.min && zero.zoomed === 'false', JSON.stringify({ plus: plus.x, right: right.x, zero: zero.zoomed }));
+      const svgFile = await download(tab.page, `#${id} [part~="svg-button"]`);
+      report('SVG export downloads the chart', /^spectral-esd-.*\.svg$/.test(svgFile.name) && svgFile.text.startsWith('<svg') && /<\/svg>\s*$/.test(svgFile.text), `${svgFile.name} ${svgFile.text.length} chars`);
+      const [dl] = await Promise.all([tab.page.waitForEvent('download', { timeout: 15_000 }), tab.page.click(`#${id} [part~="png-button"]`)]);
+      const png = readFileSync(await dl.path());
+      report('PNG export downloads a PNG image', dl.suggestedFilename().endsWith('.png') && png.length > 2000 && png.subarray(1, 4).toString() === 'PNG', `${dl.suggestedFilename()} ${png.length} B`);
+      const hidden = await tab.page.evaluate((i) => {
+        const st = document.createElement('style');
+        st.textContent = `#${i}::part(toolbar) { display: none; }`;
+        document.head.append(st);
+        const tb = document.getElementById(i).shadowRoot.querySelector('[part="toolbar"]');
+        const out = getComputedStyle(tb).display;
+        st.remove();
+        return out;
+      }, id);
+      report('the page can hide the toolbar with ::part(toolbar)', hidden === 'none', hidden);
     });
 
     // --- 3. errors and inline data ----------------------------------------------------------
@@ -301,7 +382,7 @@ async function main() {
     report('second origin: the widgets came from the other origin', src2 === distB, src2);
     await checkPage(tab2, 'second origin');
     const fromB = tab2.requests.filter((u) => u.startsWith(b.url));
-    report('second origin: worker, glue and wasm were fetched from B', ['/dist/engine/worker.js', '/dist/pkg/simd/spectralab_wasm.js', '/dist/pkg/simd/spectralab_wasm_bg.wasm'].every((p) => fromB.some((u) => u.endsWith(p))), fromB.filter((u) => /worker|pkg/.test(u)).join(', '));
+    report('second origin: worker, glue and wasm were fetched from B', ['/dist/engine/worker.js', '/dist/pkg/spectrum-simd/spectralab_wasm.js', '/dist/pkg/spectrum-simd/spectralab_wasm_bg.wasm'].every((p) => fromB.some((u) => u.endsWith(p))), fromB.filter((u) => /worker|pkg/.test(u)).join(', '));
     report('second origin: the worker started from a same-origin blob bootstrap', tab2.requests.some((u) => u.startsWith(`blob:${new URL(a.url).origin}/`)));
     const errs2 = tab2.errors;
     report('second origin: no console errors', errs2.length === 0, errs2.join(' | '));

@@ -2,6 +2,8 @@
 //
 // Protocol (structured-clone messages):
 //   page → worker  {type: 'init', id, build, threads?}   load web/pkg/<build>/, start the thread pool
+//                  (+ module?: 'spectrum' loads pkg/spectrum-<build>/; wasm?: a WebAssembly.Module
+//                  of that build compiled by the page, so the .wasm is not fetched a second time)
 //                  {id, method, args}                     call a method (queued behind init)
 //   worker → page  {id, result, ms}                       success; typed arrays are transferred
 //                  {id, error, fatal?}                    failure (fatal: the wasm instance trapped)
@@ -20,9 +22,10 @@ let initPromise = null;
 let loadedBuild = null;
 
 /** Loads a build: imports its glue, instantiates the module and (threads) starts the rayon pool. */
-async function init(build, threads) {
-  const mod = await import(pkgUrl(build));
-  await mod.default(); // fetches ../pkg/<build>/spectralab_wasm_bg.wasm next to the glue
+async function init(build, threads, module, compiled) {
+  const mod = await import(pkgUrl(build, module));
+  // Without a compiled module: fetches ../pkg/<build>/spectralab_wasm_bg.wasm next to the glue.
+  await mod.default(compiled instanceof WebAssembly.Module ? { module_or_path: compiled } : undefined);
   if (build === 'threads') {
     if (typeof mod.startThreadPool !== 'function') {
       throw new Error('the threads build does not export startThreadPool');
@@ -34,7 +37,7 @@ async function init(build, threads) {
   }
   wasm = mod;
   loadedBuild = build;
-  return { build, ...mod.buildInfo() };
+  return { build, ...mod.buildInfo(), module: module || 'full' };
 }
 
 /** The model opened by openModel: {handle (wasm Model), name}. */
@@ -278,7 +281,7 @@ self.addEventListener('message', (event) => {
       return;
     }
     const t0 = performance.now();
-    initPromise = init(msg.build, msg.threads);
+    initPromise = init(msg.build, msg.threads, msg.module, msg.wasm);
     initPromise.then(
       (info) => self.postMessage({ id: msg.id, result: info, ms: performance.now() - t0 }),
       (err) => self.postMessage({ id: msg.id, error: `loading the ${msg.build} build failed: ${errorMessage(err)}` }),

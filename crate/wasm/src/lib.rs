@@ -6,9 +6,12 @@
 //! Conventions (ordering, normalisation) are the core's: see `spectralab_core`.
 
 pub mod charts;
+#[cfg(feature = "compress")]
 mod compress;
+#[cfg(feature = "metrics")]
 mod metrics;
 mod model;
+#[cfg(feature = "transform")]
 mod transform;
 
 pub use model::Model;
@@ -19,6 +22,7 @@ use serde::Serialize;
 use spectralab_core::linalg::{self, GramParams};
 use spectralab_core::{kernels, random::SeededRng, spectrum, Error};
 use wasm_bindgen::prelude::*;
+#[cfg(any(feature = "metrics", feature = "transform"))]
 use wasm_bindgen::JsCast;
 
 /// Size of the rayon pool started by [`start_thread_pool`] (0: not started).
@@ -310,6 +314,7 @@ fn js_source(length: f64, read_at: js_sys::Function) -> Result<JsSource, JsError
 
 /// Options object of an export: `undefined`/`null` → defaults; keys outside `known` are rejected
 /// by name (serde-wasm-bindgen alone would ignore a typo); `what` prefixes every message.
+#[cfg(any(feature = "metrics", feature = "transform"))]
 pub(crate) fn known_options<T: for<'de> serde::Deserialize<'de> + Default>(
     options: JsValue,
     what: &str,

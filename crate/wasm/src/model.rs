@@ -17,6 +17,7 @@
 //! `readAt(offset, length) → Uint8Array` reads a file's bytes (Blob.slice in a Worker, pread in
 //! Node). Options are parsed by the core ([`AnalyzeOptions`]): unknown keys are errors.
 
+#[cfg(feature = "compare")]
 use spectralab_core::compare;
 use spectralab_core::session::{AnalyzeOptions, ModelSession};
 use wasm_bindgen::prelude::*;
@@ -35,6 +36,7 @@ pub(crate) fn parse_options(options: &JsValue) -> Result<AnalyzeOptions, JsError
     AnalyzeOptions::from_json(&text).map_err(|e| JsError::new(&format!("options: {e}")))
 }
 
+#[cfg(feature = "compare")]
 /// Parses compare options with the core's parser (unknown keys refused).
 fn compare_options(options: &JsValue) -> Result<compare::CompareParams, JsError> {
     if options.is_undefined() || options.is_null() {
@@ -168,6 +170,16 @@ impl Model {
         self.session.evals(position).map(<[f64]>::to_vec)
     }
 
+    /// Whether the layer at `position` is read by row blocks (large dense layers).
+    #[wasm_bindgen(js_name = isStreamed)]
+    pub fn is_streamed(&self, position: usize) -> bool {
+        self.session.is_streamed(position)
+    }
+}
+
+#[cfg(feature = "compare")]
+#[wasm_bindgen]
+impl Model {
     /// Compares this model (the base) with `other`, pairing layers by name: `{layers,
     /// unmatched, skipped, summary, notes}` (ΔW metrics, intruder dimensions; see
     /// `spectralab_core::compare`). `options`: `{k, eps, alpha, farms, layers}`, all optional.
@@ -194,13 +206,11 @@ impl Model {
             .map_err(|e| JsError::new(&e.to_string()))?;
         to_js(&r)
     }
+}
 
-    /// Whether the layer at `position` is read by row blocks (large dense layers).
-    #[wasm_bindgen(js_name = isStreamed)]
-    pub fn is_streamed(&self, position: usize) -> bool {
-        self.session.is_streamed(position)
-    }
-
+#[cfg(feature = "compress")]
+#[wasm_bindgen]
+impl Model {
     /// Positions of the 2-D weights a quantization plan covers.
     #[wasm_bindgen(js_name = quantPositions)]
     pub fn quant_positions(&self) -> Vec<u32> {
