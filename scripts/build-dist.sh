@@ -8,10 +8,11 @@
 #   dist/chart/interact.js, export.js  hover read-out, zoom, export (the lab's chart interaction)
 #   dist/chart/fallback.js          stand-in charts if the chart module cannot load
 #   dist/pkg/{simd,baseline}/       the two single-threaded wasm builds, size-optimised (every
-#                                   export: the transform/tradeoff/vendi widgets load these)
+#                                   export: the compare/transform/tradeoff/vendi widgets load these)
 #   dist/pkg/spectrum-{simd,baseline}/  the "spectrum" module (crate/wasm without its default
-#                                   features, + `compare`): model session, ESD analysis, compare
-#                                   and charts; what esd/layers/compare widgets load
+#                                   features): model session (safetensors/.npy/.npz), ESD
+#                                   analysis and charts; what the esd/layers widgets and the
+#                                   charts of every widget load
 # The wasm comes from the `dist` cargo profile (LTO, one codegen unit, opt-level "s"; see the
 # root Cargo.toml) and `wasm-opt -Oz`. Same target dirs as scripts/build-wasm.sh (other profile
 # subdirectory), so the two never clobber each other. Skips a build that is newer than every
@@ -38,7 +39,7 @@ build_wasm() {
   local tdir="target/wasm-$base"
   [ "$base" = simd ] && flags="-C target-feature=+simd128"
   # The spectrum module: same target dir (only crate/wasm is rebuilt with other features).
-  [ "$v" != "$base" ] && feat=(--no-default-features --features compare)
+  [ "$v" != "$base" ] && feat=(--no-default-features)
   if [ -n "${DIST_WASM_FROM:-}" ]; then
     [ -f "$DIST_WASM_FROM/$base/spectralab_wasm_bg.wasm" ] || { echo "[build-dist] $DIST_WASM_FROM/$base missing: run scripts/build-wasm.sh $base"; exit 1; }
     rm -rf "$out"; mkdir -p "$out"
@@ -87,16 +88,46 @@ node -e '
     const out = src.replace(/^[ \t]*\/\*\*[\s\S]*?\*\/[ \t]*\n/gm, "").replace(/^[ \t]*\/\/.*\n/gm, "");
     fs.writeFileSync(f, out);
   }' "$OUT/widgets" "$OUT/engine" "$OUT/chart" "$OUT/pkg"
-# The entry imports every main-thread module directly, so the browser fetches the whole module
-# graph in one round instead of one round per import level.
+# The entry imports the shared main-thread modules directly (the browser fetches them in one
+# round instead of one round per import level) and loads each widget's module only when its tag
+# is on the page (now or later: a MutationObserver), so a page with one <spectral-esd> does not
+# download the other widgets. widgets/spectralab-widgets.js imports every widget statically
+# (`import 'spectralab/widgets'` for bundlers).
 {
   echo "// Spectralab widgets (packaged build). Embed with:"
   echo "//   <script type=\"module\" src=\"https://your.host/path/spectralab-widgets.js\"></script>"
-  echo "// (The flat import list only lets the browser fetch every module at once.)"
-  for f in engine/loader.js engine/client.js chart/export.js chart/interact.js $(cd "$OUT" && find widgets -name '*.js' | sort); do
+  for f in engine/loader.js engine/client.js chart/export.js chart/interact.js $(cd "$OUT" && find widgets/core -name '*.js' | sort); do
     echo "import './$f';"
   done
-  echo "export * from './widgets/spectralab-widgets.js';"
+  echo "export { sharedEngine, spectrumWasm } from './widgets/core/engine.js';"
+  echo "export { loadCharts } from './widgets/core/charts.js';"
+  echo "const WIDGETS = {"
+  for f in $(cd "$OUT" && find widgets -maxdepth 1 -name 'spectral-*.js' | sort); do
+    t=$(basename "$f" .js); echo "  '$t': './$f',"
+  done
+  cat <<'JS'
+};
+const started = new Map();
+/** Loads the module of `tag` (once); resolves when the element is defined. */
+export function loadWidget(tag) {
+  if (!WIDGETS[tag]) return Promise.reject(new Error(`unknown widget <${tag}>`));
+  if (!started.has(tag)) started.set(tag, import(WIDGETS[tag]).then(() => customElements.whenDefined(tag)));
+  return started.get(tag);
+}
+/** Loads every widget (e.g. for elements inside another shadow root, which the scan cannot see). */
+export const loadAll = () => Promise.all(Object.keys(WIDGETS).map(loadWidget));
+const scan = () => {
+  for (const tag of Object.keys(WIDGETS)) if (!started.has(tag) && document.getElementsByTagName(tag).length) loadWidget(tag);
+};
+scan();
+if (started.size < Object.keys(WIDGETS).length) {
+  const mo = new MutationObserver(() => {
+    scan();
+    if (started.size === Object.keys(WIDGETS).length) mo.disconnect();
+  });
+  mo.observe(document.documentElement, { childList: true, subtree: true });
+}
+JS
 } > "$OUT/spectralab-widgets.js"
 cat > "$OUT/README.txt" <<'TXT'
 Spectralab widgets, packaged build. Copy this folder to any static host and embed:

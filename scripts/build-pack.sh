@@ -39,7 +39,7 @@ VERSION="$VERSION" node -e '
     types: "./types/index.d.ts",
     exports: {
       ".": { types: "./types/index.d.ts", default: "./engine/node.mjs" },
-      "./widgets": { types: "./types/widgets.d.ts", default: "./spectralab-widgets.js" },
+      "./widgets": { types: "./types/widgets.d.ts", default: "./widgets/spectralab-widgets.js" },
       "./package.json": "./package.json",
     },
     sideEffects: ["./spectralab-widgets.js", "./widgets/**"],

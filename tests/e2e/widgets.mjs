@@ -16,7 +16,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
 const TOTAL_TIMEOUT_MS = 300_000;
 const RENDER_TIMEOUT_MS = 120_000;
-const TAGS = ['spectral-esd', 'spectral-layers', 'spectral-tradeoff', 'spectral-vendi', 'spectral-transform'];
+const TAGS = ['spectral-esd', 'spectral-layers', 'spectral-tradeoff', 'spectral-vendi', 'spectral-transform', 'spectral-compare'];
 const MODEL = 'examples/minilm-l6-encoder-f16.safetensors';
 
 /** Waits until every widget of the page is in a final state ('ready' or 'error'). */
@@ -315,6 +315,43 @@ async function main() {
       }, MODEL);
       report('vendi from src (digits.npy) computes and draws the q-profile', r.v.state === 'ready' && r.v.svg, JSON.stringify(r.v));
       report('tradeoff from src (a model tensor) computes and draws the method curves', r.t.state === 'ready' && r.t.svg, JSON.stringify(r.t));
+    });
+    await guarded('spectral-compare', async () => {
+      const r = await tab.page.evaluate(async () => {
+        const main = document.querySelector('main');
+        const settle = (e) => new Promise((ok) => {
+          const check = () => ['ready', 'error'].includes(e.getAttribute('state')) && ok({ state: e.getAttribute('state'), label: e.getAttribute('aria-label'), text: e.shadowRoot.querySelector('.state').textContent, points: e.shadowRoot.querySelectorAll('svg circle, svg path, svg polyline').length });
+          e.addEventListener('spectral-render', check);
+          e.addEventListener('spectral-error', check);
+        });
+        const mk = (id, attrs) => {
+          const e = document.createElement('spectral-compare');
+          e.id = id;
+          e.style.height = '260px';
+          for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+          return e;
+        };
+        const base = 'examples/compare/base.safetensors';
+        const els = [
+          mk('compare-same', { 'src-a': base, 'src-b': base }),
+          mk('compare-alpha', { 'src-a': base, adapter: 'examples/compare/adapter', view: 'delta-alpha' }),
+          mk('compare-weak', { 'src-a': base, adapter: 'examples/compare/adapter/', tensor: 'model.layers.0.self_attn.v_proj.weight' }),
+          mk('compare-both', { 'src-a': base, 'src-b': base, adapter: 'examples/compare/adapter/' }),
+          mk('compare-tensor', { 'src-a': base, 'src-b': base, tensor: 'no.such.weight' }),
+        ];
+        const waits = els.map(settle);
+        main.append(...els);
+        const out = {};
+        for (const [i, e] of els.entries()) out[e.id] = await waits[i];
+        out.docs = { label: document.getElementById('compare-adapter').getAttribute('aria-label') };
+        return out;
+      });
+      report('spectral-compare (base + LoRA adapter, one tensor): the intruder curve and its count', /q_proj\.weight.*: [1-9]\d* intruders? at ε = 0\.5/.test(r.docs.label ?? ''), r.docs.label);
+      report('spectral-compare of a model with itself: no intruders, ΔW = 0', r['compare-same'].state === 'ready' && /sum over \d+ layers.*: 0 intruders at ε = 0\.5, ‖ΔW‖\/‖W‖ = 0,/.test(r['compare-same'].label), JSON.stringify(r['compare-same']));
+      report('spectral-compare view="delta-alpha" draws Δα per layer', r['compare-alpha'].state === 'ready' && /α shift per layer.*mean Δα = /.test(r['compare-alpha'].label), JSON.stringify(r['compare-alpha']));
+      report('spectral-compare of a weakly updated tensor', r['compare-weak'].state === 'ready' && /v_proj\.weight.*: 0 intruders at ε = 0\.5/.test(r['compare-weak'].label), JSON.stringify(r['compare-weak']));
+      report('spectral-compare with both src-b and adapter: a clear error', r['compare-both'].state === 'error' && /either src-b or adapter/.test(r['compare-both'].text), r['compare-both'].text);
+      report('spectral-compare with an unknown tensor: the error names it', r['compare-tensor'].state === 'error' && /no paired layer "no\.such\.weight"/.test(r['compare-tensor'].text), r['compare-tensor'].text);
     });
     await guarded('inline data: JSON rows and JS properties', async () => {
       const r = await tab.page.evaluate(async () => {

@@ -11,9 +11,6 @@
 // Every request gets exactly one {result} or {error} reply, so the client never hangs on a thrown
 // error. Only terminating the worker (the client's cancel) stops a call.
 import { pkgUrl } from './loader.js';
-import { compressMethods } from './methods/compress.js';
-import { metricsMethods } from './methods/metrics.js';
-import { transformMethods } from './methods/transform.js';
 
 /** The imported wasm-bindgen module of the loaded build (null until init). */
 let wasm = null;
@@ -37,6 +34,8 @@ async function init(build, threads, module, compiled) {
   }
   wasm = mod;
   loadedBuild = build;
+  // The panels' methods only where the module has their exports (not the widgets' spectrum module).
+  if (!module) await addPanelMethods();
   return { build, ...mod.buildInfo(), module: module || 'full' };
 }
 
@@ -220,12 +219,16 @@ const METHODS = {
   },
 };
 
-// The panels' methods (web/engine/methods/*.js); a name clash with a core method is a bug.
-const PANEL_ENV = { wasm: () => wasm, blobReader, toF64, toU64 };
-for (const extra of [metricsMethods(PANEL_ENV), transformMethods(PANEL_ENV), compressMethods(PANEL_ENV)]) {
-  for (const [name, fn] of Object.entries(extra)) {
-    if (Object.hasOwn(METHODS, name)) throw new Error(`engine method "${name}" defined twice`);
-    METHODS[name] = fn;
+// The panels' methods (web/engine/methods/*.js), imported at init by the full builds only; a name
+// clash with a core method is a bug.
+async function addPanelMethods() {
+  const env = { wasm: () => wasm, blobReader, toF64, toU64 };
+  const [m, t, c] = await Promise.all([import('./methods/metrics.js'), import('./methods/transform.js'), import('./methods/compress.js')]);
+  for (const extra of [m.metricsMethods(env), t.transformMethods(env), c.compressMethods(env)]) {
+    for (const [name, fn] of Object.entries(extra)) {
+      if (Object.hasOwn(METHODS, name)) throw new Error(`engine method "${name}" defined twice`);
+      METHODS[name] = fn;
+    }
   }
 }
 

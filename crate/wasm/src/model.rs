@@ -160,6 +160,8 @@ impl Model {
 
     /// The report as CSV, exactly as the native `spectralab analyze --format csv` writes it
     /// (same columns and number formatting; error rows have empty measured cells).
+    /// (Not in the widgets' spectrum module.)
+    #[cfg(feature = "lab")]
     #[wasm_bindgen(js_name = reportCsv)]
     pub fn report_csv(&self) -> String {
         spectralab_core::spectrum::analyze::to_csv(&self.session.report())
@@ -267,6 +269,7 @@ impl Model {
 }
 
 impl Model {
+    #[cfg_attr(not(feature = "lab"), allow(dead_code))]
     pub(crate) fn from_session(session: ModelSession) -> Model {
         Model { session }
     }

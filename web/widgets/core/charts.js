@@ -25,7 +25,8 @@ async function load(build) {
       const plainSpec = (s) => ({ ...s, series: (s?.series ?? []).map((x) => ({ ...x, x: Array.from(x.x ?? []), y: Array.from(x.y ?? []) })) });
       return {
         esdChart: (layer, opts) => normalise(mod.esdChart(plainLayer(layer), opts)),
-        rankChart: (layer, opts) => normalise(mod.rankChart(plainLayer(layer), opts)),
+        // Not in the spectrum module (no widget draws a rank plot).
+        rankChart: mod.rankChart ? (layer, opts) => normalise(mod.rankChart(plainLayer(layer), opts)) : null,
         alphaChart: (layers, opts) => normalise(mod.alphaChart(layers.map(plainLayer), opts)),
         seriesChart: (spec, opts) => normalise(mod.seriesChart(plainSpec(spec), opts)),
         source: `plotters (${module ? `${module}-` : ''}${build})`,

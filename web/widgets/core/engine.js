@@ -1,12 +1,13 @@
 // The engines every widget on a page shares: memoised Workers running the single-threaded SIMD
 // build (baseline without SIMD128). Embedding pages are not cross-origin isolated, so the
 // threaded build is never asked for. Two modules of that build:
-//   spectrum  pkg/spectrum-<build>/ (model session, ESD analysis, compare, charts): the esd,
-//             layers and compare widgets' engine and the charts of every widget. The page
+//   spectrum  pkg/spectrum-<build>/ (model session for safetensors/.npy/.npz, ESD analysis,
+//             charts): the esd and layers widgets' engine and the charts of every widget. The page
 //             compiles it once (spectrumWasm) and hands the compiled module to the worker, so
 //             the .wasm is downloaded and compiled once for both.
-//   full      pkg/<build>/ (every export): started only by the widgets that need compression,
-//             transforms or embedding metrics (tradeoff, transform, vendi).
+//   full      pkg/<build>/ (every export): started only by the widgets that need compare,
+//             compression, transforms or embedding metrics (compare, tradeoff, transform,
+//             vendi), and for GGUF / PyTorch files, which the spectrum module does not read.
 // Where pkg/spectrum-<build>/ is absent (the unpackaged web/ tree), the full build stands in.
 //
 // The worker may live on another origin than the page (widgets served from a CDN or a docs
@@ -19,7 +20,7 @@ import { detectFeatures, wasmUrl, workerUrl } from '../../engine/loader.js';
 
 // Shared across copies of this module (e.g. the script included twice from different URLs).
 const KEY = Symbol.for('spectralab.widgets.engine');
-const state = (globalThis[KEY] ??= { engines: {}, spectrum: null, blobs: new Map(), chain: Promise.resolve(), open: null });
+const state = (globalThis[KEY] ??= { engines: {}, spectrum: null, blobs: new Map(), models: {} });
 
 /** 'simd' where the engine validates SIMD128, else 'baseline'. */
 export function widgetBuild() {
@@ -126,26 +127,33 @@ export function shortName(url) {
 }
 
 /**
- * Runs `fn(plan)` with `blob` as the worker's open model. The worker holds one open model
- * (openModel → analyzeLayer), so model work of all widgets is serialised here, and the model is
- * re-opened only when another blob or option set was open in between.
+ * Runs `fn(plan, engine)` with `blob` as the open model of an engine's worker. Each worker holds
+ * one open model (openModel → analyzeLayer), so model work of all widgets is serialised here
+ * (one chain per engine), and the model is re-opened only when another blob or option set was
+ * open in between. `kind`: the engine ('spectrum', or 'full' for compare). A file the spectrum
+ * module does not read (GGUF, PyTorch checkpoints) is handed to the full engine instead.
  */
-export function withModel(blob, name, options, fn) {
-  const engine = sharedEngine();
+export function withModel(blob, name, options, fn, kind = 'spectrum') {
+  const engine = sharedEngine(kind);
   const key = JSON.stringify(options ?? {});
-  const run = state.chain.then(async () => {
+  const slot = (state.models ??= {})[kind] ??= { chain: Promise.resolve(), open: null };
+  const run = slot.chain.then(async () => {
     try {
-      if (!state.open || state.open.blob !== blob || state.open.key !== key || state.open.engine !== engine.ready) {
-        state.open = null;
+      if (!slot.open || slot.open.blob !== blob || slot.open.key !== key || slot.open.engine !== engine.ready) {
+        slot.open = null;
         const plan = await engine.call('openModel', blob, name, options ?? {});
-        state.open = { blob, key, plan, engine: engine.ready };
+        slot.open = { blob, key, plan, engine: engine.ready };
       }
-      return await fn(state.open.plan, engine);
+      return await fn(slot.open.plan, engine);
     } catch (err) {
-      state.open = null;
+      slot.open = null;
       throw err;
     }
   });
-  state.chain = run.catch(() => {});
-  return run;
+  slot.chain = run.catch(() => {});
+  if (kind !== 'spectrum') return run;
+  return run.catch((err) => {
+    if (!/is not read by this build/.test(err?.message ?? '')) throw err;
+    return withModel(blob, name, options, fn, 'full');
+  });
 }
