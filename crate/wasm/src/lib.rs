@@ -178,6 +178,9 @@ fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue, JsError> {
 /// The lab's low-level exports (matrices in, numbers out; one-shot model analysis). The
 /// widgets' spectrum module leaves them out: it analyses through [`Model`] only.
 #[cfg(feature = "lab")]
+pub use lab::*;
+
+#[cfg(feature = "lab")]
 mod lab {
     use super::*;
     use spectralab_core::linalg::{self, GramParams};
