@@ -3,7 +3,10 @@
 // time from the module script's first statement to the widget's first `spectral-render`, cold
 // (fresh profile) and warm (the same page loaded again: HTTP cache and V8's wasm code cache).
 //   node scripts/bench-widgets.mjs [--src /web/widgets/ | /dist/] [--runs 5]
-// Prints one JSON line per load and a summary.
+// Download size: every unique URL the cold load fetched (page, workers), its body gzip -9'd
+// (the gzip CLI, as `gzip -9c`) and summed; the page's own HTML is left out. Target (issue 17): ≤ 400 KB.
+// Prints one JSON line per load, the per-file sizes and a summary.
+import { spawnSync } from 'node:child_process';
 import { startServer } from './serve.mjs';
 import { launchBrowser, newPage } from '../tests/e2e/browser.mjs';
 
@@ -39,6 +42,7 @@ const PAGE = (entry) => `<!doctype html><meta charset="utf-8"><link rel="icon" h
 const srv = await startServer({ isolation: false });
 const browser = await launchBrowser();
 const results = { cold: [], warm: [] };
+let downloads = null;
 try {
   for (let r = 0; r < runs; r++) {
     const tab = await newPage(browser);
@@ -53,11 +57,37 @@ try {
       results[`${kind}Done`] = [...(results[`${kind}Done`] ?? []), b.done];
       console.log(JSON.stringify({ run: r, kind, paintMs: Math.round(b.paint), withFarmsMs: Math.round(b.done), importMs: Math.round(b.importMs), engineReadyMs: Math.round(b.engineReadyMs), chartsMs: Math.round(b.chartsMs), drawMs: Math.round(b.detail.drawMs) }));
     }
+    if (r === 0) downloads = await measureDownloads(tab.requests, url);
     await tab.close();
   }
 } finally {
   await browser.close();
   await srv.close();
 }
+/** Bytes of `gzip -9c` of `body`. */
+function gzip9(body) {
+  const r = spawnSync('gzip', ['-9c'], { input: body, maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`gzip -9c failed: ${r.stderr}`);
+  return r.stdout.length;
+}
+
+/** {url: {raw, gzip}} of the unique http(s) URLs fetched (bodies re-fetched from the server). */
+async function measureDownloads(requests, pageUrl) {
+  const out = {};
+  for (const u of new Set(requests)) {
+    if (!/^https?:/.test(u) || u === pageUrl) continue;
+    const res = await fetch(u);
+    const body = Buffer.from(await res.arrayBuffer());
+    out[u.replace(srv.url, '')] = { status: res.status, raw: body.length, gzip: gzip9(body) };
+  }
+  return out;
+}
+
+const files = Object.entries(downloads ?? {}).sort((a, b) => b[1].gzip - a[1].gzip);
+for (const [u, d] of files) console.log(`${String(d.gzip).padStart(8)} B gzip ${String(d.raw).padStart(9)} B raw  ${u}${d.status === 200 ? '' : ` (HTTP ${d.status})`}`);
+const total = files.reduce((a, [, d]) => a + d.gzip, 0);
+const wasmFiles = files.filter(([u]) => u.endsWith('.wasm'));
+const wasmGz = wasmFiles.reduce((a, [, d]) => a + d.gzip, 0);
+console.log(`# one <spectral-esd> page downloads ${files.length} files, ${total} B gzip (${(total / 1000).toFixed(1)} KB, ${(total / 1024).toFixed(1)} KiB): wasm ${wasmFiles.length} file(s) ${wasmGz} B, JS ${total - wasmGz} B`);
 const med = (v) => v.slice().sort((a, b) => a - b)[v.length >> 1];
 console.log(`# first widget painted (384×384 inline, ${base}): cold median ${Math.round(med(results.cold))} ms, warm median ${Math.round(med(results.warm))} ms (min ${Math.round(Math.min(...results.warm))}); with FARMS: warm median ${Math.round(med(results.warmDone))} ms; ${runs} runs, load average ${(await import('node:os')).loadavg()[0].toFixed(1)}`);

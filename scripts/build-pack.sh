@@ -2,7 +2,7 @@
 # `npm run pack`: the publishable npm package dist/spectralab-<version>.tgz.
 #   bin/spectralab.mjs        the CLI (`npx spectralab analyze …`; web/bin/spectralab.mjs)
 #   engine/node.mjs           the Node API (`import { analyzeFile } from 'spectralab'`)
-#   spectralab-widgets.js, widgets/, engine/, chart/, pkg/{simd,baseline}/
+#   spectralab-widgets.js, widgets/, engine/, chart/, pkg/{,spectrum-}{simd,baseline}/
 #                             the widgets exactly as scripts/build-dist.sh packages them
 #                             (`import 'spectralab/widgets'`; the folder also works as a static copy)
 #   types/                    .d.ts of the Node API and the widgets
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export PATH="$ROOT/node_modules/.bin:$PATH"
-bash scripts/build-dist.sh simd baseline
+bash scripts/build-dist.sh simd baseline spectrum-simd spectrum-baseline
 
 VERSION=$(node -p 'require("./package.json").version')
 STAGE=target/pack/package
@@ -39,7 +39,7 @@ VERSION="$VERSION" node -e '
     types: "./types/index.d.ts",
     exports: {
       ".": { types: "./types/index.d.ts", default: "./engine/node.mjs" },
-      "./widgets": { types: "./types/widgets.d.ts", default: "./spectralab-widgets.js" },
+      "./widgets": { types: "./types/widgets.d.ts", default: "./widgets/spectralab-widgets.js" },
       "./package.json": "./package.json",
     },
     sideEffects: ["./spectralab-widgets.js", "./widgets/**"],

@@ -5,18 +5,18 @@
 // docs page (static/docs-example.html, no COOP/COEP) and dist/; B (another port = another
 // origin) serves dist/ with Access-Control-Allow-Origin: *. The page is loaded with the widgets
 // from A, then from B. Writes tests/artifacts/widgets.png (gitignored).
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../../scripts/serve.mjs';
-import { launchBrowser, newPage } from './browser.mjs';
+import { download, launchBrowser, newPage } from './browser.mjs';
 import { finish, guarded, info, report } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
 const TOTAL_TIMEOUT_MS = 300_000;
 const RENDER_TIMEOUT_MS = 120_000;
-const TAGS = ['spectral-esd', 'spectral-layers', 'spectral-tradeoff', 'spectral-vendi', 'spectral-transform'];
+const TAGS = ['spectral-esd', 'spectral-layers', 'spectral-tradeoff', 'spectral-vendi', 'spectral-transform', 'spectral-compare'];
 const MODEL = 'examples/minilm-l6-encoder-f16.safetensors';
 
 /** Waits until every widget of the page is in a final state ('ready' or 'error'). */
@@ -115,9 +115,13 @@ async function main() {
       const { sharedEngine } = await import('/dist/spectralab-widgets.js');
       const e = sharedEngine();
       const i = await e.ready;
-      return { build: i.build, workers: performance.getEntriesByType('resource').filter((r) => r.name.endsWith('/engine/worker.js')).length };
+      const res = performance.getEntriesByType('resource').map((r) => r.name);
+      return { build: i.build, module: i.module, workers: res.filter((u) => u.endsWith('/engine/worker.js')).length };
     });
-    report('one shared engine, single-threaded SIMD build', engine.build === 'simd', JSON.stringify(engine));
+    report('one shared engine, single-threaded SIMD build of the spectrum module', engine.build === 'simd' && engine.module === 'spectrum', JSON.stringify(engine));
+    const wasmFetches = tab.requests.filter((u) => u.endsWith('.wasm'));
+    const spectrumFetches = wasmFetches.filter((u) => u.endsWith('/dist/pkg/spectrum-simd/spectralab_wasm_bg.wasm'));
+    report('the spectrum .wasm is fetched once for the worker and the charts', spectrumFetches.length === 1, wasmFetches.join(', '));
     mkdirSync(ARTIFACTS, { recursive: true });
     await tab.page.screenshot({ path: join(ARTIFACTS, 'widgets.png'), fullPage: true });
 
@@ -170,6 +174,83 @@ async function main() {
       await tab.page.keyboard.press('Tab');
       const id = await tab.page.evaluate(() => document.activeElement?.id);
       report('Tab reaches the widgets', id === 'esd-model', `focused ${id}`);
+    });
+
+    // --- 2b. chart interaction: hover read-out, zoom, keyboard, export ----------------------
+    await guarded('chart interaction', async () => {
+      const id = 'esd-model';
+      await tab.page.evaluate((i) => document.getElementById(i).scrollIntoView({ block: 'center' }), id);
+      /** Client point at fractions (fx, fy) of the plot area (from the top left). */
+      const plotPoint = (fx, fy) =>
+        tab.page.evaluate(([i, a, b]) => {
+          const e = document.getElementById(i);
+          const svg = e.shadowRoot.querySelector('.chart-stage svg');
+          const r = svg.getBoundingClientRect();
+          const w = Number(svg.getAttribute('width')) || r.width;
+          const s = r.width / w;
+          const p = e._view.view.plot;
+          return { x: r.left + (p.left + a * (p.right - p.left)) * s, y: r.top + (p.top + b * (p.bottom - p.top)) * s };
+        }, [id, fx, fy]);
+      const look = () =>
+        tab.page.evaluate((i) => {
+          const e = document.getElementById(i);
+          const c = e.shadowRoot.querySelector('.chart');
+          const svg = c.querySelector('svg');
+          return {
+            readout: c.querySelector('[part="readout"]')?.textContent ?? null,
+            zoomed: c.dataset.zoomed,
+            ticks: svg ? [...svg.querySelectorAll('text')].map((t) => t.textContent).join('|') : '',
+            x: e._view?.view?.x,
+            parts: [...e.shadowRoot.querySelectorAll('[part]')].map((x) => x.getAttribute('part')).join(','),
+          };
+        }, id);
+      const p = await plotPoint(0.5, 0.5);
+      await tab.page.mouse.move(p.x, p.y);
+      const hover = await look();
+      report('hover shows a read-out of λ and density under the pointer', /^λ = [\d.e+-]+, density = [\d.e+-]+$/.test(hover.readout ?? ''), JSON.stringify(hover.readout));
+      report('toolbar, buttons and read-out are exposed as parts', ['toolbar', 'button reset-button', 'button svg-button', 'button png-button', 'readout', 'zoom-box', 'caption'].every((x) => hover.parts.split(',').includes(x)), hover.parts);
+      await tab.page.mouse.wheel(0, -300);
+      await tab.page.waitForTimeout(200);
+      const wheel = await look();
+      report('wheel zooms in around the pointer (narrower x range, new ticks)', wheel.zoomed === 'true' && wheel.x.max / wheel.x.min < hover.x.max / hover.x.min && wheel.ticks !== hover.ticks, JSON.stringify({ before: hover.x, after: wheel.x }));
+      await tab.page.mouse.dblclick(p.x, p.y);
+      const reset1 = await look();
+      report('double-click resets the zoom', reset1.zoomed === 'false' && reset1.ticks === hover.ticks, reset1.zoomed);
+      const a0 = await plotPoint(0.3, 0.3);
+      const a1 = await plotPoint(0.7, 0.7);
+      await tab.page.mouse.move(a0.x, a0.y);
+      await tab.page.mouse.down();
+      await tab.page.mouse.move((a0.x + a1.x) / 2, (a0.y + a1.y) / 2, { steps: 3 });
+      await tab.page.mouse.move(a1.x, a1.y, { steps: 3 });
+      await tab.page.mouse.up();
+      const dragged = await look();
+      report('drag-box zoom shows the selected range', dragged.zoomed === 'true' && dragged.x.min > hover.x.min && dragged.x.max < hover.x.max, JSON.stringify(dragged.x));
+      await tab.page.focus(`#${id}`);
+      await tab.page.keyboard.press('Escape');
+      const esc = await look();
+      report('Escape on the focused widget resets the zoom', esc.zoomed === 'false', esc.zoomed);
+      await tab.page.keyboard.press('+');
+      const plus = await look();
+      await tab.page.keyboard.press('ArrowRight');
+      const right = await look();
+      await tab.page.keyboard.press('0');
+      const zero = await look();
+      report('keyboard on the focused widget: + zooms, arrows pan, 0 resets', plus.zoomed === 'true' && right.x.min > plus.x.min && zero.zoomed === 'false', JSON.stringify({ plus: plus.x, right: right.x, zero: zero.zoomed }));
+      const svgFile = await download(tab.page, `#${id} [part~="svg-button"]`);
+      report('SVG export downloads the chart', /^spectral-esd-.*\.svg$/.test(svgFile.name) && svgFile.text.startsWith('<svg') && /<\/svg>\s*$/.test(svgFile.text), `${svgFile.name} ${svgFile.text.length} chars`);
+      const [dl] = await Promise.all([tab.page.waitForEvent('download', { timeout: 15_000 }), tab.page.click(`#${id} [part~="png-button"]`)]);
+      const png = readFileSync(await dl.path());
+      report('PNG export downloads a PNG image', dl.suggestedFilename().endsWith('.png') && png.length > 2000 && png.subarray(1, 4).toString() === 'PNG', `${dl.suggestedFilename()} ${png.length} B`);
+      const hidden = await tab.page.evaluate((i) => {
+        const st = document.createElement('style');
+        st.textContent = `#${i}::part(toolbar) { display: none; }`;
+        document.head.append(st);
+        const tb = document.getElementById(i).shadowRoot.querySelector('[part="toolbar"]');
+        const out = getComputedStyle(tb).display;
+        st.remove();
+        return out;
+      }, id);
+      report('the page can hide the toolbar with ::part(toolbar)', hidden === 'none', hidden);
     });
 
     // --- 3. errors and inline data ----------------------------------------------------------
@@ -235,6 +316,76 @@ async function main() {
       report('vendi from src (digits.npy) computes and draws the q-profile', r.v.state === 'ready' && r.v.svg, JSON.stringify(r.v));
       report('tradeoff from src (a model tensor) computes and draws the method curves', r.t.state === 'ready' && r.t.svg, JSON.stringify(r.t));
     });
+    await guarded('spectral-compare', async () => {
+      const r = await tab.page.evaluate(async () => {
+        const main = document.querySelector('main');
+        const settle = (e) => new Promise((ok) => {
+          const check = () => ['ready', 'error'].includes(e.getAttribute('state')) && ok({ state: e.getAttribute('state'), label: e.getAttribute('aria-label'), text: e.shadowRoot.querySelector('.state').textContent, points: e.shadowRoot.querySelectorAll('svg circle, svg path, svg polyline').length });
+          e.addEventListener('spectral-render', check);
+          e.addEventListener('spectral-error', check);
+        });
+        const mk = (id, attrs) => {
+          const e = document.createElement('spectral-compare');
+          e.id = id;
+          e.style.height = '260px';
+          for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+          return e;
+        };
+        const base = 'examples/compare/base.safetensors';
+        const els = [
+          mk('compare-same', { 'src-a': base, 'src-b': base }),
+          mk('compare-alpha', { 'src-a': base, adapter: 'examples/compare/adapter', view: 'delta-alpha' }),
+          mk('compare-weak', { 'src-a': base, adapter: 'examples/compare/adapter/', tensor: 'model.layers.0.self_attn.v_proj.weight' }),
+          mk('compare-both', { 'src-a': base, 'src-b': base, adapter: 'examples/compare/adapter/' }),
+          mk('compare-tensor', { 'src-a': base, 'src-b': base, tensor: 'no.such.weight' }),
+        ];
+        const waits = els.map(settle);
+        main.append(...els);
+        const out = {};
+        for (const [i, e] of els.entries()) out[e.id] = await waits[i];
+        out.docs = { label: document.getElementById('compare-adapter').getAttribute('aria-label') };
+        return out;
+      });
+      report('spectral-compare (base + LoRA adapter, one tensor): the intruder curve and its count', /q_proj\.weight.*: [1-9]\d* intruders? at ε = 0\.5/.test(r.docs.label ?? ''), r.docs.label);
+      report('spectral-compare of a model with itself: no intruders, ΔW = 0', r['compare-same'].state === 'ready' && /sum over \d+ layers.*: 0 intruders at ε = 0\.5, ‖ΔW‖\/‖W‖ = 0,/.test(r['compare-same'].label), JSON.stringify(r['compare-same']));
+      report('spectral-compare view="delta-alpha" draws Δα per layer', r['compare-alpha'].state === 'ready' && /α shift per layer.*mean Δα = /.test(r['compare-alpha'].label), JSON.stringify(r['compare-alpha']));
+      report('spectral-compare of a weakly updated tensor', r['compare-weak'].state === 'ready' && /v_proj\.weight.*: 0 intruders at ε = 0\.5/.test(r['compare-weak'].label), JSON.stringify(r['compare-weak']));
+      report('spectral-compare with both src-b and adapter: a clear error', r['compare-both'].state === 'error' && /either src-b or adapter/.test(r['compare-both'].text), r['compare-both'].text);
+      report('spectral-compare with an unknown tensor: the error names it', r['compare-tensor'].state === 'error' && /no paired layer "no\.such\.weight"/.test(r['compare-tensor'].text), r['compare-tensor'].text);
+    });
+    // The spectrum module leaves GGUF/PyTorch/.npz reading out; such a file goes to the full
+    // engine. Checked where dist/ holds the real spectrum module (not a copy of the full build,
+    // as with DIST_WASM_FROM).
+    if (existsSync(join(ROOT, 'dist', 'pkg', 'spectrum-simd', 'COPIED_FROM'))) {
+      info('GGUF/.npz fallback to the full engine: skipped (dist/pkg/spectrum-simd is a copy of the full build)');
+    } else {
+      await guarded('GGUF and .npz files fall back to the full engine', async () => {
+        for (const [path, file] of [['/__fixtures/tiny.gguf', 'tests/goldens/gguf/tiny.gguf'], ['/__fixtures/compressed.npz', 'tests/fixtures/formats/compressed.npz']]) {
+          const body = readFileSync(join(ROOT, file));
+          await tab.page.route(`${a.url}${path}`, (route) => route.fulfill({ body, contentType: 'application/octet-stream' }));
+        }
+        const r = await tab.page.evaluate(async () => {
+          const out = {};
+          for (const src of ['/__fixtures/tiny.gguf', '/__fixtures/compressed.npz']) {
+            const e = document.createElement('spectral-esd');
+            e.style.height = '240px';
+            e.setAttribute('src', src);
+            const done = new Promise((ok) => {
+              e.addEventListener('spectral-render', () => e.getAttribute('state') === 'ready' && ok({ state: 'ready', label: e.getAttribute('aria-label') }));
+              e.addEventListener('spectral-error', (ev) => ok({ state: 'error', text: ev.detail.message }));
+            });
+            document.querySelector('main').append(e);
+            out[src] = await done;
+          }
+          return out;
+        });
+        for (const [src, v] of Object.entries(r)) {
+          // Drawn, or an analysis message from the full engine, never the spectrum module's refusal.
+          const ok = (v.state === 'ready' && /α = /.test(v.label)) || (v.state === 'error' && !/not read by this build/.test(v.text));
+          report(`${src.split('/').pop()} in <spectral-esd>: read by the full engine`, ok, JSON.stringify(v));
+        }
+      });
+    }
     await guarded('inline data: JSON rows and JS properties', async () => {
       const r = await tab.page.evaluate(async () => {
         const main = document.querySelector('main');
@@ -301,7 +452,7 @@ async function main() {
     report('second origin: the widgets came from the other origin', src2 === distB, src2);
     await checkPage(tab2, 'second origin');
     const fromB = tab2.requests.filter((u) => u.startsWith(b.url));
-    report('second origin: worker, glue and wasm were fetched from B', ['/dist/engine/worker.js', '/dist/pkg/simd/spectralab_wasm.js', '/dist/pkg/simd/spectralab_wasm_bg.wasm'].every((p) => fromB.some((u) => u.endsWith(p))), fromB.filter((u) => /worker|pkg/.test(u)).join(', '));
+    report('second origin: worker, glue and wasm were fetched from B', ['/dist/engine/worker.js', '/dist/pkg/spectrum-simd/spectralab_wasm.js', '/dist/pkg/spectrum-simd/spectralab_wasm_bg.wasm'].every((p) => fromB.some((u) => u.endsWith(p))), fromB.filter((u) => /worker|pkg/.test(u)).join(', '));
     report('second origin: the worker started from a same-origin blob bootstrap', tab2.requests.some((u) => u.startsWith(`blob:${new URL(a.url).origin}/`)));
     const errs2 = tab2.errors;
     report('second origin: no console errors', errs2.length === 0, errs2.join(' | '));

@@ -2,7 +2,8 @@
 # The npm package as a user gets it: `npm run pack`, then `npm install --offline` of the tgz into
 # an empty project with no cargo on PATH, then `npx spectralab analyze` on the F32 MiniLM:
 # WeightWatcher's α on all 39 layers (tests/goldens/htsr/minilm_f32_default.json), the exit
-# codes (1 gate, 2 error rows, 3 bad input / not yet in the npm CLI), the Node API import and
+# codes (1 gate, 2 error rows, 3 bad input / not yet in the npm CLI), `npx spectralab compare` (the
+# synthetic LoRA pair against the numpy goldens and the native CSV columns), the Node API import and
 # the widgets' export. Needs the F32 MiniLM (tests/goldens/htsr/fetch_minilm.sh).
 # DIST_WASM_FROM=web/pkg (as scripts/test.sh sets it) packs the release wasm already built
 # instead of building the size-optimised one (same code; saves two LTO builds).
@@ -110,7 +111,60 @@ expect_code 3 "unknown option" npx --no-install spectralab analyze "$F32" --bogu
 expect_code 3 "bad --fail-if" npx --no-install spectralab analyze "$F32" --fail-if 'alpha~3'
 expect_code 3 "--plot refused" npx --no-install spectralab analyze "$F32" --plot charts
 grep -q 'not yet in the npm CLI' "$WORK/err" && ok "--plot: clear message" || bad "--plot message"
-for cmd in compare metrics compress; do
+# compare: the synthetic LoRA pair of static/examples/compare/ against the numpy goldens
+# (tests/goldens/compare/make_adapter.py), the native CSV columns and the exit codes.
+CMP=$ROOT/static/examples/compare
+expect_code 0 "npx spectralab compare BASE --adapter DIR --format json" npx --no-install spectralab compare "$CMP/base.safetensors" --adapter "$CMP/adapter" --format json
+if node - "$WORK/out" "$ROOT/tests/goldens/compare/golden.json" <<'JS'
+const fs = require('fs');
+const [outPath, goldPath] = process.argv.slice(2);
+const r = JSON.parse(fs.readFileSync(outPath, 'utf8'));
+const g = JSON.parse(fs.readFileSync(goldPath, 'utf8'));
+let bad = 0, checked = 0;
+for (const [name, gl] of Object.entries(g.layers)) {
+  const l = r.layers.find((x) => x.name === name);
+  if (!l) { console.error(`${name} missing`); bad++; continue; }
+  for (const [k, v] of Object.entries(gl)) {
+    // Not a report column: the full singular values of ΔW (the core's tests check them).
+    if (k === 'delta_singular_values') continue;
+    const got = l[k];
+    const same = (a, b) => (typeof b === 'number' ? Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b)) : JSON.stringify(a) === JSON.stringify(b));
+    const ok = Array.isArray(v) ? Array.isArray(got) && got.length === v.length && v.every((x, i) => same(got[i], x)) : same(got, v);
+    checked++;
+    if (!ok) { console.error(`${name}.${k}: ${JSON.stringify(got)} vs numpy ${JSON.stringify(v)}`); bad++; }
+  }
+}
+if (r.summary.intruders !== g.summary.intruders || JSON.stringify(r.summary.intruder_sweep) !== JSON.stringify(g.summary.intruder_sweep)) { console.error('summary differs'); bad++; }
+console.error(`${checked} values checked`);
+process.exit(bad || checked < 80 ? 1 : 0);
+JS
+then ok "compare --adapter: every golden column equals numpy (rel 1e-6), summary intruders $(node -p "require('$ROOT/tests/goldens/compare/golden.json').summary.intruders")"; else bad "compare differs from the numpy goldens: $(tail -3 "$WORK/err")"; fi
+expect_code 0 "npx spectralab compare BASE --adapter DIR (CSV)" npx --no-install spectralab compare "$CMP/base.safetensors" --adapter "$CMP/adapter"
+cp "$WORK/out" "$WORK/compare.csv"
+native_head=$(grep -o '"name,other_name,[^"]*' "$ROOT/crate/core/src/compare/mod.rs" | head -1 | sed 's/^"//; s/\\n$//')
+if [ -n "$native_head" ] && [ "$(head -1 "$WORK/compare.csv")" = "$native_head" ]; then ok "compare CSV header = the core's comparison_to_csv columns"; else bad "compare CSV header differs: $(head -1 "$WORK/compare.csv") vs $native_head"; fi
+grep -q 'layers compared, 0 unmatched; intruders 11' "$WORK/err" && ok "compare summary line on stderr" || bad "compare summary line: $(tail -2 "$WORK/err")"
+if [ -x "$ROOT/target/debug/spectralab" ]; then
+  "$ROOT/target/debug/spectralab" compare "$CMP/base.safetensors" --adapter "$CMP/adapter" 2>/dev/null > "$WORK/native-compare.csv" || true
+  if node -e '
+    const fs = require("fs");
+    const [a, b] = process.argv.slice(1).map((f) => fs.readFileSync(f, "utf8").trim().split("\n").map((l) => l.split(",")));
+    if (a.length !== b.length || a[0].join() !== b[0].join()) process.exit(1);
+    for (let i = 1; i < a.length; i++) for (let j = 0; j < a[i].length; j++) {
+      const [x, y] = [a[i][j], b[i][j]];
+      if (x === y) continue;
+      const [nx, ny] = [Number(x), Number(y)];
+      if (!(Number.isFinite(nx) && Math.abs(nx - ny) <= 1e-9 * Math.max(1, Math.abs(ny)))) { console.error(a[0][j], x, y); process.exit(1); }
+    }' "$WORK/compare.csv" "$WORK/native-compare.csv"; then ok "compare CSV = the native CLI's (cells to rel 1e-9)"; else bad "compare CSV differs from the native CLI"; fi
+fi
+expect_code 1 "compare --fail-if 'intruders>0'" npx --no-install spectralab compare "$CMP/base.safetensors" --adapter "$CMP/adapter" --fail-if 'intruders>0'
+grep -q 'q_proj.weight: intruders = 4' "$WORK/err" && ok "compare gate names the layers" || bad "compare gate message: $(tail -3 "$WORK/err")"
+expect_code 0 "compare BASE BASE --fail-if 'intruders>0' (a model against itself)" npx --no-install spectralab compare "$CMP/base.safetensors" "$CMP/base.safetensors" --fail-if 'intruders>0' --no-alpha
+expect_code 3 "compare --fail-if on an unknown column" npx --no-install spectralab compare "$CMP/base.safetensors" --adapter "$CMP/adapter" --fail-if 'nosuch>0'
+expect_code 3 "compare with a missing adapter folder" npx --no-install spectralab compare "$CMP/base.safetensors" --adapter "$WORK/no-adapter"
+expect_code 3 "compare with one model and no adapter" npx --no-install spectralab compare "$CMP/base.safetensors"
+expect_code 3 "compare --eps out of range" npx --no-install spectralab compare "$CMP/base.safetensors" --adapter "$CMP/adapter" --eps 2
+for cmd in metrics compress; do
   expect_code 3 "$cmd: not yet in the npm CLI" npx --no-install spectralab "$cmd" "$F32"
   grep -q 'not yet in the npm CLI' "$WORK/err" || bad "$cmd message"
 done

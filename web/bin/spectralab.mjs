@@ -4,8 +4,9 @@
 // native `spectralab` (crate/cli). Exit codes: 0 ok, 1 a --fail-if gate matched, 2 a layer could
 // not be analysed (status=error; --allow-errors accepts them), 3 bad input (usage error,
 // unreadable or malformed file).
-import { existsSync, readFileSync, writeSync } from 'node:fs';
-import { openModel } from '../engine/node.mjs';
+import { existsSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { compareAdapter, compareModels, openModel } from '../engine/node.mjs';
 
 // package.json is beside bin/ in the npm package, two levels up in the repository (web/bin/).
 const VERSION = (() => {
@@ -22,13 +23,16 @@ const USAGE = `usage:
                           [--layers NAME,…]
                           [--min-evals N] [--max-evals N] [--max-n N]
                           [--format csv|json] [--fail-if 'alpha>6']... [--allow-errors]
+  spectralab compare BASE OTHER         [--k 10] [--eps 0.5] [--layers NAME,…] [--no-alpha] [--farms]
+  spectralab compare BASE --adapter DIR [--format csv|json] [--fail-if 'intruders>0']...
+                                        [--max-elements 16777216]
   spectralab --version
 
 FILE may also be hf://org/name[@revision][/file] or an http(s) URL of a model file: read by HTTP
 range requests, only the analysed layers are fetched; hub endpoint $HF_ENDPOINT (default
 https://huggingface.co).
 
-Not yet in the npm CLI (use the native spectralab binary): compare, metrics, compress, demo,
+Not yet in the npm CLI (use the native spectralab binary): metrics, compress, demo,
 and analyze --plot (the wasm charts measure text through a browser DOM).
 
 --fail-if 'COLUMN OP VALUE' (repeatable; OP: > >= < <= == != =) fails the run when any analysed
@@ -263,12 +267,128 @@ async function analyze(a) {
   }
 }
 
+/** A number as Rust's `{}` (f64 Display: shortest round-trip digits, never an exponent). */
+export function rustNumber(x) {
+  if (typeof x !== 'number') return String(x);
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  if (Object.is(x, -0)) return '-0';
+  const s = String(x);
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
+  if (!m) return s;
+  const [, sign, d0, frac = '', e] = m;
+  const exp = Number(e);
+  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${d0}${frac}`;
+  return `${sign}${d0}${frac}${'0'.repeat(Math.max(0, exp - frac.length))}`;
+}
+
+/** Rust's `{:.Ne}` (LowerExp with a precision): like toExponential, without a `+`. */
+const rustExp = (x, n) => (Number.isFinite(x) ? x.toExponential(n).replace('e+', 'e') : rustNumber(x));
+/** Rust's `{:.N}`. */
+const rustFixed = (x, n) => (Number.isFinite(x) ? x.toFixed(n) : rustNumber(x));
+
+/** The compare CSV, column for column as the core's `comparison_to_csv` (native CLI). */
+export const COMPARE_COLUMNS = ['name', 'other_name', 'shape', 'kind', 'transposed', 'unpermuted', 'lora_rank', 'lora_scale', 'delta_fro', 'delta_rel_fro', 'delta_spectral_norm', 'delta_spectral_rel', 'delta_stable_rank', 'delta_erank', 'alpha_base', 'alpha_other', 'delta_alpha', 'overlap_left', 'overlap_right', 'intruders', 'intruders_right', 'intruder_sweep', 'chance_level', 'sqnr_db', 'farms_alpha_base', 'farms_alpha_other'];
+export function compareCsv(report) {
+  const cellOf = (l, c) => {
+    const v = l[c];
+    if (c === 'shape') return (v ?? []).join('x');
+    if (c === 'intruder_sweep') return (v ?? []).join(';');
+    if (v === null || v === undefined) return '';
+    return rustNumber(v);
+  };
+  return `${COMPARE_COLUMNS.join(',')}\n${report.layers.map((l) => `${COMPARE_COLUMNS.map((c) => cellOf(l, c)).join(',')}\n`).join('')}`;
+}
+
+/** The folder of an adapter argument: the folder itself, or the folder of a file in it. */
+function adapterDir(dir) {
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  const folder = isDir ? dir : dirname(dir) || '.';
+  const has = (f) => existsSync(`${folder}/${f}`);
+  if (!has('adapter_config.json') && !has('adapter_model.safetensors') && !has('adapter_model.bin')) {
+    throw new Failure(3, `${dir}: no adapter_config.json nor adapter_model.safetensors there`);
+  }
+  return folder;
+}
+
+async function compare(a) {
+  const opts = {};
+  const k = a.integer('--k');
+  if (k !== undefined) opts.k = k;
+  const maxElements = a.integer('--max-elements');
+  if (maxElements !== undefined) opts.maxElements = maxElements;
+  const epsText = a.value('--eps');
+  if (epsText !== undefined) {
+    const e = Number(epsText.trim());
+    if (epsText.trim() === '' || Number.isNaN(e)) throw usage(`--eps: \`${epsText}\` is not a valid number`);
+    opts.eps = e;
+  }
+  opts.alpha = !a.flag('--no-alpha');
+  opts.farms = a.flag('--farms');
+  const layers = a.value('--layers');
+  if (layers !== undefined) opts.layers = layers.split(',').map((x) => x.trim()).filter(Boolean);
+  const adapter = a.value('--adapter');
+  const format = a.value('--format') ?? 'csv';
+  if (format !== 'csv' && format !== 'json') throw usage(`--format: \`${format}\` (csv|json)`);
+  const gates = [];
+  for (let g = a.value('--fail-if'); g !== undefined; g = a.value('--fail-if')) gates.push(parseGate(g));
+  const unknown = a.list.find((x) => x.startsWith('--'));
+  if (unknown) throw usage(`unknown option ${unknown}`);
+  const pos = a.list;
+  if (!((adapter !== undefined && pos.length === 1) || (adapter === undefined && pos.length === 2))) {
+    throw usage('compare needs BASE OTHER, or BASE --adapter DIR');
+  }
+  let report;
+  try {
+    // Progress on stderr as the native CLI writes it: one line per layer, or one updating line on a terminal.
+    const tty = process.stderr.isTTY;
+    const progress = (done, total, layer) => {
+      if (tty) process.stderr.write(layer ? `\r\x1b[2K[${done + 1}/${total}] ${layer}` : '\r\x1b[2K');
+      else if (layer) process.stderr.write(`[${done + 1}/${total}] ${layer}\n`);
+    };
+    report = adapter !== undefined ? await compareAdapter(pos[0], adapterDir(adapter), opts, progress) : await compareModels(pos[0], pos[1], opts, progress);
+  } catch (err) {
+    if (err instanceof Failure) throw err;
+    if (/^options: /.test(err.message)) throw usage(err.message.replace(/^options: /, ''));
+    throw new Failure(3, err.message);
+  }
+  for (const n of report.notes ?? []) writeAll(2, `note: ${n}\n`);
+  let out;
+  if (format === 'json') {
+    out = `${JSON.stringify(report, null, 2)}\n`;
+  } else {
+    for (const u of report.unmatched ?? []) writeAll(2, `unmatched (${u.side}): ${u.name}: ${u.reason}\n`);
+    for (const u of report.skipped ?? []) writeAll(2, `skipped (${u.side}): ${u.name}: ${u.reason}\n`);
+    out = compareCsv(report);
+  }
+  const s = report.summary;
+  writeAll(2, `${s.layers} layers compared, ${s.unmatched} unmatched; intruders ${s.intruders} (ε = ${rustNumber(s.eps)}, k = ${s.k}), mean ΔW/W ${rustExp(s.delta_rel_fro, 4)}, SQNR ${rustFixed(s.sqnr_db_total, 2)} dB\n`);
+  writeAll(1, out);
+  // The native gate: numeric columns only (as serde_json's as_f64), exit 1 on any match.
+  const num = (l, c) => (typeof l[c] === 'number' ? l[c] : undefined);
+  const hits = [];
+  for (const g of gates) {
+    if (report.layers.every((l) => num(l, g.column) === undefined)) throw usage(`--fail-if: no layer has a numeric column \`${g.column}\``);
+    for (const l of report.layers) {
+      const x = num(l, g.column);
+      if (x !== undefined && holds(g, { number: x }) === true) hits.push(`${l.name}: ${g.column} = ${rustNumber(x)} (${g.text})`);
+    }
+  }
+  if (hits.length) throw new Failure(1, `--fail-if matched:\n${hits.join('\n')}`);
+}
+
 async function main(argv) {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'analyze':
       return analyze(new Args(rest));
     case 'compare':
+      return compare(new Args(rest));
     case 'metrics':
     case 'compress':
     case 'demo':

@@ -33,6 +33,9 @@ export class EngineError extends Error {
  * @param {boolean} [options.fallback=true] if the build fails to load, try the next lower one
  * @param {(progress: any, call: {id: number, method: string}) => void} [options.onProgress]
  * @param {string|URL} [options.workerUrl] the worker module (default: web/engine/worker.js)
+ * @param {string} [options.module] a reduced module of the build (`'spectrum'`: pkg/spectrum-<build>/)
+ * @param {(build: string) => Promise<WebAssembly.Module|null>} [options.wasm] the build's module,
+ *   compiled by the page (shared with the page's own instance: the .wasm is downloaded once)
  */
 export function createEngine({
   build = 'simd',
@@ -40,6 +43,8 @@ export function createEngine({
   fallback = true,
   onProgress,
   workerUrl = defaultWorkerUrl(),
+  module,
+  wasm,
 } = {}) {
   if (!BUILDS.includes(build)) throw new Error(`unknown build "${build}"`);
   const candidates = fallback ? BUILDS.slice(BUILDS.indexOf(build)) : [build];
@@ -100,7 +105,10 @@ export function createEngine({
     return new Promise((resolve, reject) => {
       const id = nextId++;
       pending.set(id, { resolve: ({ result }) => resolve(result), reject, method: 'init', t0: performance.now() });
-      w.postMessage({ type: 'init', id, build: b, threads });
+      const compiled = wasm ? Promise.resolve(wasm(b)).catch(() => null) : Promise.resolve(null);
+      compiled.then((m) => {
+        if (gen === generation) w.postMessage({ type: 'init', id, build: b, threads, module, wasm: m ?? undefined });
+      });
     });
   }
 

@@ -103,16 +103,25 @@ export function readBuildOverride(search = globalThis.location?.search ?? '') {
   return v ? v.trim().toLowerCase() : null;
 }
 
-/** URL of the wasm-bindgen JS glue of a build, resolved against this module (not the page). */
-export function pkgUrl(build) {
+/**
+ * Folder of a build under pkg/: `<build>`, or `<module>-<build>` for a reduced module (the
+ * widgets' `spectrum` module, scripts/build-dist.sh; single-threaded builds only).
+ */
+function pkgDir(build, module) {
   if (!BUILDS.includes(build)) throw new Error(`unknown build "${build}"`);
-  return new URL(`../pkg/${build}/spectralab_wasm.js`, import.meta.url).href;
+  if (!module) return build;
+  if (!/^[a-z]+$/.test(module) || build === 'threads') throw new Error(`unknown module "${module}" for the ${build} build`);
+  return `${module}-${build}`;
+}
+
+/** URL of the wasm-bindgen JS glue of a build, resolved against this module (not the page). */
+export function pkgUrl(build, module = '') {
+  return new URL(`../pkg/${pkgDir(build, module)}/spectralab_wasm.js`, import.meta.url).href;
 }
 
 /** URL of the .wasm binary of a build. */
-export function wasmUrl(build) {
-  if (!BUILDS.includes(build)) throw new Error(`unknown build "${build}"`);
-  return new URL(`../pkg/${build}/spectralab_wasm_bg.wasm`, import.meta.url).href;
+export function wasmUrl(build, module = '') {
+  return new URL(`../pkg/${pkgDir(build, module)}/spectralab_wasm_bg.wasm`, import.meta.url).href;
 }
 
 /** URL of the engine worker module. */

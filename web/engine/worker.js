@@ -2,6 +2,8 @@
 //
 // Protocol (structured-clone messages):
 //   page → worker  {type: 'init', id, build, threads?}   load web/pkg/<build>/, start the thread pool
+//                  (+ module?: 'spectrum' loads pkg/spectrum-<build>/; wasm?: a WebAssembly.Module
+//                  of that build compiled by the page, so the .wasm is not fetched a second time)
 //                  {id, method, args}                     call a method (queued behind init)
 //   worker → page  {id, result, ms}                       success; typed arrays are transferred
 //                  {id, error, fatal?}                    failure (fatal: the wasm instance trapped)
@@ -10,9 +12,6 @@
 // error. Only terminating the worker (the client's cancel) stops a call.
 import { fetchTransport, openRemote, xhrTransport } from './hub.js';
 import { pkgUrl } from './loader.js';
-import { compressMethods } from './methods/compress.js';
-import { metricsMethods } from './methods/metrics.js';
-import { transformMethods } from './methods/transform.js';
 
 /** The imported wasm-bindgen module of the loaded build (null until init). */
 let wasm = null;
@@ -23,9 +22,10 @@ let loadedBuild = null;
 let wasmMemory = null;
 
 /** Loads a build: imports its glue, instantiates the module and (threads) starts the rayon pool. */
-async function init(build, threads) {
-  const mod = await import(pkgUrl(build));
-  const exports = await mod.default(); // fetches ../pkg/<build>/spectralab_wasm_bg.wasm next to the glue
+async function init(build, threads, module, compiled) {
+  const mod = await import(pkgUrl(build, module));
+  // Without a compiled module: fetches ../pkg/<build>/spectralab_wasm_bg.wasm next to the glue.
+  const exports = await mod.default(compiled instanceof WebAssembly.Module ? { module_or_path: compiled } : undefined);
   wasmMemory = exports?.memory ?? null;
   if (build === 'threads') {
     if (typeof mod.startThreadPool !== 'function') {
@@ -38,7 +38,9 @@ async function init(build, threads) {
   }
   wasm = mod;
   loadedBuild = build;
-  return { build, ...mod.buildInfo() };
+  // The panels' methods only where the module has their exports (not the widgets' spectrum module).
+  if (!module) await addPanelMethods();
+  return { build, ...mod.buildInfo(), module: module || 'full' };
 }
 
 /** The model opened by openModel: {handle (wasm Model), name}. */
@@ -252,12 +254,16 @@ const METHODS = {
   },
 };
 
-// The panels' methods (web/engine/methods/*.js); a name clash with a core method is a bug.
-const PANEL_ENV = { wasm: () => wasm, blobReader, toF64, toU64 };
-for (const extra of [metricsMethods(PANEL_ENV), transformMethods(PANEL_ENV), compressMethods(PANEL_ENV)]) {
-  for (const [name, fn] of Object.entries(extra)) {
-    if (Object.hasOwn(METHODS, name)) throw new Error(`engine method "${name}" defined twice`);
-    METHODS[name] = fn;
+// The panels' methods (web/engine/methods/*.js), imported at init by the full builds only; a name
+// clash with a core method is a bug.
+async function addPanelMethods() {
+  const env = { wasm: () => wasm, blobReader, toF64, toU64 };
+  const [m, t, c] = await Promise.all([import('./methods/metrics.js'), import('./methods/transform.js'), import('./methods/compress.js')]);
+  for (const extra of [m.metricsMethods(env), t.transformMethods(env), c.compressMethods(env)]) {
+    for (const [name, fn] of Object.entries(extra)) {
+      if (Object.hasOwn(METHODS, name)) throw new Error(`engine method "${name}" defined twice`);
+      METHODS[name] = fn;
+    }
   }
 }
 
@@ -314,7 +320,7 @@ self.addEventListener('message', (event) => {
       return;
     }
     const t0 = performance.now();
-    initPromise = init(msg.build, msg.threads);
+    initPromise = init(msg.build, msg.threads, msg.module, msg.wasm);
     initPromise.then(
       (info) => self.postMessage({ id: msg.id, result: info, ms: performance.now() - t0 }),
       (err) => self.postMessage({ id: msg.id, error: `loading the ${msg.build} build failed: ${errorMessage(err)}` }),

@@ -16,6 +16,7 @@ const OPTIONS = { farms: true, mpFit: true };
 
 export class SpectralEsd extends SpectralWidget {
   static dataAttributes = ['src', 'tensor'];
+  static axes = { x: 'λ', y: 'density' };
   static dataProperties = ['matrix', 'layer'];
 
   loadingText() {
@@ -42,8 +43,8 @@ export class SpectralEsd extends SpectralWidget {
     return stale() ? null : analyzeTensor(blob, url, tensor, OPTIONS, stale);
   }
 
-  draw(charts, row, { width, height, theme }) {
-    const out = charts.esdChart(row, { width, height, theme });
+  draw(charts, row, o) {
+    const out = charts.esdChart(row, o);
     if (!out) return null;
     const parts = [`α = ${fmt(row.alpha)}`, `x_min = ${fmt(row.xmin)}`];
     if (Number.isFinite(row.farms?.alpha)) parts.push(`FARMS α = ${fmt(row.farms.alpha)}`);
@@ -51,7 +52,7 @@ export class SpectralEsd extends SpectralWidget {
     const n = row.num_evals || row.evals?.length;
     const shape = row.N && row.M ? ` (${row.N}×${row.M})` : '';
     return {
-      svg: out.svg,
+      ...out,
       caption: `${parts.join(', ')}${n ? `; ${n} eigenvalues` : ''}`,
       summary: `Eigenvalue spectrum of ${row.name}${shape}: ${parts.join(', ')}${n ? `, ${n} eigenvalues` : ''}.`,
     };

@@ -11,6 +11,7 @@ const BATCH = 4; // layers per engine call: rows stream in, and other widgets' c
 
 export class SpectralLayers extends SpectralWidget {
   static dataAttributes = ['src', 'max-layers'];
+  static axes = { x: 'layer', y: 'α' };
   static dataProperties = ['layers'];
 
   loadingText() {
@@ -42,9 +43,9 @@ export class SpectralLayers extends SpectralWidget {
     return { rows, total: todo.length, name };
   }
 
-  draw(charts, { rows, total, name }, { width, height, theme }) {
+  draw(charts, { rows, total, name }, o) {
     const ok = rows.filter((r) => r.status !== 'error');
-    const out = charts.alphaChart(ok, { width, height, theme });
+    const out = charts.alphaChart(ok, o);
     if (!out) return null;
     const classic = ok.map((r) => r.alpha).filter(Number.isFinite);
     const farms = ok.map((r) => r.farms?.alpha).filter(Number.isFinite);
@@ -54,7 +55,7 @@ export class SpectralLayers extends SpectralWidget {
     parts.push(`${outside} outside 2–6`);
     const done = rows.length < total ? `${rows.length}/${total} layers` : `${rows.length} layers`;
     return {
-      svg: out.svg,
+      ...out,
       caption: `${done}: ${parts.join(', ')}`,
       summary: `α per layer${name ? ` of ${name}` : ''}, ${done}: ${parts.join(', ')}; α from ${fmt(Math.min(...classic))} to ${fmt(Math.max(...classic))}.`,
     };

@@ -8,6 +8,7 @@ import { fetchBlob, sharedEngine, shortName } from './core/engine.js';
 
 export class SpectralTradeoff extends SpectralWidget {
   static dataAttributes = ['src', 'tensor'];
+  static axes = { x: 'bytes', y: 'error' };
   static dataProperties = ['curves'];
 
   loadingText() {
@@ -24,11 +25,11 @@ export class SpectralTradeoff extends SpectralWidget {
     const blob = await fetchBlob(url);
     if (stale()) return null;
     progress(`Compressing ${tensor || shortName(url)}…`);
-    const r = await sharedEngine().call('tradeoffCurves', blob, shortName(url), tensor, {});
+    const r = await sharedEngine('full').call('tradeoffCurves', blob, shortName(url), tensor, {});
     return normalise(r, tensor);
   }
 
-  draw(charts, { series, tensor }, { width, height, theme }) {
+  draw(charts, { series, tensor }, o) {
     const yLog = series.every((s) => s.error.every((e) => e > 0));
     const spec = {
       title: tensor ? `Error vs size: ${tensor}` : 'Error vs size',
@@ -38,7 +39,7 @@ export class SpectralTradeoff extends SpectralWidget {
       yLog,
       series: series.map((s) => ({ name: s.method, x: s.bytes, y: s.error, style: 'both' })),
     };
-    const out = charts.seriesChart(spec, { width, height, theme });
+    const out = charts.seriesChart(spec, o);
     if (!out) return null;
     const per = series.map((s) => {
       const i = s.bytes.indexOf(Math.min(...s.bytes));
@@ -46,7 +47,7 @@ export class SpectralTradeoff extends SpectralWidget {
       return `${s.method}: error ${fmt(s.error[i])} at ${fmtBytes(s.bytes[i])} to ${fmt(s.error[j])} at ${fmtBytes(s.bytes[j])}`;
     });
     return {
-      svg: out.svg,
+      ...out,
       caption: per.join('; '),
       summary: `Reconstruction error against size${tensor ? ` for ${tensor}` : ''}, ${series.length} method(s). ${per.join('; ')}.`,
     };

@@ -12,6 +12,7 @@ const KIND_NAMES = { fft: 'FFT', dct: 'DCT-II', wht: 'Walsh–Hadamard' };
 
 export class SpectralTransform extends SpectralWidget {
   static dataAttributes = ['signal', 'n', 'kind'];
+  static axes = { x: 'index', y: 'magnitude' };
   static dataProperties = ['spectrum'];
 
   loadingText() {
@@ -27,11 +28,11 @@ export class SpectralTransform extends SpectralWidget {
     if (!SIGNALS.includes(signal)) throw new Error(`signal="${signal}": expected one of ${SIGNALS.join(', ')}`);
     if (!KINDS.includes(kind)) throw new Error(`kind="${kind}": expected one of ${KINDS.join(', ')}`);
     if (!(Number.isInteger(n) && n >= 2 && n <= 1 << 22)) throw new Error(`n="${this.getAttribute('n')}": expected an integer from 2 to 4194304`);
-    const r = await sharedEngine().call('transformSpectrum', { signal, n, kind });
+    const r = await sharedEngine('full').call('transformSpectrum', { signal, n, kind });
     return normalise(r, kind, signal);
   }
 
-  draw(charts, { index, magnitude, kind, signal }, { width, height, theme }) {
+  draw(charts, { index, magnitude, kind, signal }, o) {
     // Log magnitude: zero coefficients (exact for WHT of a square wave) cannot be drawn there.
     const x = [];
     const y = [];
@@ -49,7 +50,7 @@ export class SpectralTransform extends SpectralWidget {
       yLog: true,
       series: [{ name: `|${name}|`, x, y, style: 'line' }],
     };
-    const out = charts.seriesChart(spec, { width, height, theme });
+    const out = charts.seriesChart(spec, o);
     if (!out) return null;
     let peak = 0;
     for (let i = 1; i < magnitude.length; i++) if (magnitude[i] > magnitude[peak]) peak = i;
@@ -58,7 +59,7 @@ export class SpectralTransform extends SpectralWidget {
     const k = Math.max(1, Math.round(sorted.length / 100));
     const top = total > 0 ? sorted.subarray(0, k).reduce((a, b) => a + b, 0) / total : NaN;
     const parts = [`peak |X| = ${fmt(magnitude[peak])} at index ${fmt(index[peak])}`, `top 1% of coefficients hold ${fmt(100 * top)}% of the energy`];
-    return { svg: out.svg, caption: parts.join(', '), summary: `${name} magnitude spectrum of a ${signal} signal, n = ${magnitude.length}: ${parts.join(', ')}.` };
+    return { ...out, caption: parts.join(', '), summary: `${name} magnitude spectrum of a ${signal} signal, n = ${magnitude.length}: ${parts.join(', ')}.` };
   }
 }
 

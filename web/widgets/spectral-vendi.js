@@ -10,6 +10,7 @@ import { fetchBlob, sharedEngine, shortName } from './core/engine.js';
 
 export class SpectralVendi extends SpectralWidget {
   static dataAttributes = ['src', 'tensor', 'qs'];
+  static axes = { x: 'q', y: 'VS' };
   static dataProperties = ['profile', 'data'];
 
   loadingText() {
@@ -19,7 +20,7 @@ export class SpectralVendi extends SpectralWidget {
   async load({ stale, progress }) {
     const inline = this.profile ?? this.inlineJson();
     if (inline && 'vendi' in inline) return normalise(inline);
-    const engine = sharedEngine();
+    const engine = sharedEngine('full');
     const qs = (this.getAttribute('qs') ?? '').split(/[\s,]+/).filter(Boolean).map(Number);
     const opts = { kernel: 'cosine', ...(qs.length ? { qs } : {}) };
     let emb = this.data ?? (inline && 'data' in inline ? inline : null);
@@ -41,7 +42,7 @@ export class SpectralVendi extends SpectralWidget {
     return normalise({ ...r, items: emb.rows, label });
   }
 
-  draw(charts, { q, vendi, items, label }, { width, height, theme }) {
+  draw(charts, { q, vendi, items, label }, o) {
     const pts = [...q].map((x, i) => [x, vendi[i]]).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     const xLog = pts.every(([x]) => x > 0) && Math.max(...q) / Math.min(...q) > 20;
     const spec = {
@@ -51,7 +52,7 @@ export class SpectralVendi extends SpectralWidget {
       xLog,
       series: [{ name: 'VS_q', x: pts.map((p) => p[0]), y: pts.map((p) => p[1]), style: 'both' }],
     };
-    const out = charts.seriesChart(spec, { width, height, theme });
+    const out = charts.seriesChart(spec, o);
     if (!out) return null;
     const at1 = pts.find(([x]) => x === 1);
     const ys = pts.map((p) => p[1]);
@@ -59,7 +60,7 @@ export class SpectralVendi extends SpectralWidget {
     if (at1) parts.push(`VS at q = 1: ${fmt(at1[1])}`);
     parts.push(`from ${fmt(Math.max(...ys))} at q = ${fmt(pts[ys.indexOf(Math.max(...ys))][0])} to ${fmt(Math.min(...ys))} at q = ${fmt(pts[ys.indexOf(Math.min(...ys))][0])}`);
     if (items) parts.push(`${items} items`);
-    return { svg: out.svg, caption: parts.join(', '), summary: `Vendi score against order q${label ? ` for ${label}` : ''}: ${parts.join(', ')}.` };
+    return { ...out, caption: parts.join(', '), summary: `Vendi score against order q${label ? ` for ${label}` : ''}: ${parts.join(', ')}.` };
   }
 }
 

@@ -9,5 +9,6 @@ export { SpectralLayers } from './spectral-layers.js';
 export { SpectralTradeoff } from './spectral-tradeoff.js';
 export { SpectralVendi } from './spectral-vendi.js';
 export { SpectralTransform } from './spectral-transform.js';
-export { sharedEngine } from './core/engine.js';
+export { SpectralCompare } from './spectral-compare.js';
+export { sharedEngine, spectrumWasm } from './core/engine.js';
 export { loadCharts } from './core/charts.js';

@@ -61,6 +61,8 @@ pub fn esd_chart(layer: JsValue, options: JsValue) -> Result<JsValue, JsError> {
 }
 
 /// Eigenvalue against rank (log-log) of one layer row (needs `evals`), with the `xmin` marker.
+/// (The lab's; the widgets' spectrum module leaves it out.)
+#[cfg(feature = "lab")]
 #[wasm_bindgen(js_name = rankChart)]
 pub fn rank_chart(layer: JsValue, options: JsValue) -> Result<JsValue, JsError> {
     let layer: ChartLayer = from_js(layer, "layer")?;

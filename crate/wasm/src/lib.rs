@@ -6,9 +6,12 @@
 //! Conventions (ordering, normalisation) are the core's: see `spectralab_core`.
 
 pub mod charts;
+#[cfg(feature = "compress")]
 mod compress;
+#[cfg(feature = "metrics")]
 mod metrics;
 mod model;
+#[cfg(feature = "transform")]
 mod transform;
 
 pub use model::Model;
@@ -16,9 +19,9 @@ pub use model::Model;
 use ndarray::ArrayView2;
 use serde::Serialize;
 
-use spectralab_core::linalg::{self, GramParams};
-use spectralab_core::{kernels, random::SeededRng, spectrum, Error};
+use spectralab_core::{kernels, Error};
 use wasm_bindgen::prelude::*;
+#[cfg(any(feature = "metrics", feature = "transform"))]
 use wasm_bindgen::JsCast;
 
 /// Size of the rayon pool started by [`start_thread_pool`] (0: not started).
@@ -46,10 +49,12 @@ pub fn start_thread_pool(n: usize) -> Result<js_sys::Promise, JsError> {
     Ok(wasm_bindgen_rayon::init_thread_pool(n))
 }
 
+#[cfg_attr(not(feature = "full"), allow(dead_code))]
 fn js_err(e: Error) -> JsError {
     JsError::new(&e.to_string())
 }
 
+#[cfg_attr(not(feature = "full"), allow(dead_code))]
 fn view<'a, T>(data: &'a [T], rows: usize, cols: usize) -> Result<ArrayView2<'a, T>, JsError> {
     let expected = rows
         .checked_mul(cols)
@@ -91,127 +96,6 @@ pub fn build_info() -> Result<JsValue, JsError> {
     serde_wasm_bindgen::to_value(&info).map_err(|e| JsError::new(&e.to_string()))
 }
 
-/// Eigenvalues (ascending) of the smaller Gram matrix (`WᵀW` or `WWᵀ`) of an f32 matrix.
-/// `parallel` uses the thread pool in the threaded build (ignored elsewhere).
-#[wasm_bindgen(js_name = gramEigenvaluesF32)]
-pub fn gram_eigenvalues_f32(
-    data: &[f32],
-    rows: usize,
-    cols: usize,
-    parallel: bool,
-) -> Result<Vec<f64>, JsError> {
-    let w = view(data, rows, cols)?;
-    let ev = linalg::gram_eigenvalues(w, &GramParams { parallel }).map_err(js_err)?;
-    Ok(ev.to_vec())
-}
-
-/// Eigenvalues (ascending) of the smaller Gram matrix of an f64 matrix.
-#[wasm_bindgen(js_name = gramEigenvaluesF64)]
-pub fn gram_eigenvalues_f64(data: &[f64], rows: usize, cols: usize) -> Result<Vec<f64>, JsError> {
-    let w = view(data, rows, cols)?;
-    let ev = linalg::gram_eigenvalues(w, &GramParams::default()).map_err(js_err)?;
-    Ok(ev.to_vec())
-}
-
-/// The smaller Gram matrix of an f32 matrix, row-major f64 (`k × k`, `k = min(rows, cols)`).
-#[wasm_bindgen(js_name = gramF32)]
-pub fn gram_f32(
-    data: &[f32],
-    rows: usize,
-    cols: usize,
-    parallel: bool,
-) -> Result<Vec<f64>, JsError> {
-    let w = view(data, rows, cols)?;
-    let g = linalg::gram(w, &GramParams { parallel }).map_err(js_err)?;
-    Ok(g.into_raw_vec_and_offset().0)
-}
-
-/// Eigenvalues (ascending) of a symmetric `n × n` f64 matrix (lower triangle read).
-#[wasm_bindgen(js_name = symmetricEigenvalues)]
-pub fn symmetric_eigenvalues(data: &[f64], n: usize) -> Result<Vec<f64>, JsError> {
-    let a = view(data, n, n)?;
-    Ok(linalg::symmetric_eigenvalues(a).map_err(js_err)?.to_vec())
-}
-
-/// Eigenvalues (ascending) of a symmetric `n × n` f32 matrix, computed in f32.
-#[wasm_bindgen(js_name = symmetricEigenvaluesF32)]
-pub fn symmetric_eigenvalues_f32(data: &[f32], n: usize) -> Result<Vec<f32>, JsError> {
-    let a = view(data, n, n)?;
-    Ok(linalg::symmetric_eigenvalues(a).map_err(js_err)?.to_vec())
-}
-
-/// Singular values (descending) of a `rows × cols` f64 matrix.
-#[wasm_bindgen(js_name = singularValues)]
-pub fn singular_values(data: &[f64], rows: usize, cols: usize) -> Result<Vec<f64>, JsError> {
-    let a = view(data, rows, cols)?;
-    Ok(linalg::singular_values(a).map_err(js_err)?.to_vec())
-}
-
-/// Deterministic `rows × cols` matrix of N(0, σ²) entries (f32, row-major) from `seed`.
-#[wasm_bindgen(js_name = gaussianMatrixF32)]
-pub fn gaussian_matrix_f32(
-    rows: usize,
-    cols: usize,
-    sigma: f64,
-    seed: u64,
-) -> Result<Vec<f32>, JsError> {
-    rows.checked_mul(cols)
-        .filter(|&n| n <= 1 << 28)
-        .ok_or_else(|| JsError::new("matrix too large (more than 2^28 entries)"))?;
-    let m = SeededRng::new(seed).gaussian_matrix_f32(rows, cols);
-    Ok(m.into_raw_vec_and_offset()
-        .0
-        .into_iter()
-        .map(|v| v * sigma as f32)
-        .collect())
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DemoSpectrum {
-    rows: usize,
-    cols: usize,
-    eigenvalues: Vec<f64>,
-    bin_edges: Vec<f64>,
-    counts: Vec<u64>,
-    mp_x: Vec<f64>,
-    mp_density: Vec<f64>,
-    mp_lower: f64,
-    mp_upper: f64,
-}
-
-/// Demo: ESD of a `rows × cols` Gaussian matrix (entries N(0, 1/rows)) with its histogram and
-/// the Marchenko–Pastur density it should follow.
-#[wasm_bindgen(js_name = demoSpectrum)]
-pub fn demo_spectrum(rows: usize, cols: usize, bins: usize, seed: u64) -> Result<JsValue, JsError> {
-    if rows == 0 || cols == 0 || rows.saturating_mul(cols) > 1 << 24 {
-        return Err(JsError::new(
-            "demo size must be non-empty and at most 2^24 entries",
-        ));
-    }
-    let sigma2 = 1.0 / rows as f64;
-    let w = gaussian_matrix_f32(rows, cols, sigma2.sqrt(), seed)?;
-    let eigenvalues = gram_eigenvalues_f32(&w, rows, cols, true)?;
-    let h = spectrum::histogram(&eigenvalues, bins, false).map_err(js_err)?;
-    let (lo, hi) = spectrum::marchenko_pastur_bounds(rows, cols, sigma2);
-    let mp_x: Vec<f64> = (0..=400)
-        .map(|i| lo + (hi - lo) * i as f64 / 400.0)
-        .collect();
-    let mp_density = spectrum::marchenko_pastur_density(&mp_x, rows, cols, sigma2);
-    let out = DemoSpectrum {
-        rows,
-        cols,
-        eigenvalues,
-        bin_edges: h.edges,
-        counts: h.counts,
-        mp_x,
-        mp_density,
-        mp_lower: lo,
-        mp_upper: hi,
-    };
-    serde_wasm_bindgen::to_value(&out).map_err(|e| JsError::new(&e.to_string()))
-}
-
 /// A [`ByteSource`](spectralab_core::formats::ByteSource) over a JS function
 /// `readAt(offset: number, length: number) → Uint8Array` (synchronous: `fs.readSync` in Node,
 /// `FileReaderSync` on a `Blob.slice` in a Worker), so a file is read tensor by tensor.
@@ -248,56 +132,6 @@ impl spectralab_core::formats::ByteSource for JsSource {
     }
 }
 
-/// The synthetic demo model (layers with known spectra: Marchenko–Pastur bulk, power-law ESDs with
-/// α = 2, 3, 4, rank-8 + noise, a Gaussian conv kernel) as `.safetensors` bytes; see
-/// `spectralab_core::spectrum::synthetic`. Open it like a dropped file.
-#[wasm_bindgen(js_name = syntheticModel)]
-pub fn synthetic_model(seed: u32) -> Result<Vec<u8>, JsError> {
-    spectralab_core::spectrum::synthetic::synthetic_model_safetensors(u64::from(seed))
-        .map_err(|e| JsError::new(&e.to_string()))
-}
-
-/// A one-file session over `readAt` (the stateless exports below open one per call; keep a
-/// [`Model`] instead to read the header once).
-fn one_file(
-    length: f64,
-    read_at: js_sys::Function,
-    name: &str,
-    options: &JsValue,
-) -> Result<spectralab_core::session::ModelSession, JsError> {
-    let opts = model::parse_options(options)?;
-    let files: Vec<(String, Box<dyn spectralab_core::formats::ByteSource>)> =
-        vec![(name.to_string(), Box::new(js_source(length, read_at)?))];
-    spectralab_core::session::ModelSession::open(files, opts)
-        .map_err(|e| JsError::new(&format!("{name}: {e}")))
-}
-
-/// Eigenspectrum analysis of a model file (`.safetensors`, `.npy`, `.npz`) of `length` bytes
-/// read through `readAt(offset, length) → Uint8Array`. `options`: see `Model`. `progress(done,
-/// total, name)` is called before each batch; returning `false` stops (finished rows are kept).
-/// Returns `{layers, skipped, summary}` with WeightWatcher's column names.
-#[wasm_bindgen(js_name = analyzeModel)]
-pub fn analyze_model(
-    length: f64,
-    read_at: js_sys::Function,
-    name: &str,
-    options: JsValue,
-    progress: Option<js_sys::Function>,
-) -> Result<JsValue, JsError> {
-    let mut session = one_file(length, read_at, name, &options)?;
-    let report = session.analyze_all(1, |_, _, done, total, layer| {
-        let Some(f) = &progress else { return true };
-        let r = f.call3(
-            &JsValue::NULL,
-            &JsValue::from(done as u32),
-            &JsValue::from(total as u32),
-            &JsValue::from_str(layer),
-        );
-        r.map(|v| v.as_bool() != Some(false)).unwrap_or(true)
-    });
-    to_js(&report)
-}
-
 fn js_source(length: f64, read_at: js_sys::Function) -> Result<JsSource, JsError> {
     if !(length.is_finite() && (0.0..=2f64.powi(53)).contains(&length)) {
         return Err(JsError::new("length must be a non-negative byte count"));
@@ -310,6 +144,7 @@ fn js_source(length: f64, read_at: js_sys::Function) -> Result<JsSource, JsError
 
 /// Options object of an export: `undefined`/`null` → defaults; keys outside `known` are rejected
 /// by name (serde-wasm-bindgen alone would ignore a typo); `what` prefixes every message.
+#[cfg(any(feature = "metrics", feature = "transform"))]
 pub(crate) fn known_options<T: for<'de> serde::Deserialize<'de> + Default>(
     options: JsValue,
     what: &str,
@@ -340,46 +175,238 @@ fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue, JsError> {
         .map_err(|e| JsError::new(&e.to_string()))
 }
 
-/// The layer walk of a model file without analysing it: `[{index, layer_id, name, shape, kind,
-/// N, M, rf, skip}]` in depth order (`skip`: why a tensor is not analysed, or null).
-/// Reads headers only: instant even for multi-GB files.
-#[wasm_bindgen(js_name = planModel)]
-pub fn plan_model(
-    length: f64,
-    read_at: js_sys::Function,
-    name: &str,
-    options: JsValue,
-) -> Result<JsValue, JsError> {
-    to_js(one_file(length, read_at, name, &options)?.plans())
-}
+/// The lab's low-level exports (matrices in, numbers out; one-shot model analysis). The
+/// widgets' spectrum module leaves them out: it analyses through [`Model`] only.
+#[cfg(feature = "lab")]
+pub use lab::*;
 
-/// Analyses the layers at `indices` (positions from [`plan_model`]) of a one-file model and
-/// returns their rows in order (with `keepEvals`, each ESD as `evals`). A tensor that cannot be
-/// read gives a row with `status: "error"`, not an exception.
-#[wasm_bindgen(js_name = analyzeLayers)]
-pub fn analyze_layers(
-    length: f64,
-    read_at: js_sys::Function,
-    name: &str,
-    indices: Vec<u32>,
-    options: JsValue,
-    keep_evals: bool,
-) -> Result<JsValue, JsError> {
-    let mut m = Model::from_session(one_file(length, read_at, name, &options)?);
-    m.analyze(indices, keep_evals)
-}
+#[cfg(feature = "lab")]
+mod lab {
+    use super::*;
+    use spectralab_core::linalg::{self, GramParams};
+    use spectralab_core::{random::SeededRng, spectrum};
 
-/// [`analyze_layers`] for one layer: its row.
-#[wasm_bindgen(js_name = analyzeLayer)]
-pub fn analyze_layer(
-    length: f64,
-    read_at: js_sys::Function,
-    name: &str,
-    index: usize,
-    options: JsValue,
-    keep_evals: bool,
-) -> Result<JsValue, JsError> {
-    let mut s = one_file(length, read_at, name, &options)?;
-    let mut rows = s.analyze(&[index], keep_evals);
-    to_js(&rows.pop())
+    /// Eigenvalues (ascending) of the smaller Gram matrix (`WᵀW` or `WWᵀ`) of an f32 matrix.
+    /// `parallel` uses the thread pool in the threaded build (ignored elsewhere).
+    #[wasm_bindgen(js_name = gramEigenvaluesF32)]
+    pub fn gram_eigenvalues_f32(
+        data: &[f32],
+        rows: usize,
+        cols: usize,
+        parallel: bool,
+    ) -> Result<Vec<f64>, JsError> {
+        let w = view(data, rows, cols)?;
+        let ev = linalg::gram_eigenvalues(w, &GramParams { parallel }).map_err(js_err)?;
+        Ok(ev.to_vec())
+    }
+
+    /// Eigenvalues (ascending) of the smaller Gram matrix of an f64 matrix.
+    #[wasm_bindgen(js_name = gramEigenvaluesF64)]
+    pub fn gram_eigenvalues_f64(
+        data: &[f64],
+        rows: usize,
+        cols: usize,
+    ) -> Result<Vec<f64>, JsError> {
+        let w = view(data, rows, cols)?;
+        let ev = linalg::gram_eigenvalues(w, &GramParams::default()).map_err(js_err)?;
+        Ok(ev.to_vec())
+    }
+
+    /// The smaller Gram matrix of an f32 matrix, row-major f64 (`k × k`, `k = min(rows, cols)`).
+    #[wasm_bindgen(js_name = gramF32)]
+    pub fn gram_f32(
+        data: &[f32],
+        rows: usize,
+        cols: usize,
+        parallel: bool,
+    ) -> Result<Vec<f64>, JsError> {
+        let w = view(data, rows, cols)?;
+        let g = linalg::gram(w, &GramParams { parallel }).map_err(js_err)?;
+        Ok(g.into_raw_vec_and_offset().0)
+    }
+
+    /// Eigenvalues (ascending) of a symmetric `n × n` f64 matrix (lower triangle read).
+    #[wasm_bindgen(js_name = symmetricEigenvalues)]
+    pub fn symmetric_eigenvalues(data: &[f64], n: usize) -> Result<Vec<f64>, JsError> {
+        let a = view(data, n, n)?;
+        Ok(linalg::symmetric_eigenvalues(a).map_err(js_err)?.to_vec())
+    }
+
+    /// Eigenvalues (ascending) of a symmetric `n × n` f32 matrix, computed in f32.
+    #[wasm_bindgen(js_name = symmetricEigenvaluesF32)]
+    pub fn symmetric_eigenvalues_f32(data: &[f32], n: usize) -> Result<Vec<f32>, JsError> {
+        let a = view(data, n, n)?;
+        Ok(linalg::symmetric_eigenvalues(a).map_err(js_err)?.to_vec())
+    }
+
+    /// Singular values (descending) of a `rows × cols` f64 matrix.
+    #[wasm_bindgen(js_name = singularValues)]
+    pub fn singular_values(data: &[f64], rows: usize, cols: usize) -> Result<Vec<f64>, JsError> {
+        let a = view(data, rows, cols)?;
+        Ok(linalg::singular_values(a).map_err(js_err)?.to_vec())
+    }
+
+    /// Deterministic `rows × cols` matrix of N(0, σ²) entries (f32, row-major) from `seed`.
+    #[wasm_bindgen(js_name = gaussianMatrixF32)]
+    pub fn gaussian_matrix_f32(
+        rows: usize,
+        cols: usize,
+        sigma: f64,
+        seed: u64,
+    ) -> Result<Vec<f32>, JsError> {
+        rows.checked_mul(cols)
+            .filter(|&n| n <= 1 << 28)
+            .ok_or_else(|| JsError::new("matrix too large (more than 2^28 entries)"))?;
+        let m = SeededRng::new(seed).gaussian_matrix_f32(rows, cols);
+        Ok(m.into_raw_vec_and_offset()
+            .0
+            .into_iter()
+            .map(|v| v * sigma as f32)
+            .collect())
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct DemoSpectrum {
+        rows: usize,
+        cols: usize,
+        eigenvalues: Vec<f64>,
+        bin_edges: Vec<f64>,
+        counts: Vec<u64>,
+        mp_x: Vec<f64>,
+        mp_density: Vec<f64>,
+        mp_lower: f64,
+        mp_upper: f64,
+    }
+
+    /// Demo: ESD of a `rows × cols` Gaussian matrix (entries N(0, 1/rows)) with its histogram and
+    /// the Marchenko–Pastur density it should follow.
+    #[wasm_bindgen(js_name = demoSpectrum)]
+    pub fn demo_spectrum(
+        rows: usize,
+        cols: usize,
+        bins: usize,
+        seed: u64,
+    ) -> Result<JsValue, JsError> {
+        if rows == 0 || cols == 0 || rows.saturating_mul(cols) > 1 << 24 {
+            return Err(JsError::new(
+                "demo size must be non-empty and at most 2^24 entries",
+            ));
+        }
+        let sigma2 = 1.0 / rows as f64;
+        let w = gaussian_matrix_f32(rows, cols, sigma2.sqrt(), seed)?;
+        let eigenvalues = gram_eigenvalues_f32(&w, rows, cols, true)?;
+        let h = spectrum::histogram(&eigenvalues, bins, false).map_err(js_err)?;
+        let (lo, hi) = spectrum::marchenko_pastur_bounds(rows, cols, sigma2);
+        let mp_x: Vec<f64> = (0..=400)
+            .map(|i| lo + (hi - lo) * i as f64 / 400.0)
+            .collect();
+        let mp_density = spectrum::marchenko_pastur_density(&mp_x, rows, cols, sigma2);
+        let out = DemoSpectrum {
+            rows,
+            cols,
+            eigenvalues,
+            bin_edges: h.edges,
+            counts: h.counts,
+            mp_x,
+            mp_density,
+            mp_lower: lo,
+            mp_upper: hi,
+        };
+        serde_wasm_bindgen::to_value(&out).map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// The synthetic demo model (layers with known spectra: Marchenko–Pastur bulk, power-law ESDs with
+    /// α = 2, 3, 4, rank-8 + noise, a Gaussian conv kernel) as `.safetensors` bytes; see
+    /// `spectralab_core::spectrum::synthetic`. Open it like a dropped file.
+    #[wasm_bindgen(js_name = syntheticModel)]
+    pub fn synthetic_model(seed: u32) -> Result<Vec<u8>, JsError> {
+        spectralab_core::spectrum::synthetic::synthetic_model_safetensors(u64::from(seed))
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// A one-file session over `readAt` (the stateless exports below open one per call; keep a
+    /// [`Model`] instead to read the header once).
+    fn one_file(
+        length: f64,
+        read_at: js_sys::Function,
+        name: &str,
+        options: &JsValue,
+    ) -> Result<spectralab_core::session::ModelSession, JsError> {
+        let opts = model::parse_options(options)?;
+        let files: Vec<(String, Box<dyn spectralab_core::formats::ByteSource>)> =
+            vec![(name.to_string(), Box::new(js_source(length, read_at)?))];
+        spectralab_core::session::ModelSession::open(files, opts)
+            .map_err(|e| JsError::new(&format!("{name}: {e}")))
+    }
+
+    /// Eigenspectrum analysis of a model file (`.safetensors`, `.npy`, `.npz`) of `length` bytes
+    /// read through `readAt(offset, length) → Uint8Array`. `options`: see `Model`. `progress(done,
+    /// total, name)` is called before each batch; returning `false` stops (finished rows are kept).
+    /// Returns `{layers, skipped, summary}` with WeightWatcher's column names.
+    #[wasm_bindgen(js_name = analyzeModel)]
+    pub fn analyze_model(
+        length: f64,
+        read_at: js_sys::Function,
+        name: &str,
+        options: JsValue,
+        progress: Option<js_sys::Function>,
+    ) -> Result<JsValue, JsError> {
+        let mut session = one_file(length, read_at, name, &options)?;
+        let report = session.analyze_all(1, |_, _, done, total, layer| {
+            let Some(f) = &progress else { return true };
+            let r = f.call3(
+                &JsValue::NULL,
+                &JsValue::from(done as u32),
+                &JsValue::from(total as u32),
+                &JsValue::from_str(layer),
+            );
+            r.map(|v| v.as_bool() != Some(false)).unwrap_or(true)
+        });
+        to_js(&report)
+    }
+
+    /// The layer walk of a model file without analysing it: `[{index, layer_id, name, shape, kind,
+    /// N, M, rf, skip}]` in depth order (`skip`: why a tensor is not analysed, or null).
+    /// Reads headers only: instant even for multi-GB files.
+    #[wasm_bindgen(js_name = planModel)]
+    pub fn plan_model(
+        length: f64,
+        read_at: js_sys::Function,
+        name: &str,
+        options: JsValue,
+    ) -> Result<JsValue, JsError> {
+        to_js(one_file(length, read_at, name, &options)?.plans())
+    }
+
+    /// Analyses the layers at `indices` (positions from [`plan_model`]) of a one-file model and
+    /// returns their rows in order (with `keepEvals`, each ESD as `evals`). A tensor that cannot be
+    /// read gives a row with `status: "error"`, not an exception.
+    #[wasm_bindgen(js_name = analyzeLayers)]
+    pub fn analyze_layers(
+        length: f64,
+        read_at: js_sys::Function,
+        name: &str,
+        indices: Vec<u32>,
+        options: JsValue,
+        keep_evals: bool,
+    ) -> Result<JsValue, JsError> {
+        let mut m = Model::from_session(one_file(length, read_at, name, &options)?);
+        m.analyze(indices, keep_evals)
+    }
+
+    /// [`analyze_layers`] for one layer: its row.
+    #[wasm_bindgen(js_name = analyzeLayer)]
+    pub fn analyze_layer(
+        length: f64,
+        read_at: js_sys::Function,
+        name: &str,
+        index: usize,
+        options: JsValue,
+        keep_evals: bool,
+    ) -> Result<JsValue, JsError> {
+        let mut s = one_file(length, read_at, name, &options)?;
+        let mut rows = s.analyze(&[index], keep_evals);
+        to_js(&rows.pop())
+    }
 }

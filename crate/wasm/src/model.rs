@@ -18,6 +18,7 @@
 //! `readAt(offset, length) → Uint8Array` reads a file's bytes (Blob.slice in a Worker, pread in
 //! Node). Options are parsed by the core ([`AnalyzeOptions`]): unknown keys are errors.
 
+#[cfg(feature = "compare")]
 use spectralab_core::compare;
 use spectralab_core::session::{AnalyzeOptions, ModelSession};
 use wasm_bindgen::prelude::*;
@@ -36,6 +37,7 @@ pub(crate) fn parse_options(options: &JsValue) -> Result<AnalyzeOptions, JsError
     AnalyzeOptions::from_json(&text).map_err(|e| JsError::new(&format!("options: {e}")))
 }
 
+#[cfg(feature = "compare")]
 /// Parses compare options with the core's parser (unknown keys refused).
 fn compare_options(options: &JsValue) -> Result<compare::CompareParams, JsError> {
     if options.is_undefined() || options.is_null() {
@@ -74,11 +76,13 @@ fn sources(files: &js_sys::Array) -> Result<Vec<spectralab_core::session::NamedS
 pub struct Model {
     session: ModelSession,
     /// The ESDs (base, other) of the last comparison's layers, in report order: they stay here
-    /// and only the selected layer's cross to JS ([`Model::compare_esd`]).
+    /// and only the selected layer's cross to JS (`Model::compare_esd`).
+    #[cfg_attr(not(feature = "compare"), allow(dead_code))]
     compare_esds: Vec<(Vec<f64>, Vec<f64>)>,
 }
 
 /// A JS `onProgress(done, total, name)` as the core's comparison progress callback.
+#[cfg(feature = "compare")]
 fn js_progress(f: Option<js_sys::Function>) -> impl FnMut(usize, usize, &str) {
     move |done, total, name| {
         if let Some(f) = &f {
@@ -172,6 +176,8 @@ impl Model {
 
     /// The report as CSV, exactly as the native `spectralab analyze --format csv` writes it
     /// (same columns and number formatting; error rows have empty measured cells).
+    /// (Not in the widgets' spectrum module.)
+    #[cfg(feature = "lab")]
     #[wasm_bindgen(js_name = reportCsv)]
     pub fn report_csv(&self) -> String {
         spectralab_core::spectrum::analyze::to_csv(&self.session.report())
@@ -182,6 +188,16 @@ impl Model {
         self.session.evals(position).map(<[f64]>::to_vec)
     }
 
+    /// Whether the layer at `position` is read by row blocks (large dense layers).
+    #[wasm_bindgen(js_name = isStreamed)]
+    pub fn is_streamed(&self, position: usize) -> bool {
+        self.session.is_streamed(position)
+    }
+}
+
+#[cfg(feature = "compare")]
+#[wasm_bindgen]
+impl Model {
     /// Compares this model (the base) with `other`, pairing layers by name: `{layers,
     /// unmatched, skipped, summary, notes}` (ΔW metrics, intruder dimensions, the k×k
     /// `overlap_matrix`; see `spectralab_core::compare`). `options`: `{k, eps, alpha, farms,
@@ -233,13 +249,11 @@ impl Model {
         self.keep_esds(&r);
         to_js(&r)
     }
+}
 
-    /// Whether the layer at `position` is read by row blocks (large dense layers).
-    #[wasm_bindgen(js_name = isStreamed)]
-    pub fn is_streamed(&self, position: usize) -> bool {
-        self.session.is_streamed(position)
-    }
-
+#[cfg(feature = "compress")]
+#[wasm_bindgen]
+impl Model {
     /// Positions of the 2-D weights a quantization plan covers.
     #[wasm_bindgen(js_name = quantPositions)]
     pub fn quant_positions(&self) -> Vec<u32> {
@@ -283,6 +297,7 @@ impl Model {
 }
 
 impl Model {
+    #[cfg(feature = "compare")]
     fn keep_esds(&mut self, r: &compare::CompareReport) {
         self.compare_esds = r
             .layers
@@ -291,6 +306,7 @@ impl Model {
             .collect();
     }
 
+    #[cfg_attr(not(feature = "lab"), allow(dead_code))]
     pub(crate) fn from_session(session: ModelSession) -> Model {
         Model {
             session,

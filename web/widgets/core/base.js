@@ -3,11 +3,18 @@
 // alternative. A widget subclass implements two methods:
 //
 //   async load(ctx)        → data        (attributes/properties → engine; ctx.stale() after awaits)
-//   draw(charts, data, o)  → {svg, summary}   (o: {width, height, theme}; sync, main thread)
+//   draw(charts, data, o)  → {svg, plot, x, y, caption, summary}
+//                          (o: {width, height, theme, xRange?, yRange?}: pass it to the chart call)
 //
-// and lists its data attributes in `static dataAttributes`. Events (bubbling, composed):
+// and lists its data attributes in `static dataAttributes` (and its axis names for the hover
+// read-out in `static axes`). The chart is interactive as in the lab (web/chart/interact.js): hover
+// read-out, wheel zoom around the cursor, drag-box zoom, Shift+drag pan, double-click resets; with
+// the widget focused, arrow keys pan, + / − zoom, 0 or Escape reset; SVG and PNG export buttons.
+// Parts a page can style or hide with ::part(): frame, chart, toolbar, button, reset-button,
+// svg-button, png-button, readout, zoom-box, caption, state. Events (bubbling, composed):
 //   spectral-render  {detail: {summary, loadMs, drawMs}}   after every draw
 //   spectral-error   {detail: {message}}                   when loading or drawing failed
+import { createChartView } from '../../chart/interact.js';
 import { loadCharts } from './charts.js';
 
 const CSS = `
@@ -28,6 +35,21 @@ const CSS = `
 :host(:focus-visible) .frame { outline: 2px solid var(--_accent); outline-offset: 2px; }
 .chart { flex: 1 1 auto; min-height: 0; position: relative; }
 .chart svg { display: block; width: 100%; height: 100%; }
+.chart-stage { position: absolute; inset: 0; outline: none; touch-action: none; }
+.chart-toolbar { position: absolute; top: 4px; right: 4px; z-index: 2; display: flex; gap: 4px;
+  opacity: 0; transition: opacity 0.15s; }
+:host(:hover) .chart-toolbar, :host(:focus-within) .chart-toolbar, :host(:focus) .chart-toolbar { opacity: 1; }
+.chart-toolbar button { font: inherit; font-size: 0.85em; padding: 1px 7px; cursor: pointer;
+  color: var(--_fg); background: var(--_bg); border: 1px solid var(--_border); border-radius: 4px; }
+.chart-toolbar button:disabled { display: none; }
+.chart-toolbar button:focus-visible { outline: 2px solid var(--_accent); }
+.chart-readout { position: absolute; left: 6px; bottom: 2px; z-index: 2; margin: 0; padding: 0 4px;
+  font-size: 0.85em; color: var(--_fg); background: var(--_bg); opacity: 0.9; pointer-events: none;
+  font-variant-numeric: tabular-nums; }
+.chart-zoom-box { position: absolute; z-index: 1; pointer-events: none; border: 1px dashed var(--_accent);
+  background: color-mix(in srgb, var(--_accent) 12%, transparent); }
+.chart-zoom-box[hidden] { display: none; }
+.chart-placeholder { margin: 0; padding: 16px; color: var(--_muted); }
 .caption { flex: none; margin: 0; padding: 4px 10px 6px; color: var(--_muted); font-size: 0.92em;
   border-top: 1px solid var(--_border); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .caption:empty { display: none; }
@@ -52,6 +74,8 @@ export class SpectralWidget extends HTMLElement {
   static dataAttributes = [];
   /** Properties that carry inline data (→ reload when set). */
   static dataProperties = [];
+  /** Axis names in the hover read-out. */
+  static axes = { x: 'x', y: 'y' };
 
   static get observedAttributes() {
     return ['theme', ...this.dataAttributes];
@@ -70,6 +94,12 @@ export class SpectralWidget extends HTMLElement {
     this._size = null;
     this._queued = false;
     this._timer = null;
+    this._view = null; // the interactive chart (web/chart/interact.js), made on the first draw
+    this._charts = null;
+    this._opts = null;
+    this._drawError = null;
+    // Keys on the focused widget drive the chart (the chart stage itself is not a tab stop).
+    this.addEventListener('keydown', (e) => this._onKey(e));
     this._resize = new ResizeObserver((entries) => this._onResize(entries.at(-1).contentRect));
     this._onScheme = () => this._theme() !== this._drawnTheme && this._draw();
     // Inline JSON is reactive too: editing or replacing the <script type="application/json"> child reloads.
@@ -188,7 +218,62 @@ export class SpectralWidget extends HTMLElement {
       this.setAttribute('aria-label', `${this.localName}: error: ${message}`);
       this._caption.textContent = '';
       this._chart.replaceChildren();
+      this._view = null;
     }
+  }
+
+  /** The interactive chart view (zoom state, read-out, export), made once per chart element. */
+  _chartView() {
+    if (this._view) return this._view;
+    const { x, y } = this.constructor.axes;
+    this._view = createChartView(this._chart, {
+      name: this._exportName(),
+      xLabel: x,
+      yLabel: y,
+      placeholder: '',
+      render: (range) => this._render(range),
+    });
+    const parts = { 'chart-toolbar': 'toolbar', 'chart-readout': 'readout', 'chart-zoom-box': 'zoom-box' };
+    for (const [cls, part] of Object.entries(parts)) this._chart.querySelector(`.${cls}`)?.setAttribute('part', part);
+    const [reset, svgBtn, pngBtn] = this._chart.querySelectorAll('.chart-toolbar button');
+    reset?.setAttribute('part', 'button reset-button');
+    svgBtn?.setAttribute('part', 'button svg-button');
+    pngBtn?.setAttribute('part', 'button png-button');
+    const stage = this._chart.querySelector('.chart-stage');
+    stage.tabIndex = -1;
+    stage.removeAttribute('aria-label');
+    return this._view;
+  }
+
+  /** File name stem of exports: the tag and, where set, the tensor. */
+  _exportName() {
+    const t = this.getAttribute('tensor');
+    return `${this.localName}${t ? `-${t}` : ''}`.replace(/[^\w.-]+/g, '_').slice(0, 120);
+  }
+
+  /** The chart view's render callback: one draw at the current size, theme and zoom range. */
+  _render(range) {
+    if (!this._data || !this._charts || !this._opts) return null;
+    try {
+      const out = this.draw(this._charts, this._data, { ...this._opts, ...range });
+      if (!out?.svg) throw new Error('nothing to draw (no data points)');
+      if (!out.plot || !out.x || !out.y) throw new Error('the chart has no axis mapping');
+      this._out = out;
+      return out;
+    } catch (err) {
+      this._drawError = err;
+      return null;
+    }
+  }
+
+  _onKey(e) {
+    if (e.target !== this || !this._view?.view || e.altKey || e.ctrlKey || e.metaKey) return;
+    const key = e.key === 'Escape' ? '0' : e.key;
+    if (!['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', '+', '=', '-', '0'].includes(key)) return;
+    const stage = this._chart.querySelector('.chart-stage');
+    const fwd = new KeyboardEvent('keydown', { key, shiftKey: e.shiftKey, cancelable: true });
+    stage?.dispatchEvent(fwd);
+    if (fwd.defaultPrevented) e.preventDefault();
   }
 
   /** Coalesces attribute/property changes of one task into one load. */
@@ -203,6 +288,7 @@ export class SpectralWidget extends HTMLElement {
 
   async _load() {
     const id = ++this._loadId;
+    this._dataId = id;
     const stale = () => id !== this._loadId;
     const t0 = performance.now();
     this._data = null;
@@ -256,16 +342,24 @@ export class SpectralWidget extends HTMLElement {
     // plotters' limits: 200..4000 × 150..4000 px.
     const width = Math.min(4000, Math.max(200, this._size.width || 200));
     const height = Math.min(4000, Math.max(150, this._size.height || 150));
-    let out;
-    try {
-      out = this.draw(charts, this._data, { width, height, theme });
-      if (!out?.svg) throw new Error('nothing to draw (no data points)');
-    } catch (err) {
-      this._fail(err);
+    this._charts = charts;
+    this._opts = { width, height, theme };
+    this._drawError = null;
+    this._out = null;
+    const view = this._chartView();
+    // New data (not a redraw of the same data: resize, theme, the FARMS pass) resets the zoom.
+    if (this._zoomData !== this._dataId) {
+      this._zoomData = this._dataId;
+      view.reset();
+    } else {
+      view.refresh();
+    }
+    const out = this._out;
+    if (this._drawError || !out) {
+      this._fail(this._drawError ?? new Error('nothing to draw'));
       return;
     }
-    this._chart.innerHTML = out.svg;
-    const svg = this._chart.firstElementChild;
+    const svg = this._chart.querySelector('.chart-stage svg');
     if (svg) {
       svg.setAttribute('aria-hidden', 'true');
       svg.setAttribute('focusable', 'false');

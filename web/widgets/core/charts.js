@@ -1,10 +1,11 @@
 // The widgets' chart functions: crate/plot's plotters charts from a wasm instance on the main
 // thread (plotters measures text through the DOM, so charts cannot be drawn in the worker). One
-// instance per page, shared by every widget; web/chart/fallback.js stands in if it fails to load
+// instance per page, shared by every widget, of the spectrum module that the spectrum engine's
+// worker also runs (compiled once by spectrumWasm: one download for both); web/chart/fallback.js stands in if it fails to load
 // (imported only then, so it is not part of what a page normally downloads).
 // (Same contract as web/app/charts.js; the widgets do not import the app layer.)
 import { pkgUrl } from '../../engine/loader.js';
-import { widgetBuild } from './engine.js';
+import { spectrumWasm, widgetBuild } from './engine.js';
 
 const KEY = Symbol.for('spectralab.widgets.charts');
 
@@ -15,18 +16,20 @@ export function loadCharts() {
 
 async function load(build) {
   try {
-    const mod = await import(pkgUrl(build));
-    await mod.default();
+    const { module, wasm } = await spectrumWasm();
+    const mod = await import(pkgUrl(build, module));
+    await mod.default({ module_or_path: wasm });
     if (['esdChart', 'alphaChart', 'seriesChart'].every((n) => typeof mod[n] === 'function')) {
       // serde reads plain arrays most reliably: typed arrays become arrays first.
       const plainLayer = (l) => (ArrayBuffer.isView(l?.evals) ? { ...l, evals: Array.from(l.evals) } : l);
       const plainSpec = (s) => ({ ...s, series: (s?.series ?? []).map((x) => ({ ...x, x: Array.from(x.x ?? []), y: Array.from(x.y ?? []) })) });
       return {
         esdChart: (layer, opts) => normalise(mod.esdChart(plainLayer(layer), opts)),
-        rankChart: (layer, opts) => normalise(mod.rankChart(plainLayer(layer), opts)),
+        // Not in the spectrum module (no widget draws a rank plot).
+        rankChart: mod.rankChart ? (layer, opts) => normalise(mod.rankChart(plainLayer(layer), opts)) : null,
         alphaChart: (layers, opts) => normalise(mod.alphaChart(layers.map(plainLayer), opts)),
         seriesChart: (spec, opts) => normalise(mod.seriesChart(plainSpec(spec), opts)),
-        source: `plotters (${build})`,
+        source: `plotters (${module ? `${module}-` : ''}${build})`,
       };
     }
   } catch (err) {

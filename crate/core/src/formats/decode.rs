@@ -2,8 +2,11 @@
 
 use ndarray::{ArrayD, IxDyn};
 
+#[cfg(feature = "npz")]
 use super::inflate::MemberInflater;
-use super::source::{check_range, SeqRead};
+use super::source::check_range;
+#[cfg(feature = "npz")]
+use super::source::SeqRead;
 use super::{format_err, ByteSource, Dtype, ReadParams, Storage, TensorData, TensorEntry};
 use crate::dtype::{widen_bf16, widen_f16};
 use crate::error::{Error, Result};
@@ -85,6 +88,13 @@ pub(crate) fn read_tensor(
                 pos += k as u64;
             }
         }
+        #[cfg(not(feature = "npz"))]
+        Storage::Deflated { .. } => {
+            return Err(format_err(format!(
+                "tensor `{name}` is a deflated .npz member, which is not read by this build (built without the `npz` feature, like the widgets' spectrum module): use the full build, the lab or the CLI"
+            )));
+        }
+        #[cfg(feature = "npz")]
         Storage::Deflated {
             compressed_offset,
             compressed_len,

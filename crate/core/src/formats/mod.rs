@@ -38,15 +38,21 @@
 //!   [`ReadParams::max_tensor_bytes`].
 
 mod decode;
+#[cfg_attr(not(feature = "gguf"), allow(dead_code))]
 mod ggml_dequant;
+#[cfg_attr(not(feature = "gguf"), allow(dead_code))]
 mod gguf;
+#[cfg_attr(not(feature = "npz"), allow(dead_code))]
 mod inflate;
 mod npy;
+#[cfg_attr(not(all(feature = "npz", feature = "torch")), allow(dead_code))]
 mod npz;
 mod pyliteral;
 mod safetensors;
 mod source;
+#[cfg_attr(not(feature = "torch"), allow(dead_code))]
 mod torch;
+#[cfg_attr(not(feature = "torch"), allow(dead_code))]
 pub mod unpickle;
 
 use std::fmt;
@@ -315,14 +321,10 @@ pub fn read_index(src: &dyn ByteSource, name_hint: &str) -> Result<TensorIndex> 
         return npy::read_npy_index(src, name_hint);
     }
     if head.starts_with(b"GGUF") {
-        return gguf::read_gguf_index(src);
+        return read_gguf_index_if_built(src);
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
-        let members = npz::zip_members(src)?;
-        if torch::is_torch_archive(&members) {
-            return torch::read_torch_index(src, members);
-        }
-        return npz::read_npz_members(src, members);
+        return read_zip_index(src);
     }
     if torch::is_legacy_torch(head) {
         return Err(format_err(torch::LEGACY_MESSAGE));
@@ -339,7 +341,7 @@ pub fn read_index(src: &dyn ByteSource, name_hint: &str) -> Result<TensorIndex> 
                 hex_prefix(head)
             ),
         }),
-        "gguf" => gguf::read_gguf_index(src),
+        "gguf" => read_gguf_index_if_built(src),
         "npz" | "zip" => Err(Error::Format {
             what: format!(
                 "`{name_hint}` is not a ZIP archive: no PK\\x03\\x04 signature (first bytes: {})",
@@ -367,6 +369,51 @@ pub fn read_index(src: &dyn ByteSource, name_hint: &str) -> Result<TensorIndex> 
     }
 }
 
+/// A ZIP archive: a PyTorch checkpoint (feature `torch`) or an `.npz` (feature `npz`).
+#[cfg(any(feature = "npz", feature = "torch"))]
+fn read_zip_index(src: &dyn ByteSource) -> Result<TensorIndex> {
+    let members = npz::zip_members(src)?;
+    if torch::is_torch_archive(&members) {
+        #[cfg(feature = "torch")]
+        return torch::read_torch_index(src, members);
+        #[cfg(not(feature = "torch"))]
+        return Err(not_built("a PyTorch checkpoint", "torch"));
+    }
+    #[cfg(feature = "npz")]
+    return npz::read_npz_members(src, members);
+    #[cfg(not(feature = "npz"))]
+    return Err(not_built("an .npz archive", "npz"));
+}
+
+/// Without `npz` and `torch`, ZIP archives are not read at all.
+#[cfg(not(any(feature = "npz", feature = "torch")))]
+fn read_zip_index(_src: &dyn ByteSource) -> Result<TensorIndex> {
+    Err(not_built(
+        "a ZIP archive (.npz or a PyTorch checkpoint)",
+        "npz",
+    ))
+}
+
+/// [`gguf::read_gguf_index`] where the `gguf` feature is on; else the "not in this build" error.
+fn read_gguf_index_if_built(src: &dyn ByteSource) -> Result<TensorIndex> {
+    #[cfg(feature = "gguf")]
+    return gguf::read_gguf_index(src);
+    #[cfg(not(feature = "gguf"))]
+    {
+        let _ = src;
+        Err(not_built("a GGUF file", "gguf"))
+    }
+}
+
+/// The error for a format whose reader this build leaves out (cargo feature `feature` off, as
+/// in the widgets' wasm spectrum module).
+#[cfg(any(not(feature = "gguf"), not(feature = "torch"), not(feature = "npz")))]
+fn not_built(what: &str, feature: &str) -> Error {
+    format_err(format!(
+        "{what} is not read by this build (built without the `{feature}` feature, like the widgets' spectrum module): use the full build, the lab or the CLI"
+    ))
+}
+
 /// Reads one tensor of `entry` (from [`read_index`] on the same source) and decodes it.
 ///
 /// Reads exactly the entry's bytes (for a deflated `.npz` member: inflates the member from its
@@ -387,7 +434,10 @@ pub fn read_tensor(
     params: &ReadParams,
 ) -> Result<TensorData> {
     if let Dtype::Ggml(_) = entry.dtype {
+        #[cfg(feature = "gguf")]
         return gguf::read_gguf_tensor(src, entry, params);
+        #[cfg(not(feature = "gguf"))]
+        return Err(not_built("a GGUF tensor", "gguf"));
     }
     decode::read_tensor(src, entry, params)
 }
@@ -408,6 +458,11 @@ pub fn read_block(
     rows: std::ops::Range<usize>,
     cols: std::ops::Range<usize>,
 ) -> Result<TensorData> {
+    #[cfg(not(feature = "gguf"))]
+    if let Dtype::Ggml(_) = entry.dtype {
+        return Err(not_built("a GGUF tensor", "gguf"));
+    }
+    #[cfg(feature = "gguf")]
     if let Dtype::Ggml(_) = entry.dtype {
         // GGUF rows are whole quantization blocks: dequantize the rows, then keep the columns.
         let (n, m) = decode::matrix_dims(entry)?;
