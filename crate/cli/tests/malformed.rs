@@ -100,6 +100,9 @@ fn check(e: &Value) -> Option<String> {
     if !mentions_one(err, &needles) {
         problems.push(format!("stderr mentions none of {needles:?}"));
     }
+    if e["expect"] == "nothing" && !err.contains("no analysable weight matrix") {
+        problems.push("no `no analysable weight matrix` message".into());
+    }
     if e["expect"] == "rows" {
         for name in strings(&e["error_rows"]) {
             if name != "*" && !err.contains(&format!("{name}: ")) {

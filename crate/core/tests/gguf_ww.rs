@@ -68,7 +68,7 @@ fn gemma3_270m_q4_k_m_alpha_matches_weightwatcher_on_gguf_py_floats() {
     let file = std::fs::read(&path).unwrap();
     let t0 = std::time::Instant::now();
     let report = analyze_source(
-        file.as_slice(),
+        &file,
         "gemma-3-270m-q4_k_m.gguf",
         &AnalyzeParams::default(),
         |_, _, _| true,
