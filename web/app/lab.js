@@ -545,7 +545,7 @@ export function startLab({ build, threads, simd }) {
   function openFiles(files) {
     const list = [...files].filter((f) => SHARD_FILE.test(f.name) || ACCEPT.test(f.name));
     if (!list.length) {
-      showError(`No model file among ${files.length} file(s): expected .safetensors shards (with model.safetensors.index.json), .npy or .npz.`);
+      showError(`No model file among ${files.length} file(s): expected a .safetensors, .npy, .npz, GGUF or PyTorch (.bin, .pt) file, or shards with their *.index.json.`);
       return;
     }
     if (list.length === 1 && !/\.index\.json$/i.test(list[0].name)) {

@@ -261,6 +261,12 @@ async function analyze(a) {
     if (format === 'csv') out = types ? withGgmlType(report, model.reportCsv(), types) : model.reportCsv();
     else out = types ? withGgmlType(report, undefined, types) : `${JSON.stringify(report, null, 2)}\n`;
     writeAll(1, out);
+    // As the native CLI: a file with no analysable matrix (and no --layers filter) is bad input.
+    if (!report.layers.length && opts.layers === undefined) {
+      const reasons = report.skipped.slice(0, 10).map((s) => `\n  ${s.name}: ${s.skip ?? 'skipped'}`).join('');
+      const more = report.skipped.length > 10 ? `\n  … and ${report.skipped.length - 10} more` : '';
+      throw new Failure(3, `${[].concat(path).join(' ')}: no analysable weight matrix (${report.skipped.length} tensor(s), all skipped)${reasons}${more}`);
+    }
     verdict(report, gates, allowErrors);
   } finally {
     close();

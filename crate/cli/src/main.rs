@@ -278,6 +278,7 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
             "analyze needs a FILE, a folder of shards, a *.index.json, or hf://org/name".into(),
         ));
     }
+    let filtered = o.layers.is_some();
     let path = a.0.join(" ");
     let mut download = None;
     let files = if a.0.len() == 1 && hub::is_remote(&a.0[0]) {
@@ -370,7 +371,34 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
     std::io::stdout()
         .write_all(out.as_bytes())
         .map_err(|e| Failure::Run(e.to_string()))?;
+    if report.layers.is_empty() && !filtered {
+        return Err(Failure::Run(nothing_to_analyse(&path, &report)));
+    }
     gate_and_errors(&report, &gates, allow_errors)
+}
+
+/// The message when a file (without a `--layers` filter) holds no analysable matrix: exit 3, as
+/// for a malformed file, so that a CI gate cannot pass on an empty table. Lists the skip reasons
+/// (the first 10).
+fn nothing_to_analyse(
+    path: &str,
+    report: &spectralab_core::spectrum::analyze::ModelReport,
+) -> String {
+    let mut msg = format!(
+        "{path}: no analysable weight matrix ({} tensor(s), all skipped)",
+        report.skipped.len()
+    );
+    for s in report.skipped.iter().take(10) {
+        msg.push_str(&format!(
+            "\n  {}: {}",
+            s.name,
+            s.skip.as_deref().unwrap_or("skipped")
+        ));
+    }
+    if report.skipped.len() > 10 {
+        msg.push_str(&format!("\n  … and {} more", report.skipped.len() - 10));
+    }
+    msg
 }
 
 /// The verdict of an analysis: `Errors` (exit 2) when a layer could not be analysed (unless

@@ -443,6 +443,24 @@ pub fn read_gguf_header(src: &dyn ByteSource) -> Result<GgufHeader> {
     }
     let tensor_count = c.u64("tensor count")?;
     let kv_count = c.u64("metadata count")?;
+    // A tensor info takes at least 32 bytes (name length, n_dims, one dim, type, offset) and a
+    // key/value at least 13 (key length, value type, a 1-byte value): a count the file cannot
+    // hold is named as such, before anything is read past it.
+    let room = src.len().saturating_sub(c.pos);
+    if tensor_count > room / 32 {
+        return Err(format_err(format!(
+            "GGUF header declares {tensor_count} tensors: the {} bytes after it can hold at most {} tensor infos",
+            room,
+            room / 32
+        )));
+    }
+    if kv_count > room / 13 {
+        return Err(format_err(format!(
+            "GGUF header declares {kv_count} metadata key/values: the {} bytes after it can hold at most {}",
+            room,
+            room / 13
+        )));
+    }
 
     let mut metadata: Vec<(String, GgufValue)> = Vec::new();
     let mut keys = HashSet::new();

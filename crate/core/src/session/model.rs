@@ -518,7 +518,7 @@ impl ModelSession {
                 let problem = match (&t.location, &t.dtype) {
                     (TensorLocation::Broken(_), _) => None,
                     (_, Some(Dtype::Ggml(g))) if !g.can_dequantize() => {
-                        Some(format!("unsupported GGUF type {}", g.name()))
+                        Some(format!("unsupported GGUF type {g}"))
                     }
                     (_, Some(d)) if !d.is_supported() => Some(format!(
                         "unsupported dtype {d} (supported: F64, F32, F16, BF16, GGUF quantized types)"
