@@ -141,6 +141,22 @@ if (block) {
   md += `| **extrapolated** full LLaMA-7B (32 blocks + embedding, × ${k.toFixed(2)}) | ${f(block.ww * k)} | ${f(block.n1 * k)} | ${f(block.n2 * k)} | | | |\n`;
   md += `\nWeightWatcher's process CPU time on the block: ${f(block.wwCpu)}.\n`;
 }
+md += `\n## Where the time goes (native CLI, default analysis of MiniLM F32, 1 thread)\n
+Profile by \`RAYON_NUM_THREADS=1 perf record -g target/release/spectralab analyze <MiniLM>\` (2026-12-03, shares of the process's CPU samples; load average 11–13 on the 2 cores, so wall times were 1.3–3.3 s for 0.62–0.80 s of CPU):
+
+| phase | before (faer eigenvalues) | after (root-free QL) |
+|---|---:|---:|
+| exact f64 Gram (faer/gemm AVX-512 f64 microkernels) | 29% | 30% |
+| Householder tridiagonalisation (faer, pulp AVX2) | 16% | 19% |
+| tridiagonal eigenvalues (faer QR with Givens → root-free QL) | 19% | 10% |
+| f32 → f64 widening of each layer (ndarray map + page faults of the copy) | 9–12% | 8–10% |
+| Gram mirror / copy, max\\|w\\| and finiteness scans | 8% | 8% |
+| reading + decoding the file (pread, decode) | 4% | 4% |
+| power-law fit (pow in the KS scan) | 3% | 3% |
+| user CPU of the whole command (GNU time, 3 runs) | 0.69–0.71 s | 0.52–0.53 s |
+
+The default analysis must give WeightWatcher's numbers at 1e-9 relative (the parity suites), so each layer's Gram is formed exactly in f64 (f32 products are exact in f64); the f32 SIMD Gram (\`--fast\`) is ≈1e-7 relative and fails those tolerances, so it cannot be the default. What is left is the same O(n·m² + m³) work WeightWatcher's SVD does, in 1 thread: 8× would need ≈0.35 s of wall time including reading the 90 MB file.
+`;
 md += '\n## Machine load during this run\n\n| measurement | load avg (1 min) at start | CPU share used by other processes |\n|---|---:|---:|\n';
 for (const n of loadNotes) md += `| ${n.name} | ${n.load.toFixed(2)} | ${(n.others * 100).toFixed(0)}% |\n`;
 writeFileSync(join(root, 'BENCHMARKS-htsr.md'), md);

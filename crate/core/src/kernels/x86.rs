@@ -13,10 +13,17 @@
 use super::{check_tile_lengths, GRAM_MR, GRAM_NR};
 use core::arch::x86_64::*;
 
-/// Whether this CPU runs [`gram_tile8_f32_avx2`] (checked once, then cached by std).
+/// Whether [`super::gram_tile8_f32`] uses [`gram_tile8_f32_avx2`]: the CPU has AVX2 and FMA and
+/// the environment variable `SPECTRALAB_GRAM_SCALAR` is not set (a switch for benchmarks that
+/// compare the two kernels in one binary). Decided once per process.
 #[inline]
 pub fn has_avx2_fma() -> bool {
-    is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+    static USE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *USE.get_or_init(|| {
+        is_x86_feature_detected!("avx2")
+            && is_x86_feature_detected!("fma")
+            && std::env::var_os("SPECTRALAB_GRAM_SCALAR").is_none()
+    })
 }
 
 /// 8×8 tile with 8 `__m256` accumulators. Caller must have checked [`has_avx2_fma`].
