@@ -18,6 +18,8 @@ pub mod simd128;
 pub mod wht_scalar;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod wht_simd128;
+#[cfg(target_arch = "x86_64")]
+pub mod x86;
 
 /// Rows per packed block: the length of the f32 partial sums.
 pub const GRAM_KC: usize = 128;
@@ -26,16 +28,48 @@ pub const GRAM_NR: usize = 8;
 /// Tile height (rows of `G` per tile).
 pub const GRAM_MR: usize = 4;
 
-/// Which implementation [`gram_tile_f32`] uses in this build.
+/// Which implementation [`gram_tile8_f32`] uses in this build on this CPU.
 pub fn gram_kernel_name() -> &'static str {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     {
         "simd128"
     }
+    #[cfg(target_arch = "x86_64")]
+    {
+        if x86::has_avx2_fma() {
+            return "avx2+fma";
+        }
+    }
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     {
         "scalar"
     }
+}
+
+/// A full 8×8 tile (rows `0..8` of panel `a`, all 8 columns of panel `b`): the contract of
+/// [`gram_tile_f32`] for `t < 8`. On x86-64 with AVX2 + FMA (detected at run time) one fused
+/// kernel ([`x86::gram_tile8_f32_avx2`]); elsewhere two 4-row tiles.
+#[inline]
+pub fn gram_tile8_f32(a: &[f32], b: &[f32], kc: usize, out: &mut [f64], out_stride: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if x86::has_avx2_fma() {
+            // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+            unsafe { x86::gram_tile8_f32_avx2(a, b, kc, out, out_stride) };
+            return;
+        }
+    }
+    if kc == 0 {
+        return;
+    }
+    gram_tile_f32(a, b, kc, out, out_stride);
+    gram_tile_f32(
+        &a[GRAM_MR..],
+        b,
+        kc,
+        &mut out[GRAM_MR * out_stride..],
+        out_stride,
+    );
 }
 
 /// `out[t·out_stride + c] += Σ_{r<kc} a[r·8 + t]·b[r·8 + c]` for `t < 4`, `c < 8`, summed in f32.

@@ -13,10 +13,10 @@
 //! outside `[1e-100, 1e100]`.
 
 use super::bridge::as_faer;
-use super::eigen::symmetric_eigenvalues;
 use super::real::{check_finite, max_abs};
+use super::tridiag::lower_symmetric_eigenvalues_f64;
 use super::Real;
-use crate::kernels::{gram_tile_f32, GRAM_KC, GRAM_MR, GRAM_NR};
+use crate::kernels::{gram_tile8_f32, GRAM_KC, GRAM_NR};
 use crate::parallel::for_each_mut;
 use crate::{Error, Result};
 use faer::{Accum, Mat, Par};
@@ -128,7 +128,7 @@ pub fn gram_eigenvalues<T: GramInput>(
     params: &GramParams,
 ) -> Result<Array1<f64>> {
     let (g, e) = gram_scaled(w, params)?;
-    let ev = symmetric_eigenvalues(g.view())?;
+    let ev = lower_symmetric_eigenvalues_f64(as_faer(&g.view()))?;
     Ok(Array1::from_vec(unscale(
         ev.into_iter(),
         e,
@@ -191,10 +191,8 @@ fn gram_lane(
                 let bq = &sub[q * panel_len..(q + 1) * panel_len];
                 for p in 0..=q {
                     let ap = &sub[p * panel_len..(p + 1) * panel_len];
-                    for t in (0..GRAM_NR).step_by(GRAM_MR) {
-                        let out = &mut gq[(p * GRAM_NR + t) * GRAM_NR..];
-                        gram_tile_f32(&ap[t..], bq, klen, out, GRAM_NR);
-                    }
+                    let out = &mut gq[p * GRAM_NR * GRAM_NR..];
+                    gram_tile8_f32(ap, bq, klen, out, GRAM_NR);
                 }
             }
         });
@@ -489,12 +487,7 @@ pub fn lower_gram_eigenvalues(lower: Mat<f64>, e: i32) -> Result<Vec<f64>> {
     if lower.nrows() == 0 {
         return Ok(Vec::new());
     }
-    let ev = lower
-        .as_ref()
-        .self_adjoint_eigenvalues(faer::Side::Lower)
-        .map_err(|_| Error::NoConvergence {
-            method: "symmetric eigenvalue solver",
-        })?;
+    let ev = lower_symmetric_eigenvalues_f64(lower.as_ref())?;
     drop(lower);
     unscale(ev.into_iter(), e, "an eigenvalue of the Gram matrix")
 }

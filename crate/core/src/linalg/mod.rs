@@ -23,6 +23,7 @@ mod qr;
 mod randomized;
 mod real;
 mod svd;
+mod tridiag;
 
 pub use eigen::{symmetric_eigen, symmetric_eigenvalues, SymmetricEigen};
 pub use gram::{
@@ -33,3 +34,4 @@ pub use qr::{householder_qr, Qr};
 pub use randomized::{randomized_svd, RandomizedSvdParams};
 pub use real::{check_finite, Real};
 pub use svd::{singular_values, thin_svd, Svd};
+pub use tridiag::{lower_symmetric_eigenvalues_f64, tridiagonal_eigenvalues};
