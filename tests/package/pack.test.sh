@@ -128,8 +128,10 @@ for (const [name, gl] of Object.entries(g.layers)) {
     // Not a report column: the full singular values of ΔW (the core's tests check them).
     if (k === 'delta_singular_values') continue;
     const got = l[k];
-    const same = (a, b) => (typeof b === 'number' ? Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b)) : JSON.stringify(a) === JSON.stringify(b));
-    const ok = Array.isArray(v) ? Array.isArray(got) && got.length === v.length && v.every((x, i) => same(got[i], x)) : same(got, v);
+    // Numbers to rel 1e-6, arrays (also nested: the k×k overlap_matrix) element by element.
+    const same = (a, b) =>
+      Array.isArray(b) ? Array.isArray(a) && a.length === b.length && b.every((x, i) => same(a[i], x)) : typeof b === 'number' ? Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b)) : JSON.stringify(a) === JSON.stringify(b);
+    const ok = same(got, v);
     checked++;
     if (!ok) { console.error(`${name}.${k}: ${JSON.stringify(got)} vs numpy ${JSON.stringify(v)}`); bad++; }
   }
