@@ -27,7 +27,8 @@ const BIG = { rows: 5000, cols: 3000 };
 /** Opens the lab at `url` and waits until the demo rendered (or the page reported an error). */
 async function openLab(browser, url) {
   const tab = await newPage(browser);
-  await tab.page.goto(url, { waitUntil: 'domcontentloaded' });
+  // The random-matrix demo is the page's last tab (web/app/tabs.js): open the page on it.
+  await tab.page.goto(`${url}#demo`, { waitUntil: 'domcontentloaded' });
   await tab.page.waitForFunction(
     () => window.spectralabReady === true || window.spectralabState?.status === 'error',
     null,
