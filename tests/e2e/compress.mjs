@@ -95,9 +95,11 @@ async function main() {
     const ex = await guarded('panel ready after the default example', () => waitPanel(page));
     if (ex) {
       report('example: truncation curves and plan for all 36 layers', ex.status === 'ready' && ex.curves === 36 && ex.layers === 36 && ex.planRows === 36, JSON.stringify(ex));
-      const ratio = (ex.analysisMs + ex.curvesMs) / ex.analysisMs;
+      // The curves run on the lab's (interactive) engine between its analysis batches, so their
+      // page-side time includes waiting for a batch: their cost is the worker time.
+      const ratio = (ex.analysisMs + ex.curvesWorkerMs) / ex.analysisMs;
       const solo = await page.evaluate(() => window.spectralabCompress.benchCurves());
-      info(`example: truncation curves of ${ex.curves} layers during the run: ${ex.curvesMs.toFixed(1)} ms page-side (${ex.curvesWorkerMs.toFixed(1)} ms in the worker, ${ex.curvesCalls} calls) vs the lab's analysis ${ex.analysisMs.toFixed(0)} ms: (analysis + curves) / analysis = ${ratio.toFixed(3)}; planner build ${ex.plannerMs.toFixed(1)} ms`);
+      info(`example: truncation curves of ${ex.curves} layers during the run: ${ex.curvesMs.toFixed(1)} ms page-side (${ex.curvesWorkerMs.toFixed(1)} ms in the worker, ${ex.curvesCalls} calls) vs the lab's analysis ${ex.analysisMs.toFixed(0)} ms: (analysis + curves in the worker) / analysis = ${ratio.toFixed(3)}; planner build ${ex.plannerMs.toFixed(1)} ms`);
       info(`example: all ${solo.layers} curves again in one call after the run: ${solo.ms.toFixed(1)} ms in the worker, ${solo.roundTripMs.toFixed(1)} ms page-side (${((100 * solo.roundTripMs) / ex.analysisMs).toFixed(2)} % of the analysis)`);
       report('example: curves cost ≤ 0.2× the analysis (shared spectrum)', ratio <= 1.2, ratio.toFixed(3));
     }
@@ -203,10 +205,10 @@ async function main() {
         await page.setInputFiles('#lab-file', F32);
         const f = await waitPanel(page, before, 120_000);
         report(`F32 model: curves and plan for all ${f.analysed} analysed layers`, f.status === 'ready' && f.curves === f.analysed && f.planRows === f.analysed && f.analysed >= 36, JSON.stringify(f));
-        const ratio = (f.analysisMs + f.curvesMs) / f.analysisMs;
+        const ratio = (f.analysisMs + f.curvesWorkerMs) / f.analysisMs;
         await page.waitForFunction(() => window.spectralabCompress.tradeoffStatus !== 'computing', null, { timeout: 120_000 });
         const solo = await page.evaluate(() => window.spectralabCompress.benchCurves());
-        info(`F32: truncation curves of ${f.curves} layers ${f.curvesMs.toFixed(1)} ms page-side (${f.curvesWorkerMs.toFixed(1)} ms in the worker) vs analysis ${f.analysisMs.toFixed(0)} ms: ratio ${ratio.toFixed(3)}; in one call after the run ${solo.ms.toFixed(1)} ms (worker), ${solo.roundTripMs.toFixed(1)} ms page-side`);
+        info(`F32: truncation curves of ${f.curves} layers ${f.curvesMs.toFixed(1)} ms page-side (${f.curvesWorkerMs.toFixed(1)} ms in the worker) vs analysis ${f.analysisMs.toFixed(0)} ms: (analysis + curves in the worker) / analysis = ${ratio.toFixed(3)}; in one call after the run ${solo.ms.toFixed(1)} ms (worker), ${solo.roundTripMs.toFixed(1)} ms page-side`);
         report('F32: curves cost ≤ 0.2× the analysis', ratio <= 1.2, ratio.toFixed(3));
         const p = await moveSlider(page, 25);
         report('F32: slider re-plans within budget, greedy ≤ uniform', p.params <= p.budget && p.compare.greedy.error <= p.compare.uniform.error + 1e-12, JSON.stringify(p.compare));

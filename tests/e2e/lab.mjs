@@ -118,6 +118,18 @@ async function main() {
       report('back to the lab: its table is still there', rows === 36, String(rows));
     });
 
+    // 1a'. One store, two engine workers: the interactive one (the lab's model) and the job
+    // engine, whatever the panels shown (rayon's pool workers are not engine workers).
+    await guarded('engine workers', async () => {
+      for (const t of ['compare', 'compress', 'metrics', 'transform', 'demo', 'lab']) {
+        await page.evaluate((h) => (location.hash = `#${h}`), t);
+        await page.waitForTimeout(150);
+      }
+      const urls = page.workers().map((w) => w.url());
+      const engines = urls.filter((u) => u.endsWith('/engine/worker.js'));
+      report('the page runs 2 engine workers (interactive + jobs), after every tab was shown', engines.length === 2, `${engines.length} engine workers of ${urls.length} workers`);
+    });
+
     // 1b. The synthetic model (generated in wasm): labelled layers with known spectra.
     await guarded('synthetic model', async () => {
       const before = await page.evaluate(() => window.spectralabLab.runId);
@@ -164,6 +176,13 @@ async function main() {
         const c = await labSummary(page);
         report('Cancel mid-run keeps the finished rows', c.status === 'cancelled' && c.done >= 3 && c.done < 39 && c.tableRows === c.done, JSON.stringify({ ...c, alphas: undefined }));
         await page.waitForFunction(() => !document.querySelector('#lab-run').disabled, null, { timeout: 15_000 });
+        // The restarted engine opened the same file again: a finished layer's ESD is served.
+        const again = await page.evaluate(async () => {
+          const l = window.spectralabLab;
+          const ev = await l.engine.call('layerEvals', l.rows[0].index);
+          return { n: ev.length, want: l.rows[0].num_evals };
+        });
+        report('after Cancel the model is open again in the fresh worker (a finished layer’s ESD is served)', again.n > 0 && again.n === again.want, JSON.stringify(again));
         const runId = await page.evaluate(() => window.spectralabLab.runId);
         await page.click('#lab-run');
         const r = await waitRun(page, { after: runId });

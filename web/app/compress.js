@@ -1,9 +1,9 @@
 // The compress panel of the lab page: per-layer truncation curves from the lab's ESDs (computed
-// once by the lab, shared through the `spectralab:layers` event), the structured trade-off curves
+// once by the lab, shared through the store's 'layers' event), the structured trade-off curves
 // of the selected layer (error vs bytes, one curve per method, Pareto front highlighted), and a
 // model-wide rank plan re-planned live from a budget slider. No numerics here: the engine worker
 // (web/engine/methods/compress.js → crate/wasm/src/compress.rs) computes, crate/plot draws.
-import { CancelledError, createEngine } from '../engine/client.js';
+import { CancelledError } from '../engine/client.js';
 import { createChartView, formatValue } from '../chart/interact.js';
 import { downloadBlob, toCsv } from '../chart/export.js';
 import { loadCharts } from './charts.js';
@@ -64,7 +64,7 @@ function syntheticLayers(n) {
 }
 
 /** Mounts the panel into its section; returns its state object (for tests). */
-export function startCompressPanel({ build, lab } = {}) {
+export function startCompressPanel({ store } = {}) {
   const section = document.getElementById('compress-panel');
   if (!section) return null;
 
@@ -93,15 +93,14 @@ export function startCompressPanel({ build, lab } = {}) {
   };
   window.spectralabCompress = state;
 
-  // Light work only (curves, plans, one tensor's structured fits): the single-threaded build is
-  // enough and starts no second rayon pool next to the lab's.
-  const panelBuild = build === 'threads' ? 'simd' : build;
-  const engine = createEngine({ build: panelBuild });
-  // The structured fits take seconds: a second worker, so re-plans never wait behind them, and a
-  // new selection cancels the running fit (terminate and respawn).
-  const fitEngine = createEngine({ build: panelBuild });
+  // Curves and the planner are light: the store's interactive engine. The structured fits take
+  // seconds: a job on the job engine, so re-plans never wait behind them, and a new selection
+  // cancels the running fit.
+  const engine = store.engine;
   state.engine = engine;
-  state.fitEngine = fitEngine;
+  const cancelFit = () => store.jobs.cancel('compress-fit');
+  /** The engine generation the 'model' planner was created in (a restart loses it). */
+  let plannerGen = -1;
   let charts = null;
   const evals = new Map(); // name → Float64Array (the lab's, shared)
 
@@ -224,7 +223,7 @@ export function startCompressPanel({ build, lab } = {}) {
   function reset(runId) {
     state.runId = runId;
     tradeoffSeq++;
-    if (state.tradeoffStatus === 'computing') fitEngine.cancel();
+    if (state.tradeoffStatus === 'computing') cancelFit();
     Object.assign(state, {
       status: 'curves',
       layers: [],
@@ -259,12 +258,11 @@ export function startCompressPanel({ build, lab } = {}) {
   };
 
   let chain = Promise.resolve(); // curve batches, then the planner, in order
-  document.addEventListener('spectralab:model', () => {
+  store.on('model', () => {
     state.status = 'waiting';
     setStatus('Waiting for the lab’s analysis…');
   });
-  document.addEventListener('spectralab:layers', (e) => {
-    const { runId, rows, done } = e.detail ?? {};
+  store.on('layers', ({ runId, rows, done }) => {
     if (runId !== state.runId) reset(runId);
     const layers = [];
     for (const r of rows ?? []) {
@@ -301,7 +299,7 @@ export function startCompressPanel({ build, lab } = {}) {
   });
 
   // A cancelled run sends no last batch: plan the layers that finished.
-  document.getElementById('lab-cancel')?.addEventListener('click', () => {
+  store.on('cancel', () => {
     const runId = state.runId;
     chain = chain.then(() => {
       if (runId === state.runId && state.status === 'curves' && state.layers.length) return buildPlanner(runId);
@@ -309,8 +307,22 @@ export function startCompressPanel({ build, lab } = {}) {
     });
   });
 
+  /** Creates the 'model' planner from the layers' ESDs, again if the engine restarted since. */
+  async function ensurePlanner(force = false) {
+    if (!force && plannerGen === engine.generation) return;
+    await engine.ready;
+    const gen = engine.generation;
+    await engine.call('plannerCreate', 'model', state.layers.map((l) => ({ name: l.name, rows: l.rows, cols: l.cols, evals: evals.get(l.name) })));
+    plannerGen = gen;
+  }
+
+  let cancelledRun = null;
+  store.on('cancel', ({ runId }) => {
+    cancelledRun = runId;
+  });
+
   async function buildPlanner(runId) {
-    state.analysisMs = lab?.lab?.elapsedMs ?? null;
+    state.analysisMs = store.analysisMs ?? null;
     if (!state.layers.length) {
       state.status = 'error';
       setStatus('No layer spectrum to plan.');
@@ -319,7 +331,7 @@ export function startCompressPanel({ build, lab } = {}) {
     state.status = 'planning';
     const t0 = performance.now();
     try {
-      await engine.call('plannerCreate', 'model', state.layers.map((l) => ({ name: l.name, rows: l.rows, cols: l.cols, evals: evals.get(l.name) })));
+      await ensurePlanner(true);
     } catch (err) {
       state.status = 'error';
       fail('planner', err);
@@ -331,17 +343,16 @@ export function startCompressPanel({ build, lab } = {}) {
     curveBtn.disabled = false;
     await replan();
     state.status = 'ready';
-    const partial = lab?.lab?.status === 'cancelled' ? ' (the lab’s run was cancelled: finished layers only)' : '';
+    const partial = cancelledRun === runId ? ' (the lab’s run was cancelled: finished layers only)' : '';
     setStatus(`${state.layers.length} layers${partial} · truncation curves ${fmtMs(state.curvesMs)} · planner ${fmtMs(state.plannerMs)}`);
     computeTradeoff();
   }
 
   // --- selection --------------------------------------------------------------------------------
   function followedLayer() {
-    const l = lab?.lab;
-    if (!follow.checked || !l || l.selected === null) return null;
-    const p = l.plan.find((x) => x.index === l.selected);
-    return p && state.curves.has(p.name) ? p.name : null;
+    if (!follow.checked || store.selected === null) return null;
+    const name = state.layers.find((l) => l.index === store.selected)?.name;
+    return name && state.curves.has(name) ? name : null;
   }
 
   function selectLayer(name) {
@@ -353,25 +364,23 @@ export function startCompressPanel({ build, lab } = {}) {
   }
 
   layerSelect.addEventListener('change', () => selectLayer(layerSelect.value));
-  const tbody = document.getElementById('lab-tbody');
-  const onLabSelect = () => setTimeout(() => selectLayer(followedLayer()), 0);
-  tbody?.addEventListener('click', onLabSelect);
-  tbody?.addEventListener('keydown', onLabSelect);
+  store.on('select', () => selectLayer(followedLayer()));
 
   // Structured curves of the selected layer (reads the tensor again: seconds for big layers).
   let tradeoffSeq = 0;
   async function computeTradeoff() {
     const name = state.selected;
-    const model = lab?.currentModel?.();
-    if (!name || !model) return;
+    const model = store.model;
+    if (!name || !model?.blob) return;
     if (state.tradeoff?.tensor === name) return;
     const seq = ++tradeoffSeq;
-    if (state.tradeoffStatus === 'computing') fitEngine.cancel();
+    if (state.tradeoffStatus === 'computing') cancelFit();
     state.tradeoffStatus = 'computing';
     chartNote.textContent = `Computing the structured curves of ${name} (SVD, quantization, low rank + quantized/sparse, Monarch, Kronecker, DCT, PiSSA)…`;
     const t0 = performance.now();
     try {
-      const r = await fitEngine.call('tradeoffCurves', model.blob, model.name, name, { precision: precisionSelect.value });
+      const options = { precision: precisionSelect.value };
+      const r = await store.jobs.run('compress-fit', (job) => job.call('tradeoffCurves', model.blob, model.name, name, options));
       if (seq !== tradeoffSeq || name !== state.selected) return;
       state.tradeoff = r;
       state.tradeoffMs = performance.now() - t0;
@@ -398,6 +407,7 @@ export function startCompressPanel({ build, lab } = {}) {
     const tgt = target();
     const method = methodSelect.value;
     try {
+      await ensurePlanner();
       const [a, cmp] = await Promise.all([engine.call('plannerAllocate', 'model', tgt, method), engine.call('plannerCompare', 'model', tgt)]);
       if (runId !== state.runId) return;
       state.allocation = a;
@@ -491,9 +501,10 @@ export function startCompressPanel({ build, lab } = {}) {
   });
 
   // --- exports ----------------------------------------------------------------------------------
-  const stem = () => (lab?.currentModel?.()?.name ?? 'model').replace(/\.[^.]+$/, '');
+  const stem = () => (store.model?.name ?? 'model').replace(/\.[^.]+$/, '');
   jsonBtn.addEventListener('click', async () => {
     try {
+      await ensurePlanner();
       const json = await engine.call('plannerPlanJson', 'model');
       downloadBlob(new Blob([json + '\n'], { type: 'application/json' }), `${stem()}-plan-${methodSelect.value}-${slider.value}pct.json`);
     } catch (err) {

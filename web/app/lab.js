@@ -2,7 +2,7 @@
 // it layer by layer in the engine worker (one call per layer, so rows stream in), and show the
 // layer table, α per layer, and the selected layer's ESD and rank plot. No numerics here: the
 // engine computes, crate/plot draws, web/chart handles interaction and export.
-import { CancelledError, createEngine } from '../engine/client.js';
+import { CancelledError } from '../engine/client.js';
 import { createChartView } from '../chart/interact.js';
 import { downloadBlob, toCsv } from '../chart/export.js';
 import { loadCharts } from './charts.js';
@@ -55,10 +55,11 @@ function fmtMs(ms) {
 }
 
 /**
- * Starts the lab in `root` (the section of index.html with the lab's elements).
- * @param {{build: string, threads: number, simd: boolean}} o engine build to use
+ * Starts the lab (the section of index.html with the lab's elements) on the store's interactive
+ * engine; the lab is the one that opens models into the store.
+ * @param {{store: ReturnType<import('./store.js').createStore>, simd: boolean}} o
  */
-export function startLab({ build, threads, simd }) {
+export function startLab({ store, simd }) {
   const $ = (id) => document.getElementById(id);
   const ui = {
     drop: $('lab-drop'),
@@ -124,7 +125,8 @@ export function startLab({ build, threads, simd }) {
   }
 
   // Remote models report the bytes they fetch as progress of the running call.
-  const engine = createEngine({ build, threads, onProgress: (p) => p?.download && showDownload(p.download) });
+  const engine = store.engine;
+  store.onEngineProgress((p) => p?.download && showDownload(p.download));
   /** Hub endpoint for model ids: `?hub=` (tests point it at a local imitation), else huggingface.co. */
   const hubEndpoint = new URLSearchParams(location.search).get('hub') || undefined;
   lab.engine = engine;
@@ -326,6 +328,7 @@ export function startLab({ build, threads, simd }) {
   /** Selects a layer; fetches its ESD (keepEvals) if the run did not keep it. */
   async function select(index, { focus = false } = {}) {
     lab.selected = index;
+    store.select(index);
     const row = lab.rows.find((r) => r.index === index);
     const plan = lab.plan.find((p) => p.index === index);
     ui.selected.textContent = plan ? `Selected: ${plan.name} (${plan.N}×${plan.M})` : '';
@@ -392,13 +395,32 @@ export function startLab({ build, threads, simd }) {
     ui.drop.classList.toggle('busy', busy);
   }
 
+  /**
+   * Opens the current source in the engine with the options of its run. A remote model is
+   * resolved and its headers fetched by the engine (HTTP range requests).
+   */
+  async function openSource() {
+    const { blob, name, remote, opts } = source;
+    if (!remote) return engine.call('openModel', blob, name, opts);
+    const r = await engine.call('openRemote', remote, opts, hubEndpoint);
+    showDownload(r.download);
+    ui.source.textContent = `${r.label} (${mib(r.download.size)} on the server)`;
+    if (lab.source) lab.source.size = r.download.size;
+    return r.plan;
+  }
+  /** Opens the source again in a restarted worker (after a crash or a Cancel). */
+  async function reopen() {
+    await engine.ready;
+    await openSource();
+  }
+
   /** Opens `blob` and analyses every planned layer, one engine call each. */
   async function run() {
     if (!source) return;
     const runId = ++lab.runId;
     const { blob, name, remote } = source;
     const size = remote ? 0 : Array.isArray(blob) ? blob.reduce((a, f) => a + f.size, 0) : blob.size;
-    const opts = options();
+    source.opts = options();
     Object.assign(lab, { status: 'opening', error: null, rows: [], skipped: [], plan: [], done: 0, total: 0, selected: null, startedAt: performance.now(), elapsedMs: null });
     evals.clear();
     showError('');
@@ -406,15 +428,6 @@ export function startLab({ build, threads, simd }) {
     setBusy(true);
     ui.source.textContent = remote ? `${name} (resolving…)` : `${name} (${(size / 2 ** 20).toFixed(1)} MiB${Array.isArray(blob) ? `, ${blob.length} files` : ''})`;
     setProgress(0, 0, 'reading the header…');
-    // A remote model is resolved and its headers fetched by the engine (HTTP range requests).
-    const openSource = async () => {
-      if (!remote) return engine.call('openModel', blob, name, opts);
-      const r = await engine.call('openRemote', remote, opts, hubEndpoint);
-      showDownload(r.download);
-      ui.source.textContent = `${r.label} (${mib(r.download.size)} on the server)`;
-      if (lab.source) lab.source.size = r.download.size;
-      return r.plan;
-    };
     renderTable();
     alphaView.reset();
     esdView.reset();
@@ -434,10 +447,6 @@ export function startLab({ build, threads, simd }) {
       // A wasm trap (out of memory, a bug) kills the engine's instance: the client restarts the
       // worker, the model is opened again from the same files, and the batch is retried layer by
       // layer so that only the layer that traps becomes an error row; the run goes on.
-      const reopen = async () => {
-        await engine.ready;
-        await openSource();
-      };
       const afterCrash = async (group, first) => {
         const out = [];
         for (const p of group) {
@@ -483,11 +492,11 @@ export function startLab({ build, threads, simd }) {
           queueTable(p.index);
           if (lab.selected === null && row.status !== 'error') select(p.index);
         }
-        document.dispatchEvent(new CustomEvent('spectralab:layers', { detail: { runId, rows: shared, done: i + batch >= todo.length } }));
+        store.addRows(runId, shared, i + batch >= todo.length);
         scheduleAlpha();
       }
       lab.status = 'done';
-      lab.elapsedMs = performance.now() - lab.startedAt;
+      lab.elapsedMs = store.analysisMs = performance.now() - lab.startedAt;
       setProgress(todo.length, todo.length, `done in ${fmtMs(lab.elapsedMs)} (${engine.build})`);
     } catch (err) {
       if (runId !== lab.runId) return;
@@ -518,9 +527,9 @@ export function startLab({ build, threads, simd }) {
   function open(blob, name, kind) {
     source = { blob, name, kind };
     const multi = Array.isArray(blob);
-    // Panels (compression, transforms, per-layer metrics) follow the lab's open model; they
+    // Panels (compression, transforms, per-layer metrics) follow the store's open model; they
     // read single files (a sharded model is the lab's alone for now).
-    document.dispatchEvent(new CustomEvent('spectralab:model', { detail: { blob: multi ? null : blob, files: multi ? blob : [blob], name, kind } }));
+    store.setModel({ blob: multi ? null : blob, files: multi ? blob : [blob], name, kind });
     lab.source = { name, size: multi ? blob.reduce((a, f) => a + f.size, 0) : blob.size, kind, files: multi ? blob.length : 1 };
     return run();
   }
@@ -536,7 +545,7 @@ export function startLab({ build, threads, simd }) {
       return undefined;
     }
     source = { blob: null, name: text, kind: 'hub', remote: text };
-    document.dispatchEvent(new CustomEvent('spectralab:model', { detail: { blob: null, files: [], name: text, kind: 'hub' } }));
+    store.setModel({ blob: null, files: [], name: text, kind: 'hub' });
     lab.source = { name: text, size: 0, kind: 'hub', files: 0 };
     return run();
   }
@@ -637,15 +646,21 @@ export function startLab({ build, threads, simd }) {
   ui.synthetic.addEventListener('click', () => openSynthetic(1));
   ui.run.addEventListener('click', () => run());
   ui.cancel.addEventListener('click', () => {
-    lab.runId++; // the loop of the cancelled run stops touching the page
+    const cancelledRun = lab.runId++; // the loop of the cancelled run stops touching the page
     const finishedRun = lab.runId;
     engine.cancel();
+    store.cancelled(cancelledRun);
     lab.status = 'cancelled';
     lab.elapsedMs = performance.now() - lab.startedAt;
     setProgress(lab.done, lab.total, `cancelled after ${lab.done} layer(s); the engine was restarted`);
-    engine.ready.finally(() => {
-      if (finishedRun === lab.runId) setBusy(false);
-    });
+    // The fresh worker opens the same files again, so the rows already shown keep their ESDs on
+    // selection (analysed again on demand) and the other panels keep working.
+    engine.ready
+      .then(() => (finishedRun === lab.runId ? reopen() : undefined))
+      .catch((err) => finishedRun === lab.runId && showError(`The model could not be opened again after Cancel: ${err.message}`))
+      .finally(() => {
+        if (finishedRun === lab.runId) setBusy(false);
+      });
     renderTable();
     scheduleAlpha(true);
   });

@@ -1,9 +1,10 @@
-// The lab page: picks a wasm build, starts the model lab (lab.js) and the engine worker of the
-// built-in demo, runs the demo (ESD of a
-// Gaussian matrix vs Marchenko–Pastur) and wires the controls. No numerics here: the engine
-// computes, demo-chart.js maps to pixels.
+// The lab page: picks a wasm build, creates the store (store.js: the open model and the page's two
+// engine workers), starts the panels, runs the built-in demo (ESD of a Gaussian matrix vs
+// Marchenko–Pastur) as a job and wires its controls. No numerics here: the engine computes,
+// demo-chart.js maps to pixels.
 import { chooseBuild, detectFeatures, explainChoice, readBuildOverride } from '../engine/loader.js';
-import { CancelledError, createEngine } from '../engine/client.js';
+import { CancelledError } from '../engine/client.js';
+import { createStore } from './store.js';
 import { renderEsdChart } from './demo-chart.js';
 import { startCompressPanel } from './compress.js';
 import { startLab } from './lab.js';
@@ -53,16 +54,20 @@ const state = {
 window.spectralabState = state;
 window.spectralabReady = false;
 
-const engine = createEngine({ build, threads: features.hardwareConcurrency });
-window.spectralab = { engine, features, state };
+// The store owns the page's two engine workers: the interactive one (the lab's model) and the job
+// engine (long, cancellable work: this demo, compare, fits, metrics, transforms).
+const store = createStore({ build, threads: features.hardwareConcurrency });
+/** The demo runs on the job engine. */
+const engine = store.jobs.engine;
+window.spectralab = { engine, store, features, state };
 
 // Tabs: one panel at a time, by #hash (web/app/tabs.js).
-window.spectralab.tabs = startTabs(document.querySelector('header.masthead'));
+window.spectralab.tabs = startTabs(document.querySelector('header.masthead'), store);
 window.spectralab.tabs.show();
-// The model lab has its own engine worker, so the demo's Cancel never stops a model run.
-window.spectralab.lab = startLab({ build, threads: features.hardwareConcurrency, simd: features.simd });
-// Each panel owns its engine worker too (its Cancel stops only its own work).
-const panelOptions = { build, threads: features.hardwareConcurrency, lab: window.spectralab.lab };
+// The model lab works on the interactive engine, so the demo's Cancel never stops a model run.
+window.spectralab.lab = startLab({ store, simd: features.simd });
+// The panels share the store's engines; each Cancel stops only its own job.
+const panelOptions = { build, store, lab: window.spectralab.lab };
 window.spectralab.metrics = startMetricsPanel(panelOptions);
 window.spectralab.compress = startCompressPanel(panelOptions);
 window.spectralab.quant = startQuantPanel(panelOptions);
@@ -150,7 +155,7 @@ async function runDemo() {
   state.lastError = null;
   ui.demoStatus.textContent = `Computing the spectrum of a ${rows}×${cols} Gaussian matrix…`;
   try {
-    const { result: s, ms, roundTripMs } = await engine.request('demoSpectrum', [rows, cols, bins, seed]);
+    const { result: s, ms, roundTripMs } = await store.jobs.run('demo', (job) => job.request('demoSpectrum', [rows, cols, bins, seed]));
     renderEsdChart(ui.chart, s);
     showStats(s, { ms, roundTripMs });
     const ev = s.eigenvalues;
@@ -195,7 +200,7 @@ ui.form.addEventListener('submit', (e) => {
 
 ui.cancel.addEventListener('click', () => {
   cancelClickedAt = performance.now();
-  engine.cancel();
+  store.jobs.cancel('demo');
 });
 
 try {

@@ -1,10 +1,10 @@
 // The metrics panel of the lab page (issue 6): embeddings (.npy/.npz/.safetensors/CSV/TSV, or the
 // demo data) → the metrics table, the kernel eigenvalue spectrum, the Vendi q-profile and, with
 // labels, per-class Vendi. Also per-tensor matrix metrics of the lab's loaded model. The numbers
-// come from this panel's own engine worker (web/engine/methods/metrics.js); no numerics here.
+// come from the store's job engine (web/engine/methods/metrics.js); no numerics here.
 import { createChartView, formatValue } from '../chart/interact.js';
 import { downloadBlob, toCsv } from '../chart/export.js';
-import { CancelledError, createEngine } from '../engine/client.js';
+import { CancelledError } from '../engine/client.js';
 import { loadCharts } from './charts.js';
 import { el, setChildren } from './panel.js';
 
@@ -68,7 +68,7 @@ function tableRows(r) {
 }
 
 /** Mounts the panel into its section; returns its state object (for tests). */
-export function startMetricsPanel({ build, threads, lab } = {}) {
+export function startMetricsPanel({ store } = {}) {
   const section = document.querySelector('#metrics-panel');
   if (!section) return null;
 
@@ -94,7 +94,8 @@ export function startMetricsPanel({ build, threads, lab } = {}) {
   };
   window.spectralabMetrics = state;
 
-  const engine = createEngine({ build, threads });
+  // Every call is a job on the store's job engine (Cancel stops only this panel's job).
+  const engine = store.jobs.engine;
   let charts = null;
   let matrix = null; // {data, rows, cols}
   let labels = null; // {labels: Float64Array, names}
@@ -276,7 +277,7 @@ export function startMetricsPanel({ build, threads, lab } = {}) {
   };
   const call = async (method, args) => {
     const t0 = performance.now();
-    const { result } = await engine.request(method, args, { onProgress });
+    const { result } = await store.jobs.run('metrics', (job) => job.request(method, args, { onProgress }));
     state.timings[method] = performance.now() - t0;
     return result;
   };
@@ -415,7 +416,7 @@ export function startMetricsPanel({ build, threads, lab } = {}) {
   });
   ui.tensor.addEventListener('change', () => current && run({ ...current, tensor: ui.tensor.value }));
   ui.run.addEventListener('click', () => current && run(current, { reload: false }));
-  ui.cancel.addEventListener('click', () => engine.cancel());
+  ui.cancel.addEventListener('click', () => store.jobs.cancel('metrics'));
   for (const t of ['dragenter', 'dragover']) {
     section.addEventListener(t, (e) => {
       if (!e.dataTransfer?.types?.includes('Files')) return;
@@ -458,12 +459,8 @@ export function startMetricsPanel({ build, threads, lab } = {}) {
     ui.modelRun.disabled = state.status === 'computing';
     ui.modelRun.textContent = `Per-layer metrics of ${model.name}`;
   };
-  document.addEventListener('spectralab:model', (e) => setModel(e.detail));
-  try {
-    setModel(lab?.currentModel?.());
-  } catch {
-    /* the lab may not have a model yet */
-  }
+  store.on('model', ({ model: m }) => setModel(m));
+  setModel(store.model);
   ui.modelRun.addEventListener('click', async () => {
     if (!model) return;
     setBusy(true);

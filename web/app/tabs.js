@@ -14,8 +14,11 @@ export const TABS = [
   ['demo', 'Random-matrix demo', 'section.demo'],
 ];
 
-/** Adds the tab bar to `header`, shows the tab of `location.hash` (default: the lab). */
-export function startTabs(header) {
+/**
+ * Adds the tab bar to `header`, shows the tab of `location.hash` (default: the lab), and names
+ * the store's open model (and the Compare panel's pair) under it.
+ */
+export function startTabs(header, store) {
   const links = new Map();
   const nav = el('nav', { id: 'tabs', className: 'tabs', ariaLabel: 'Panels' });
   nav.setAttribute('role', 'tablist');
@@ -30,7 +33,8 @@ export function startTabs(header) {
     nav.append(a);
   }
   const model = el('p', { id: 'open-model', className: 'open-model', textContent: 'No model open yet.' });
-  header.append(nav, model);
+  const compare = el('p', { id: 'open-compare', className: 'open-model', hidden: true });
+  header.append(nav, model, compare);
 
   function show() {
     const want = location.hash.replace(/^#/, '');
@@ -44,12 +48,19 @@ export function startTabs(header) {
     return id;
   }
   window.addEventListener('hashchange', show);
-  document.addEventListener('spectralab:model', (e) => {
-    const { name, files } = e.detail ?? {};
-    if (!name) return;
-    const bytes = (files ?? []).reduce((s, f) => s + (f?.size ?? 0), 0);
-    const size = bytes ? ` (${(bytes / 2 ** 20).toFixed(1)} MiB${files.length > 1 ? `, ${files.length} files` : ''})` : '';
-    model.textContent = `Open model: ${name}${size}. Every panel works on it.`;
+  const mib = (files) => {
+    const bytes = (files ?? []).reduce((n, f) => n + (f?.size ?? 0), 0);
+    return bytes ? ` (${(bytes / 2 ** 20).toFixed(1)} MiB${files.length > 1 ? `, ${files.length} files` : ''})` : '';
+  };
+  store?.on('model', ({ model: m }) => {
+    if (!m?.name) return;
+    model.textContent = `Open model: ${m.name}${mib(m.files)}. Every panel works on it.`;
+    compare.hidden = true;
+  });
+  // The Compare panel may compare another pair (its demos): say which, so the header never hides it.
+  store?.on('compare', ({ base, other }) => {
+    compare.textContent = `Compare: ${base.name}${mib(base.files)} against ${other}.`;
+    compare.hidden = false;
   });
   return { show, get current() {
     return show();

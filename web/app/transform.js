@@ -2,11 +2,11 @@
 // of tones) or a row / column / whole weight matrix of the lab's loaded model → the signal, its
 // magnitude spectrum under the FFT, DCT-II, Walsh–Hadamard (natural or sequency) or randomized
 // Hadamard transform, and the energy compaction curves of FFT vs DCT vs WHT vs SVD. The numbers
-// come from this panel's own engine worker (web/engine/methods/transform.js); no numerics here
+// come from the store's job engine (web/engine/methods/transform.js); no numerics here
 // beyond picking points to draw.
 import { createChartView, formatValue } from '../chart/interact.js';
 import { downloadBlob, toCsv } from '../chart/export.js';
-import { CancelledError, createEngine } from '../engine/client.js';
+import { CancelledError } from '../engine/client.js';
 import { loadCharts } from './charts.js';
 import { el, setChildren } from './panel.js';
 
@@ -76,7 +76,7 @@ function coefficientsFor(curve, f) {
 const fmt = (v) => (v === null || v === undefined ? '—' : typeof v === 'number' ? formatValue(v) : String(v));
 
 /** Mounts the panel into its section; returns its state object (for tests). */
-export function startTransformPanel({ build, threads, lab } = {}) {
+export function startTransformPanel({ store } = {}) {
   const section = document.querySelector('#transform-panel');
   if (!section) return null;
 
@@ -98,8 +98,8 @@ export function startTransformPanel({ build, threads, lab } = {}) {
   };
   window.spectralabTransform = state;
 
-  // The transforms are single-threaded: the threaded build would only add a second rayon pool.
-  const engine = createEngine({ build: build === 'threads' ? 'simd' : build, threads });
+  // Every call is a job on the store's job engine (Cancel stops only this panel's job).
+  const engine = store.jobs.engine;
   let charts = null;
   let model = null; // {blob, name}
   let tensorsOf = null; // the blob whose tensors are listed
@@ -273,7 +273,7 @@ export function startTransformPanel({ build, threads, lab } = {}) {
   };
   const call = async (method, args) => {
     const t0 = performance.now();
-    const { result } = await engine.request(method, args, { onProgress });
+    const { result } = await store.jobs.run('transform', (job) => job.request(method, args, { onProgress }));
     state.timings[method] = performance.now() - t0;
     return result;
   };
@@ -358,7 +358,7 @@ export function startTransformPanel({ build, threads, lab } = {}) {
   }
   ui.index.addEventListener('change', () => run());
   ui.run.addEventListener('click', () => run());
-  ui.cancel.addEventListener('click', () => engine.cancel());
+  ui.cancel.addEventListener('click', () => store.jobs.cancel('transform'));
   ui.exportCsv.addEventListener('click', () => {
     const c = state.result?.curves;
     if (!c) return;
@@ -394,12 +394,8 @@ export function startTransformPanel({ build, threads, lab } = {}) {
     tensorsOf = null;
     if (ui.signal.value === 'tensor') listTensors().then(() => run());
   };
-  document.addEventListener('spectralab:model', (e) => setModel(e.detail));
-  try {
-    setModel(lab?.currentModel?.());
-  } catch {
-    /* the lab may not have a model yet */
-  }
+  store.on('model', ({ model: m }) => setModel(m));
+  setModel(store.model);
 
   syncSource();
   renderAll();

@@ -184,6 +184,10 @@ export function createEngine({
     get build() {
       return loadedBuild;
     },
+    /** Bumps on every (re)start of the worker: state kept in the worker is gone when it changes. */
+    get generation() {
+      return generation;
+    },
     /** Calls in flight. */
     get pendingCount() {
       return pending.size;

@@ -43,7 +43,12 @@ async function init(build, threads, module, compiled) {
   return { build, ...mod.buildInfo(), module: module || 'full' };
 }
 
-/** The model opened by openModel: {handle (wasm Model), name}. */
+/**
+ * Open models by key: {handle (wasm Model), name}. The page's job engine keeps one per panel
+ * ('compare', 'quant'); the methods below work on the current one, `model`.
+ */
+const models = new Map();
+/** The current model (the one last opened or selected). */
 let model = null;
 
 /** `readAt(offset, length)` for the wasm source: a synchronous Blob.slice read (Workers only). */
@@ -60,11 +65,15 @@ function blobReader(blob) {
 /** The context (`progress`) of the call running now: remote reads report their bytes through it. */
 let currentCtx = null;
 
-/** Opens `files` ([{name, length, readAt}]) as the model; returns its plan with dtypes. */
-function openFiles(files, label, options) {
+/**
+ * Opens `files` ([{name, length, readAt}]) as the model under `key` (replacing and freeing the
+ * model of that key) and makes it current; returns its plan with dtypes.
+ */
+function openFiles(files, label, options, key = 'main') {
   const handle = new wasm.Model(files, options ?? {});
-  if (model) model.handle.free();
+  models.get(key)?.handle.free();
   model = { handle, name: label };
+  models.set(key, model);
   const dtypes = handle.dtypes();
   return handle.plan().map((p, i) => ({ ...p, dtype: dtypes[i] }));
 }
@@ -101,12 +110,12 @@ const METHODS = {
     wasm.gaussianMatrixF32(rows, cols, sigma, toU64(seed)),
 
   /**
-   * (blob | File[], name, options) → the plan `[{index, layer_id, name, shape, kind, N, M, rf, skip}]`.
+   * (blob | File[], name, options, key = 'main') → the plan `[{index, layer_id, name, shape, kind, N, M, rf, skip}]`.
    * Opens one wasm `Model` (one file, or a folder's shards with their *.index.json) and keeps it:
    * headers are read once, each layer's ESD stays in wasm memory. The files (Files from a drop,
    * the picker or a fetched Blob) are read by Blob.slice, never whole.
    */
-  openModel: ([blob, name, options]) => {
+  openModel: ([blob, name, options, key]) => {
     const list = Array.isArray(blob) ? blob : [blob];
     if (!list.length || !list.every((b) => b instanceof Blob)) throw new Error('openModel: expected a File, a Blob or an array of Files');
     const label = String(name ?? (list[0].name || 'model'));
@@ -115,7 +124,15 @@ const METHODS = {
       length: b.size,
       readAt: blobReader(b),
     }));
-    return openFiles(files, label, options);
+    return openFiles(files, label, options, key == null ? undefined : String(key));
+  },
+
+  /** (key) → true: makes the model opened under `key` current (its headers are not read again). */
+  selectModel: ([key]) => {
+    const m = models.get(String(key));
+    if (!m) throw new Error(`no model open under "${key}" (call openModel first)`);
+    model = m;
+    return true;
   },
 
   /**

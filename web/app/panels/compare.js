@@ -3,7 +3,7 @@
 // SQNR, intruder dimensions; layers with intruders highlighted), the intruder count against ε,
 // Δα per layer, the unmatched layers, and CSV/JSON exports; a row click shows that layer's two
 // ESDs and singular-vector heatmap (compare-detail.js). No numerics here.
-import { CancelledError, createEngine } from '../../engine/client.js';
+import { CancelledError } from '../../engine/client.js';
 import { createChartView, formatValue } from '../../chart/interact.js';
 import { downloadBlob, toCsv } from '../../chart/export.js';
 import { loadCharts } from '../charts.js';
@@ -35,13 +35,10 @@ async function fetchFile(url) {
 }
 
 /** Starts the panel in `#compare-panel`; returns its state (for tests and the console). */
-export function startComparePanel({ build } = {}) {
+export function startComparePanel({ store } = {}) {
   const section = document.getElementById('compare-panel');
   if (!section) return null;
   const state = { status: 'waiting', base: null, other: null, report: null, ms: null, error: null, runs: 0 };
-  const panelBuild = build === 'threads' ? 'simd' : build;
-  let engine = null;
-  let opened = null;
   let charts = null;
   let seq = 0;
 
@@ -90,7 +87,14 @@ export function startComparePanel({ build } = {}) {
     el('h3', { textContent: 'Unmatched layers' }),
     unmatchedList,
   );
-  const detail = createCompareDetail(section, { getCharts: () => charts, fetchEsd: (i) => engine.call('compareEsd', i) });
+  // The base stays open in the job engine under 'compare' with the last comparison's ESDs (opened
+  // again, without them, if another job's Cancel restarted the engine: the chart then says so).
+  const fetchEsd = (i) =>
+    store.jobs.run('compare', async (job) => {
+      await job.open('compare', state.base.files, state.base.name);
+      return job.call('compareEsd', i);
+    });
+  const detail = createCompareDetail(section, { getCharts: () => charts, fetchEsd });
   section.hidden = false;
   const setStatus = (t) => {
     status.textContent = t;
@@ -192,14 +196,15 @@ export function startComparePanel({ build } = {}) {
     setStatus(`Comparing ${state.base.name} with ${label}…`);
     const t0 = performance.now();
     try {
-      if (!engine) engine = createEngine({ build: panelBuild, onProgress: onProgress });
-      await engine.ready;
-      if (opened !== state.base) {
-        await engine.call('openModel', state.base.files, state.base.name, {});
-        opened = state.base;
-      }
       const options = { k: Number(kInput.value) || 10, eps: Number(epsInput.value) || 0.5 };
-      const report = kind === 'adapter' ? await engine.call('compareAdapter', files, options) : await engine.call('compareWith', files, label, options);
+      const base = state.base;
+      store.comparing(base, label);
+      const report = await store.jobs.run('compare', async (job) => {
+        await job.open('compare', base.files, base.name);
+        const args = kind === 'adapter' ? [files, options] : [files, label, options];
+        const r = await job.request(kind === 'adapter' ? 'compareAdapter' : 'compareWith', args, { onProgress });
+        return r.result;
+      });
       if (my !== seq) return;
       state.report = report;
       state.ms = performance.now() - t0;
@@ -211,7 +216,6 @@ export function startComparePanel({ build } = {}) {
       if (my !== seq) return;
       if (err instanceof CancelledError) {
         state.status = 'cancelled';
-        opened = null;
         setStatus('Comparison cancelled.');
       } else {
         state.status = 'error';
@@ -227,8 +231,8 @@ export function startComparePanel({ build } = {}) {
     }
   }
 
-  function onProgress(p, call) {
-    if (!p || !/^compare/.test(call.method) || !p.total) return;
+  function onProgress(p) {
+    if (!p || !p.total) return;
     progress.value = p.done / p.total;
     if (p.layer) setStatus(`Comparing ${state.base?.name} with ${state.other}: layer ${p.done + 1}/${p.total} ${p.layer}…`);
   }
@@ -251,7 +255,6 @@ export function startComparePanel({ build } = {}) {
       const base = await fetchFile(DEMO.base);
       const adapter = await Promise.all(DEMO.adapter.map(fetchFile));
       state.base = { files: [base], name: 'compare-demo base.safetensors' };
-      opened = null;
       await run('adapter', adapter, 'the demo LoRA adapter (r = 4)');
     } catch (err) {
       setStatus(`LoRA demo: ${err.message ?? err}`);
@@ -265,7 +268,6 @@ export function startComparePanel({ build } = {}) {
       });
       const other = await fetchFile(QUANT_DEMO.other);
       state.base = { files: [base], name: base.name };
-      opened = null;
       await run('model', other, other.name);
     } catch (err) {
       setStatus(`Quantization demo: ${err.message ?? err}`);
@@ -273,8 +275,7 @@ export function startComparePanel({ build } = {}) {
   });
   cancelBtn.addEventListener('click', () => {
     seq++;
-    engine?.cancel();
-    opened = null;
+    store.jobs.cancel('compare');
     state.status = 'cancelled';
     cancelBtn.disabled = true;
     progress.hidden = true;
@@ -290,14 +291,13 @@ export function startComparePanel({ build } = {}) {
     if (state.report) downloadBlob(new Blob([JSON.stringify(state.report, null, 2) + '\n'], { type: 'application/json' }), `${base()}.json`);
   });
 
-  document.addEventListener('spectralab:model', (e) => {
-    const { files, name } = e.detail ?? {};
+  store.on('model', ({ model }) => {
+    const { files, name } = model ?? {};
     if (!files?.length) return;
     seq++;
-    if (state.status === 'comparing') engine?.cancel();
+    if (state.status === 'comparing') store.jobs.cancel('compare');
     state.base = { files, name };
     state.status = 'ready';
-    opened = null;
     setStatus(`Base: ${name}. Choose a second model, a LoRA adapter folder, or the demo.`);
   });
 

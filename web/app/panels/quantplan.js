@@ -2,7 +2,7 @@
 // against llama.cpp's fixed recipes (uniform Q4_0 / IQ4_NL / Q4_K / Q6_K / Q8_0, Q4_K_M, Q5_K_M).
 // The engine's Model (crate/core/src/session/quant.rs) quantizes every layer with every type once,
 // by row blocks; moving the budget only re-plans. No numerics here.
-import { CancelledError, createEngine } from '../../engine/client.js';
+import { CancelledError } from '../../engine/client.js';
 import { createChartView, formatValue } from '../../chart/interact.js';
 import { downloadBlob, toCsv } from '../../chart/export.js';
 import { loadCharts } from '../charts.js';
@@ -17,7 +17,7 @@ const RECIPE_COLORS = ['#1F77B4', '#FF7F0E', '#2CA02C', '#9467BD', '#8C564B', '#
 const mix = (pairs) => pairs.map(([t, n]) => `${t}×${n}`).join(', ');
 
 /** Starts the panel in `#quant-panel`; returns its state (for tests and the console). */
-export function startQuantPanel({ build } = {}) {
+export function startQuantPanel({ store } = {}) {
   const section = document.getElementById('quant-panel');
   if (!section) return null;
   const state = {
@@ -30,9 +30,6 @@ export function startQuantPanel({ build } = {}) {
     summary: null,
     error: null,
   };
-  const panelBuild = build === 'threads' ? 'simd' : build;
-  let engine = null;
-  let opened = null; // the source the engine's Model was opened from
   let charts = null;
   let seq = 0;
 
@@ -163,14 +160,6 @@ export function startQuantPanel({ build } = {}) {
   }
 
   // --- work -------------------------------------------------------------------------------------
-  async function ensureEngine() {
-    if (!engine) engine = createEngine({ build: panelBuild });
-    await engine.ready;
-    if (opened !== state.source) {
-      await engine.call('openModel', state.source.files, state.source.name, {});
-      opened = state.source;
-    }
-  }
 
   async function run() {
     const my = ++seq;
@@ -181,19 +170,25 @@ export function startQuantPanel({ build } = {}) {
     progress.hidden = false;
     progress.value = 0;
     const t0 = performance.now();
+    const source = state.source;
     try {
-      await ensureEngine();
-      const positions = await engine.call('quantPositions');
-      state.total = positions.length;
-      state.measured = 0;
-      if (!positions.length) throw new Error('the model has no 2-D weight to quantize');
-      for (let i = 0; i < positions.length; i += BATCH) {
-        await engine.call('quantMeasure', positions.slice(i, i + BATCH));
-        if (my !== seq) return;
-        state.measured = Math.min(positions.length, i + BATCH);
-        progress.value = state.measured / positions.length;
-        setStatus(`Quantizing ${state.measured}/${positions.length} layers with every type…`);
-      }
+      // One job: the measurements live in the model opened under 'quant' in the job engine.
+      const positions = await store.jobs.run('quant', async (job) => {
+        await job.open('quant', source.files, source.name, {}, { fresh: true });
+        const all = await job.call('quantPositions');
+        state.total = all.length;
+        state.measured = 0;
+        if (!all.length) throw new Error('the model has no 2-D weight to quantize');
+        for (let i = 0; i < all.length; i += BATCH) {
+          await job.call('quantMeasure', all.slice(i, i + BATCH));
+          if (my !== seq) return all;
+          state.measured = Math.min(all.length, i + BATCH);
+          progress.value = state.measured / all.length;
+          setStatus(`Quantizing ${state.measured}/${all.length} layers with every type…`);
+        }
+        return all;
+      });
+      if (my !== seq) return;
       state.measureMs = performance.now() - t0;
       await replan(my);
       if (my !== seq) return;
@@ -203,7 +198,6 @@ export function startQuantPanel({ build } = {}) {
       if (my !== seq) return;
       if (err instanceof CancelledError) {
         state.status = 'cancelled';
-        opened = null; // the worker was restarted: its Model is gone
         setStatus(`Cancelled after ${state.measured}/${state.total} layers.`);
       } else {
         state.status = 'error';
@@ -223,7 +217,13 @@ export function startQuantPanel({ build } = {}) {
     const bpw = Number(slider.value);
     budgetOut.textContent = `${bpw.toFixed(2)} bpw`;
     const t0 = performance.now();
-    const s = await engine.call('quantPlan', bpw, CURVE_POINTS);
+    const source = state.source;
+    const s = await store.jobs.run('quant', async (job) => {
+      const { opened } = await job.open('quant', source.files, source.name);
+      // Another job's Cancel restarted the engine: the measurements are gone with it.
+      if (opened) throw new Error('the measurements were lost when the engine restarted; press “Plan quantization” again');
+      return job.call('quantPlan', bpw, CURVE_POINTS);
+    });
     if (my !== seq) return;
     state.lastPlanMs = performance.now() - t0;
     state.summary = s;
@@ -245,8 +245,7 @@ export function startQuantPanel({ build } = {}) {
   runBtn.addEventListener('click', () => run());
   cancelBtn.addEventListener('click', () => {
     seq++;
-    engine?.cancel();
-    opened = null;
+    store.jobs.cancel('quant');
     state.status = 'cancelled';
     setStatus(`Cancelled after ${state.measured}/${state.total} layers.`);
     runBtn.disabled = !state.source;
@@ -270,13 +269,12 @@ export function startQuantPanel({ build } = {}) {
     downloadBlob(new Blob([toCsv(rows, cols)], { type: 'text/csv' }), `${base()}-quant-plan.csv`);
   });
 
-  document.addEventListener('spectralab:model', (e) => {
-    const { files, name } = e.detail ?? {};
+  store.on('model', ({ model }) => {
+    const { files, name } = model ?? {};
     if (!files?.length) return;
     seq++;
-    if (state.status === 'measuring') engine?.cancel();
+    if (state.status === 'measuring') store.jobs.cancel('quant');
     Object.assign(state, { status: 'ready', source: { files, name }, measured: 0, total: 0, measureMs: null, summary: null, error: null });
-    opened = null;
     runBtn.disabled = false;
     cancelBtn.disabled = true;
     slider.disabled = true;
