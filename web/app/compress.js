@@ -1,5 +1,5 @@
 // The compress panel of the lab page: per-layer truncation curves from the lab's ESDs (computed
-// once by the lab, shared through the store's 'layers' event), the structured trade-off curves
+// once by the lab and kept in the engine's model; the store's 'layers' event names the layers), the structured trade-off curves
 // of the selected layer (error vs bytes, one curve per method, Pareto front highlighted), and a
 // model-wide rank plan re-planned live from a budget slider. No numerics here: the engine worker
 // (web/engine/methods/compress.js → crate/wasm/src/compress.rs) computes, crate/plot draws.
@@ -102,7 +102,6 @@ export function startCompressPanel({ store } = {}) {
   /** The engine generation the 'model' planner was created in (a restart loses it). */
   let plannerGen = -1;
   let charts = null;
-  const evals = new Map(); // name → Float64Array (the lab's, shared)
 
   // --- DOM ------------------------------------------------------------------------------------
   const status = el('p', { className: 'compress-status', role: 'status' });
@@ -242,7 +241,6 @@ export function startCompressPanel({ store } = {}) {
       error: null,
     });
     state.curves.clear();
-    evals.clear();
     layerSelect.replaceChildren();
     totalsBody.replaceChildren();
     planBody.replaceChildren();
@@ -266,12 +264,12 @@ export function startCompressPanel({ store } = {}) {
     if (runId !== state.runId) reset(runId);
     const layers = [];
     for (const r of rows ?? []) {
-      if (!r.evals || r.status === 'error') continue;
+      if (r.status === 'error' || !Number.isInteger(r.index)) continue;
       const [rowsN, colsN] = dims(r);
+      // The ESD stays in the engine's model: the worker reads it by plan index.
       const l = { name: r.name, rows: rowsN, cols: colsN, index: r.index };
-      evals.set(r.name, r.evals);
       state.layers.push(l);
-      layers.push({ name: l.name, rows: l.rows, cols: l.cols, evals: r.evals });
+      layers.push(l);
       layerSelect.append(el('option', { value: l.name, textContent: `${l.name} (${l.rows}×${l.cols})` }));
     }
     chain = chain.then(async () => {
@@ -311,8 +309,9 @@ export function startCompressPanel({ store } = {}) {
   async function ensurePlanner(force = false) {
     if (!force && plannerGen === engine.generation) return;
     await engine.ready;
+    await store.modelReady.catch(() => {});
     const gen = engine.generation;
-    await engine.call('plannerCreate', 'model', state.layers.map((l) => ({ name: l.name, rows: l.rows, cols: l.cols, evals: evals.get(l.name) })));
+    await engine.call('plannerCreate', 'model', state.layers);
     plannerGen = gen;
   }
 
@@ -554,7 +553,7 @@ export function startCompressPanel({ store } = {}) {
   /** Times the truncation curves of every layer of the current run in one worker call (the
    * analysis no longer competes for the CPU): `{layers, ms (worker), roundTripMs}`. */
   state.benchCurves = async () => {
-    const layers = state.layers.map((l) => ({ name: l.name, rows: l.rows, cols: l.cols, evals: evals.get(l.name) }));
+    const layers = state.layers;
     const t0 = performance.now();
     const { ms } = await engine.request('truncationCurves', [layers]);
     return { layers: layers.length, ms, roundTripMs: performance.now() - t0 };

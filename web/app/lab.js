@@ -130,7 +130,9 @@ export function startLab({ store, simd }) {
   /** Hub endpoint for model ids: `?hub=` (tests point it at a local imitation), else huggingface.co. */
   const hubEndpoint = new URLSearchParams(location.search).get('hub') || undefined;
   lab.engine = engine;
-  const evals = new Map(); // plan index → Float64Array
+  // The selected layer's ESD (plan index → Float64Array; one entry): every other ESD stays in the
+  // engine's model, and crosses to the page only when its layer is selected.
+  const evals = new Map();
   let source = null; // {blob, name, kind}
   let sort = { key: null, dir: 1 };
   let charts = null;
@@ -325,7 +327,7 @@ export function startLab({ store, simd }) {
     }
   });
 
-  /** Selects a layer; fetches its ESD (keepEvals) if the run did not keep it. */
+  /** Selects a layer and fetches its ESD from the engine for the charts. */
   async function select(index, { focus = false } = {}) {
     lab.selected = index;
     store.select(index);
@@ -334,9 +336,12 @@ export function startLab({ store, simd }) {
     ui.selected.textContent = plan ? `Selected: ${plan.name} (${plan.N}×${plan.M})` : '';
     renderTable();
     if (focus) ui.tbody.querySelector(`tr[data-index="${index}"]`)?.focus();
-    if (row && !evals.has(index) && row.status !== 'error' && lab.status !== 'running') {
+    if (row && !evals.has(index) && row.status !== 'error') {
       try {
-        evals.set(index, await engine.call('layerEvals', index));
+        const ev = await engine.call('layerEvals', index);
+        if (lab.selected !== index) return;
+        evals.clear();
+        evals.set(index, ev);
       } catch (err) {
         if (!(err instanceof CancelledError)) ui.selected.textContent += ` — ESD unavailable: ${err.message}`;
       }
@@ -408,10 +413,14 @@ export function startLab({ store, simd }) {
     if (lab.source) lab.source.size = r.download.size;
     return r.plan;
   }
-  /** Opens the source again in a restarted worker (after a crash or a Cancel). */
-  async function reopen() {
-    await engine.ready;
-    await openSource();
+  /**
+   * Opens the source again in a restarted worker (after a crash or a Cancel); the store's
+   * `modelReady` waits for it, so panels' calls that read the model come after it.
+   */
+  function reopen() {
+    const opened = engine.ready.then(() => openSource());
+    store.modelReady = opened.then(() => undefined);
+    return opened;
   }
 
   /** Opens `blob` and analyses every planned layer, one engine call each. */
@@ -434,7 +443,9 @@ export function startLab({ store, simd }) {
     rankView.reset();
     try {
       await engine.ready;
-      const plan = await openSource();
+      const opening = openSource();
+      store.modelReady = opening.then(() => undefined);
+      const plan = await opening;
       if (runId !== lab.runId) return;
       lab.plan = plan;
       lab.skipped = plan.filter((p) => p.skip).map((p) => ({ name: p.name, reason: p.skip }));
@@ -452,7 +463,7 @@ export function startLab({ store, simd }) {
         for (const p of group) {
           try {
             await reopen();
-            out.push(...(await engine.call('analyzeLayers', [p.index], true)));
+            out.push(...(await engine.call('analyzeLayers', [p.index], false)));
           } catch (err) {
             if (err instanceof CancelledError) throw err;
             const why = err.fatal ? `the engine crashed on this layer (${err.message || first.message}) and was restarted` : err.message;
@@ -472,19 +483,16 @@ export function startLab({ store, simd }) {
         setProgress(i, todo.length, group.map((p) => p.name).join(', '), i ? (elapsed / i) * (todo.length - i) : NaN);
         let rows;
         try {
-          rows = await engine.call('analyzeLayers', group.map((p) => p.index), true);
+          rows = await engine.call('analyzeLayers', group.map((p) => p.index), false);
         } catch (err) {
           if (err instanceof CancelledError) throw err;
           rows = err.fatal ? await afterCrash(group, err) : group.map((p) => ({ ...p, status: 'error', reason: err.message, warning: '' }));
         }
         if (runId !== lab.runId) return;
-        // Panels that share the spectrum (compression) get the batch with its ESDs (lab.rows stays
-        // free of evals).
+        // The store tells the panels (compression reads the ESDs in the engine by plan index).
         const shared = rows.map((row, k) => ({ ...row, index: group[k].index, shape: group[k].shape }));
         for (const [k, p] of group.entries()) {
           const row = rows[k];
-          if (row.evals) evals.set(p.index, row.evals);
-          delete row.evals;
           row.index = p.index;
           row.dtype = p.dtype;
           lab.rows.push(row);

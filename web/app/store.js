@@ -16,7 +16,8 @@
 //
 // Events (`store.on(name, fn)` → unsubscribe):
 //   'model'    {model}                      a model was opened (a new run starts)
-//   'layers'   {runId, rows, done}          a batch of rows finished (rows carry their ESD)
+//   'layers'   {runId, rows, done}          a batch of rows finished (with `index`, `shape`; their
+//                                           ESDs stay in the engine: `layerEvals`, or by index)
 //   'select'   {index, name}                the lab's selection changed
 //   'cancel'   {runId}                      the lab's run was cancelled (no last batch follows)
 //   'compare'  {base, other}                the Compare panel started comparing this pair
@@ -46,6 +47,11 @@ export function createStore({ build, threads }) {
     model: null,
     rows: [],
     selected: null,
+    /**
+     * Settles once the open model is open in the interactive engine (again, after a restart):
+     * panels await it before calls that read the model's layers.
+     */
+    modelReady: Promise.resolve(),
     /** Wall time of the lab's last finished run (ms), or null. */
     analysisMs: null,
     on(name, fn) {
@@ -65,13 +71,9 @@ export function createStore({ build, threads }) {
       store.analysisMs = null;
       emit('model', { model });
     },
-    /** The lab finished a batch: `rows` carry their ESDs for this event only. */
+    /** The lab finished a batch of `rows` (no ESDs). */
     addRows(runId, rows, done) {
-      for (const r of rows) {
-        const row = { ...r };
-        delete row.evals;
-        store.rows.push(row);
-      }
+      store.rows.push(...rows);
       emit('layers', { runId, rows, done });
     },
     select(index) {

@@ -78,6 +78,21 @@ function openFiles(files, label, options, key = 'main') {
   return handle.plan().map((p, i) => ({ ...p, dtype: dtypes[i] }));
 }
 
+/**
+ * The ESD of the current model's layer at plan `index`, from the model's cache (analysed now if it
+ * was not yet): ESDs stay in the worker; only the one asked for crosses to the page.
+ */
+function modelEvals(index) {
+  if (!model) throw new Error('no model open (call openModel first)');
+  let ev = model.handle.evals(index);
+  if (!ev) {
+    model.handle.analyze(Uint32Array.of(index), false);
+    ev = model.handle.evals(index);
+  }
+  if (!ev) throw new Error(`layer ${index} has no spectrum (it could not be analysed)`);
+  return toF64(ev);
+}
+
 /** Converts a number or numeric string to the BigInt a `u64` parameter needs. */
 const toU64 = (v) => (typeof v === 'bigint' ? v : BigInt(v ?? 0));
 
@@ -228,16 +243,7 @@ const METHODS = {
   },
 
   /** (index) → Float64Array: the ESD of a layer analysed since the model was opened (analyses it if not). */
-  layerEvals: ([index]) => {
-    if (!model) throw new Error('no model open (call openModel first)');
-    let ev = model.handle.evals(index);
-    if (!ev) {
-      model.handle.analyze(Uint32Array.of(index), false);
-      ev = model.handle.evals(index);
-    }
-    if (!ev) throw new Error(`layer ${index} has no spectrum (it could not be analysed)`);
-    return toF64(ev);
-  },
+  layerEvals: ([index]) => modelEvals(index),
 
   /**
    * (Float32Array, rows, cols, name, options) → the row of an in-memory matrix (row-major), with
@@ -274,7 +280,7 @@ const METHODS = {
 // The panels' methods (web/engine/methods/*.js), imported at init by the full builds only; a name
 // clash with a core method is a bug.
 async function addPanelMethods() {
-  const env = { wasm: () => wasm, blobReader, toF64, toU64 };
+  const env = { wasm: () => wasm, blobReader, toF64, toU64, modelEvals };
   const [m, t, c] = await Promise.all([import('./methods/metrics.js'), import('./methods/transform.js'), import('./methods/compress.js')]);
   for (const extra of [m.metricsMethods(env), t.transformMethods(env), c.compressMethods(env)]) {
     for (const [name, fn] of Object.entries(extra)) {

@@ -2,7 +2,10 @@
 // Each method receives (args, ctx) like the core methods; `env` gives the loaded wasm module and
 // the worker's helpers.
 //
-//   truncationCurves([layers])                 layers = [{name, rows, cols, evals}] → [{name, rows, cols,
+//   Layers are [{name, rows, cols, evals}] or, for the open model's layers, [{name, rows, cols,
+//   index}]: the ESD of plan position `index` is then taken from the model in this worker (it
+//   never crosses to the page).
+//   truncationCurves([layers])                 → [{name, rows, cols,
 //                                              totalEnergy, denseParams, breakEven, maxSavingRank,
 //                                              energyRanks, rank, relFroError, spectralError,
 //                                              retainedEnergy, params, bytesF32, bytesF16,
@@ -16,7 +19,7 @@
 //                                              bytes, error}], pareto: {…}} (Float64Arrays)
 
 /**
- * @param {{wasm: () => any, blobReader: (blob: Blob) => Function, toF64: Function, toU64: Function}} env
+ * @param {{wasm: () => any, blobReader: (blob: Blob) => Function, toF64: Function, toU64: Function, modelEvals: (index: number) => Float64Array}} env
  * @returns {Record<string, (args: any[], ctx: {progress: Function}) => any>}
  */
 export function compressMethods(env) {
@@ -28,12 +31,14 @@ export function compressMethods(env) {
     if (!p) throw new Error(`no compress planner "${key}" (call plannerCreate first)`);
     return p;
   };
+  /** Layers with their ESDs: given, or the open model's (by plan index). */
+  const withEvals = (layers) => layers.map((l) => (l && l.evals == null && Number.isInteger(l.index) ? { ...l, evals: env.modelEvals(l.index) } : l));
   const seriesF64 = (s) => ({ ...s, param: toF64(s.param), bytes: toF64(s.bytes), error: toF64(s.error) });
 
   return {
     truncationCurves: ([layers]) => {
       if (!Array.isArray(layers)) throw new Error('truncationCurves: expected [{name, rows, cols, evals}]');
-      return layers.map((l) => {
+      return withEvals(layers).map((l) => {
         const c = env.wasm().truncationCurve(toF64(l.evals), l.rows, l.cols);
         return {
           ...c,
@@ -53,7 +58,7 @@ export function compressMethods(env) {
 
     plannerCreate: ([key, layers]) => {
       const t0 = performance.now();
-      const p = new (env.wasm().CompressPlanner)(layers);
+      const p = new (env.wasm().CompressPlanner)(Array.isArray(layers) ? withEvals(layers) : layers);
       planners.get(String(key))?.free();
       planners.set(String(key), p);
       return { key: String(key), length: p.length, denseParams: p.denseParams, ms: performance.now() - t0 };
