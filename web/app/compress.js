@@ -309,7 +309,7 @@ export function startCompressPanel({ store } = {}) {
   async function ensurePlanner(force = false) {
     if (!force && plannerGen === engine.generation) return;
     await engine.ready;
-    await store.modelReady.catch(() => {});
+    await store.modelReady;
     const gen = engine.generation;
     await engine.call('plannerCreate', 'model', state.layers);
     plannerGen = gen;

@@ -417,9 +417,10 @@ export function startLab({ store, simd }) {
    * Opens the source again in a restarted worker (after a crash or a Cancel); the store's
    * `modelReady` waits for it, so panels' calls that read the model come after it.
    */
+  const settled = () => undefined;
   function reopen() {
     const opened = engine.ready.then(() => openSource());
-    store.modelReady = opened.then(() => undefined);
+    store.modelReady = opened.then(settled, settled);
     return opened;
   }
 
@@ -444,7 +445,7 @@ export function startLab({ store, simd }) {
     try {
       await engine.ready;
       const opening = openSource();
-      store.modelReady = opening.then(() => undefined);
+      store.modelReady = opening.then(settled, settled);
       const plan = await opening;
       if (runId !== lab.runId) return;
       lab.plan = plan;

@@ -25,6 +25,15 @@ export class EngineError extends Error {
   }
 }
 
+/** `?engineFault=<layer name>` on the page: the crash-recovery tests' injected trap (see worker.js). */
+function injectedFault() {
+  try {
+    return new URLSearchParams(globalThis.location?.search ?? '').get('engineFault') || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Starts an engine worker running `build`.
  * @param {object} [options]
@@ -107,7 +116,7 @@ export function createEngine({
       pending.set(id, { resolve: ({ result }) => resolve(result), reject, method: 'init', t0: performance.now() });
       const compiled = wasm ? Promise.resolve(wasm(b)).catch(() => null) : Promise.resolve(null);
       compiled.then((m) => {
-        if (gen === generation) w.postMessage({ type: 'init', id, build: b, threads, module, wasm: m ?? undefined });
+        if (gen === generation) w.postMessage({ type: 'init', id, build: b, threads, module, wasm: m ?? undefined, fault: injectedFault() });
       });
     });
   }

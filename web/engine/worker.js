@@ -1,7 +1,8 @@
 // The engine worker: all wasm work runs here, never on the page's main thread.
 //
 // Protocol (structured-clone messages):
-//   page → worker  {type: 'init', id, build, threads?}   load web/pkg/<build>/, start the thread pool
+//   page → worker  {type: 'init', id, build, threads?, fault?}   load web/pkg/<build>/, start the thread pool
+//                  (fault: a layer name whose analysis throws a trap's error, for the recovery tests)
 //                  (+ module?: 'spectrum' loads pkg/spectrum-<build>/; wasm?: a WebAssembly.Module
 //                  of that build compiled by the page, so the .wasm is not fetched a second time)
 //                  {id, method, args}                     call a method (queued behind init)
@@ -93,6 +94,20 @@ function modelEvals(index) {
   return toF64(ev);
 }
 
+/**
+ * Fault injection for the crash-recovery tests (`?engineFault=<layer name>` on the page): analysing
+ * that layer throws the WebAssembly.RuntimeError a trap throws (`unreachable`, out of memory), in
+ * every worker the page starts. Nothing is injected without the parameter.
+ */
+let injectedFault = null;
+function checkFault(indices) {
+  if (!injectedFault || !model) return;
+  const names = model.handle.plan().map((p) => p.name);
+  if (indices.some((i) => names[i] === injectedFault)) {
+    throw new WebAssembly.RuntimeError(`unreachable (a trap injected by ?engineFault=${injectedFault})`);
+  }
+}
+
 /** Converts a number or numeric string to the BigInt a `u64` parameter needs. */
 const toU64 = (v) => (typeof v === 'bigint' ? v : BigInt(v ?? 0));
 
@@ -173,6 +188,7 @@ const METHODS = {
   /** (index, keepEvals) → one row (WeightWatcher columns; `evals` as Float64Array when kept). */
   analyzeLayer: ([index, keepEvals = false]) => {
     if (!model) throw new Error('no model open (call openModel first)');
+    checkFault([index]);
     const [row] = model.handle.analyze(Uint32Array.of(index), Boolean(keepEvals));
     if (row && row.evals) row.evals = toF64(row.evals);
     return row;
@@ -184,6 +200,7 @@ const METHODS = {
    */
   analyzeLayers: ([indices, keepEvals = false]) => {
     if (!model) throw new Error('no model open (call openModel first)');
+    checkFault(indices);
     const rows = model.handle.analyze(Uint32Array.from(indices), Boolean(keepEvals));
     for (const row of rows) if (row && row.evals) row.evals = toF64(row.evals);
     return rows;
@@ -343,6 +360,7 @@ self.addEventListener('message', (event) => {
       return;
     }
     const t0 = performance.now();
+    injectedFault = typeof msg.fault === 'string' && msg.fault ? msg.fault : null;
     initPromise = init(msg.build, msg.threads, msg.module, msg.wasm);
     initPromise.then(
       (info) => self.postMessage({ id: msg.id, result: info, ms: performance.now() - t0 }),
