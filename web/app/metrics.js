@@ -4,7 +4,7 @@
 // come from the store's job engine (web/engine/methods/metrics.js); no numerics here.
 import { createChartView, formatValue } from '../chart/interact.js';
 import { downloadBlob, toCsv } from '../chart/export.js';
-import { CancelledError } from '../engine/client.js';
+import { createJobScaffold } from './panels/scaffold.js';
 import { loadCharts } from './charts.js';
 import { el, setChildren } from './panel.js';
 
@@ -244,43 +244,20 @@ export function startMetricsPanel({ store } = {}) {
     state.renderCount++;
   }
 
-  function setStatus(text, kind = '') {
-    state.message = text;
-    ui.status.textContent = text;
-    ui.status.dataset.kind = kind;
-  }
-
-  /** `end`: the status after a run ('idle' | 'error'); runId/doneId let tests wait for a run. */
-  function setBusy(busy, end = null) {
-    if (busy) {
-      state.status = 'computing';
-      state.runId++;
-    } else {
-      state.status = end ?? (state.status === 'computing' ? 'idle' : state.status);
-      state.doneId = state.runId;
-    }
-    for (const b of [ui.digits, ui.abstracts, ui.run, ui.file, ui.labels]) b.disabled = busy;
-    ui.run.disabled = busy || !current;
-    ui.modelRun.disabled = busy || !model;
-    ui.cancel.disabled = !busy;
-    ui.progress.hidden = !busy;
-    if (busy) ui.progress.removeAttribute('value');
-    section.setAttribute('aria-busy', String(busy));
-  }
-
-  const onProgress = (p) => {
-    if (p && typeof p === 'object' && Number.isFinite(p.total) && p.total > 0) {
-      ui.progress.max = p.total;
-      ui.progress.value = p.done;
-      ui.status.textContent = `${state.message.replace(/ \(.*\)$/, '')} (${p.what ?? ''} ${p.done + 1}/${p.total})`;
-    }
-  };
-  const call = async (method, args) => {
-    const t0 = performance.now();
-    const { result } = await store.jobs.run('metrics', (job) => job.request(method, args, { onProgress }));
-    state.timings[method] = performance.now() - t0;
-    return result;
-  };
+  const job = createJobScaffold({
+    store,
+    owner: 'metrics',
+    section,
+    state,
+    ui,
+    controls: (busy) => {
+      for (const b of [ui.digits, ui.abstracts, ui.run, ui.file, ui.labels]) b.disabled = busy;
+      ui.run.disabled = busy || !current;
+      ui.modelRun.disabled = busy || !model;
+    },
+    progressText: (p) => `${state.message.replace(/ \(.*\)$/, '')} (${p.what ?? ''} ${p.done + 1}/${p.total})`,
+  });
+  const { setStatus, setBusy, call } = job;
 
   // --- options ----------------------------------------------------------------------------------
   function readQs() {
@@ -302,11 +279,8 @@ export function startMetricsPanel({ store } = {}) {
   // --- the run ----------------------------------------------------------------------------------
   async function run(src, { reload = true } = {}) {
     current = src;
-    state.lastError = null;
-    setBusy(true);
-    let end = 'idle';
     const name = src.name;
-    try {
+    await job.run(`Reading ${name}…`, async () => {
       const qs = readQs();
       const kernel = ui.kernel.value;
       const bw = readBandwidth();
@@ -350,24 +324,9 @@ export function startMetricsPanel({ store } = {}) {
         state.profile = { kernel, ...(await call('vendiProfile', [data, rows, cols, { ...vopts, qs: qGrid }])) };
       }
       renderAll();
-      end = 'idle';
       const pcNote = state.perClass ? `; ${state.perClass.classes.filter((c) => c.score < state.perClass.all.score).length}/${state.perClass.classes.length} classes less diverse than the mix` : '';
       setStatus(`Done: ${name}${state.tensor ? ` [${state.tensor}]` : ''}, ${rows} × ${cols}; Vendi (cosine, q = 1) = ${fmt(state.report.vendi_cosine?.q1)}${pcNote}.`, 'done');
-    } catch (err) {
-      if (err instanceof CancelledError) {
-        state.cancelCount++;
-        end = 'idle';
-        setStatus('Cancelled; the engine was restarted.', 'cancelled');
-      } else {
-        end = 'error';
-        state.lastError = err?.message ?? String(err);
-        setStatus(`Error: ${state.lastError}`, 'error');
-        renderAll();
-      }
-    } finally {
-      await engine.ready.catch(() => {});
-      setBusy(false, end);
-    }
+    }, { onError: renderAll });
   }
 
   async function runExample(key) {
@@ -416,7 +375,6 @@ export function startMetricsPanel({ store } = {}) {
   });
   ui.tensor.addEventListener('change', () => current && run({ ...current, tensor: ui.tensor.value }));
   ui.run.addEventListener('click', () => current && run(current, { reload: false }));
-  ui.cancel.addEventListener('click', () => store.jobs.cancel('metrics'));
   for (const t of ['dragenter', 'dragover']) {
     section.addEventListener(t, (e) => {
       if (!e.dataTransfer?.types?.includes('Files')) return;
@@ -463,32 +421,15 @@ export function startMetricsPanel({ store } = {}) {
   setModel(store.model);
   ui.modelRun.addEventListener('click', async () => {
     if (!model) return;
-    setBusy(true);
-    let end = 'idle';
-    setStatus(`Per-tensor metrics of ${model.name}…`);
-    try {
+    await job.run(`Per-tensor metrics of ${model.name}…`, async () => {
       const rows = await call('modelTensorMetrics', [model.blob, model.name, {}]);
       state.modelMetrics = rows;
       const cols = [['name', 'tensor'], ['shape', 'rows × cols'], ['erank', 'erank (Diff-eRank)'], ['matrixEntropy', 'entropy H'], ['stableRank', 'stable rank'], ['royVetterliErank', 'Roy–Vetterli'], ['error', 'note']];
       const head = el('thead', {}, el('tr', {}, ...cols.map(([, h]) => el('th', { scope: 'col', textContent: h }))));
       const body = el('tbody', {}, rows.map((r) => el('tr', {}, ...cols.map(([k]) => el('td', { textContent: k === 'shape' ? `${r.rows} × ${r.cols}` : k === 'name' || k === 'error' ? r[k] ?? '' : fmt(r[k]) })))));
       ui.modelTable.replaceChildren(head, body);
-      end = 'idle';
       setStatus(`Done: ${rows.length} tensors of ${model.name}.`, 'done');
-    } catch (err) {
-      if (err instanceof CancelledError) {
-        state.cancelCount++;
-        end = 'idle';
-        setStatus('Cancelled; the engine was restarted.', 'cancelled');
-      } else {
-        end = 'error';
-        state.lastError = err.message;
-        setStatus(`Error: ${err.message}`, 'error');
-      }
-    } finally {
-      await engine.ready.catch(() => {});
-      setBusy(false, end);
-    }
+    });
   });
 
   renderAll();

@@ -6,7 +6,7 @@
 // beyond picking points to draw.
 import { createChartView, formatValue } from '../chart/interact.js';
 import { downloadBlob, toCsv } from '../chart/export.js';
-import { CancelledError } from '../engine/client.js';
+import { createJobScaffold } from './panels/scaffold.js';
 import { loadCharts } from './charts.js';
 import { el, setChildren } from './panel.js';
 
@@ -244,39 +244,17 @@ export function startTransformPanel({ store } = {}) {
     state.renderCount++;
   }
 
-  function setStatus(text, kind = '') {
-    state.message = text;
-    ui.status.textContent = text;
-    ui.status.dataset.kind = kind;
-  }
-
-  function setBusy(busy, end = null) {
-    if (busy) {
-      state.status = 'computing';
-      state.runId++;
-    } else {
-      state.status = end ?? 'idle';
-      state.doneId = state.runId;
-    }
-    ui.run.disabled = busy;
-    ui.cancel.disabled = !busy;
-    ui.progress.hidden = !busy;
-    if (busy) ui.progress.removeAttribute('value');
-    section.setAttribute('aria-busy', String(busy));
-  }
-
-  const onProgress = (p) => {
-    if (p && typeof p === 'object' && Number.isFinite(p.total) && p.total > 0) {
-      ui.progress.max = p.total;
-      ui.progress.value = p.done;
-    }
-  };
-  const call = async (method, args) => {
-    const t0 = performance.now();
-    const { result } = await store.jobs.run('transform', (job) => job.request(method, args, { onProgress }));
-    state.timings[method] = performance.now() - t0;
-    return result;
-  };
+  const job = createJobScaffold({
+    store,
+    owner: 'transform',
+    section,
+    state,
+    ui,
+    controls: (busy) => {
+      ui.run.disabled = busy;
+    },
+  });
+  const { setStatus, call } = job;
 
   /** The transform options of the kind select: {kind, order?, seed?}. */
   function kindOptions() {
@@ -294,11 +272,8 @@ export function startTransformPanel({ store } = {}) {
       pending = true;
       return;
     }
-    state.lastError = null;
     state.kind = ui.kind.value;
-    setBusy(true);
-    let end = 'idle';
-    try {
+    await job.run('Transforming…', async () => {
       const ko = kindOptions();
       if (ui.signal.value === 'tensor') {
         if (!model) throw new Error('no model loaded in the lab');
@@ -319,18 +294,7 @@ export function startTransformPanel({ store } = {}) {
       renderAll();
       const t90 = state.table.map((t) => `${t.transform} ${t.k90}`).join(', ');
       setStatus(`Done: ${describe()}; coefficients for 90% of the energy: ${t90}.`, 'done');
-    } catch (err) {
-      if (err instanceof CancelledError) {
-        setStatus('Cancelled; the engine was restarted.', 'cancelled');
-      } else {
-        end = 'error';
-        state.lastError = err?.message ?? String(err);
-        setStatus(`Error: ${state.lastError}`, 'error');
-      }
-    } finally {
-      await engine.ready.catch(() => {});
-      setBusy(false, end);
-    }
+    });
     if (pending) {
       pending = false;
       run();
@@ -358,7 +322,6 @@ export function startTransformPanel({ store } = {}) {
   }
   ui.index.addEventListener('change', () => run());
   ui.run.addEventListener('click', () => run());
-  ui.cancel.addEventListener('click', () => store.jobs.cancel('transform'));
   ui.exportCsv.addEventListener('click', () => {
     const c = state.result?.curves;
     if (!c) return;
