@@ -414,6 +414,8 @@ function stepProgress(verb) {
 function engineFailure(err) {
   if (err instanceof Failure) return err;
   if (/^options: /.test(err.message)) return usage(err.message.replace(/^options: /, ''));
+  // Node's fs errors: `path: reason`, as the native CLI words them.
+  if (err.code && err.path) return new Failure(3, `${err.path}: ${err.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')}`);
   return new Failure(3, err.message);
 }
 

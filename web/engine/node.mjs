@@ -300,13 +300,13 @@ const parseFloatText = (s) => {
 export async function loadEmbeddingFile(path, { tensor } = {}) {
   const mod = await init(loadedBuild ?? 'simd');
   if (/\.(csv|tsv|txt)$/i.test(path)) {
-    let text;
+    const text = readFileSync(path, 'utf8');
+    let t;
     try {
-      text = readFileSync(path, 'utf8');
+      t = mod.parseTable(text);
     } catch (err) {
       throw new Error(`${path}: ${err.message}`);
     }
-    const t = mod.parseTable(text);
     return { data: t.data, rows: t.rows, cols: t.cols, tensor: 'table' };
   }
   const f = openFile(path);
