@@ -260,8 +260,27 @@ fi
 expect_code 3 "compress --budget 101%" npx --no-install spectralab compress "$F32" --budget 101%
 expect_code 3 "compress --budget and --error" npx --no-install spectralab compress "$F32" --budget 50% --error 0.1
 expect_code 3 "compress a missing file" npx --no-install spectralab compress "$WORK/nope.safetensors"
-expect_code 3 "compress --quant-plan: not yet in the npm CLI" npx --no-install spectralab compress "$F32" --quant-plan 4.8bpw
-grep -q 'not yet in the npm CLI' "$WORK/err" && ok "compress --quant-plan: clear message" || bad "--quant-plan message"
+# --quant-plan on the small synthetic model of static/examples/compare (4 quantizable layers, 2
+# skipped: rows not a multiple of 32), by bits per weight and by bytes.
+QB=$CMP/base.safetensors
+for budget in 5bpw 4000; do
+  expect_code 0 "npx spectralab compress --quant-plan $budget" npx --no-install spectralab compress "$QB" --quant-plan "$budget" --plan "$WORK/quant-$budget.json"
+  cp "$WORK/out" "$WORK/quant-$budget.csv"
+  grep -q 'llama-quantize overrides: --tensor-type' "$WORK/err" && grep -q 'embed_tokens.weight: skipped' "$WORK/err" && ok "--quant-plan $budget: stderr summary, skipped layers named" || bad "--quant-plan $budget stderr: $(tail -2 "$WORK/err")"
+  if [ -x "$NATIVE" ]; then
+    "$NATIVE" compress "$QB" --quant-plan "$budget" --plan "$WORK/native-quant-$budget.json" > "$WORK/native-quant-$budget.csv" 2>/dev/null || true
+    same_table "$WORK/quant-$budget.csv" "$WORK/native-quant-$budget.csv" && cmp -s "$WORK/quant-$budget.json" "$WORK/native-quant-$budget.json" \
+      && ok "--quant-plan $budget: CSV and --plan file = the native CLI's" || bad "--quant-plan $budget differs from the native CLI"
+  fi
+done
+expect_code 0 "npx spectralab compress --quant-plan 5bpw --format json" npx --no-install spectralab compress "$QB" --quant-plan 5bpw --format json
+cp "$WORK/out" "$WORK/quant.json"
+if [ -x "$NATIVE" ]; then
+  "$NATIVE" compress "$QB" --quant-plan 5bpw --format json > "$WORK/native-quant.json" 2>/dev/null || true
+  same_json "$WORK/quant.json" "$WORK/native-quant.json" && ok "--quant-plan JSON = the native CLI's" || bad "--quant-plan JSON differs from the native CLI"
+fi
+expect_code 3 "--quant-plan below the smallest plan" npx --no-install spectralab compress "$QB" --quant-plan 2bpw
+expect_code 3 "--quant-plan abc" npx --no-install spectralab compress "$QB" --quant-plan abc
 
 EMB=$ROOT/static/examples/abstracts-minilm.npy
 LAB=$ROOT/static/examples/abstracts-labels.npy

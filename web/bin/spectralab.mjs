@@ -6,7 +6,7 @@
 // unreadable or malformed file).
 import { existsSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { compareAdapter, compareModels, compressFile, embeddingMetrics, openModel, rustNumber, writeModelCharts } from '../engine/node.mjs';
+import { compareAdapter, compareModels, compressFile, embeddingMetrics, openModel, quantPlanFile, rustNumber, writeModelCharts } from '../engine/node.mjs';
 
 // package.json is beside bin/ in the npm package, two levels up in the repository (web/bin/).
 const VERSION = (() => {
@@ -29,6 +29,7 @@ const USAGE = `usage:
   spectralab compress FILE [--budget 50%|BYTES | --error E] [--method uniform|energy|greedy|welore]
                            [--objective absolute|relative] [--dtype f32|f16|int8|int4]
                            [--plan OUT.json] [--format csv|json]
+  spectralab compress FILE --quant-plan 4.8bpw|BYTES [--plan OUT.json] [--format csv|json]
   spectralab metrics FILE [--tensor NAME] [--labels FILE.npy] [--q 0,0.5,1,2,inf]
                           [--kernel cosine|linear|rbf] [--bandwidth S|median] [--format csv|json]
   spectralab --version
@@ -39,7 +40,7 @@ https://huggingface.co).
 
 --plot DIR writes SVG charts: alpha.svg, and esd_<layer>.svg and rank_<layer>.svg per layer.
 
-Not yet in the npm CLI (use the native spectralab binary): demo, compress --quant-plan.
+Not yet in the npm CLI (use the native spectralab binary): demo.
 
 --fail-if 'COLUMN OP VALUE' (repeatable; OP: > >= < <= == != =) fails the run when any analysed
 layer matches, e.g. 'alpha<2', 'alpha>6', 'status==failed', 'warning==degenerate' (the warning
@@ -467,6 +468,56 @@ async function metrics(a) {
   writeAll(1, format === 'csv' ? metricsCsv(out) : `${JSON.stringify(out, null, 2)}\n`);
 }
 
+/** `compress --quant-plan`: as the native `run_quant_plan` (crate/cli/src/compress.rs). */
+async function compressQuant(files, budgetText, format, planOut) {
+  if (!files.length) throw usage('compress --quant-plan needs a FILE, a folder of shards, or a *.index.json');
+  const t = budgetText.trim();
+  const budget = t.endsWith('bpw') ? t : /^\d+$/.test(t) ? { bytes: Number(t) } : undefined;
+  if (budget === undefined || (budget.bytes !== undefined && !Number.isSafeInteger(budget.bytes))) {
+    throw usage(`--quant-plan: \`${budgetText}\` (e.g. 4.8bpw or a byte count)`);
+  }
+  let s;
+  try {
+    s = await quantPlanFile(files.length === 1 ? files[0] : files, budget, stepProgress('quantizing'));
+  } catch (err) {
+    const f = engineFailure(err);
+    if (f.code === 3 && !f.showUsage && !f.message.startsWith(`${files.join(' ')}: `)) f.message = `${files.join(' ')}: ${f.message}`;
+    throw f;
+  }
+  for (const l of s.layers.filter((x) => x.error)) writeAll(2, `${l.name}: skipped: ${l.error}\n`);
+  const plan = s.plan;
+  if (s.format === 'gguf') {
+    const count = new Map();
+    for (const c of plan.layers) count.set(c.ggml_type, (count.get(c.ggml_type) ?? 0) + 1);
+    const planned = [...count].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    writeAll(2, `type mix of the planned tensors: file ${s.file_mix.map(([k, n]) => `${k}:${n}`).join(', ')}; plan ${planned.map(([k, n]) => `${k}:${n}`).join(', ')}\n`);
+  }
+  writeAll(2, `${plan.layers.length} layers, quantization plan: ${plan.bits_per_weight.toFixed(4)} bits per weight, ${plan.bytes} bytes, model relative error ${plan.model_rel_error.toFixed(5)}\n`);
+  for (const r of s.recipes) {
+    const same = r.plan_at_same_size;
+    if (same) writeAll(2, `${r.recipe.name}: ${r.recipe.bits_per_weight.toFixed(4)} bpw, error ${r.recipe.model_rel_error.toFixed(5)}; plan at ≤ its size: ${same.bits_per_weight.toFixed(4)} bpw, error ${same.model_rel_error.toFixed(5)}\n`);
+  }
+  writeAll(2, `llama-quantize overrides: ${s.tensor_type_args.join(' ')}\n`);
+  if (planOut !== undefined) {
+    try {
+      writeFileSync(planOut, `${s.plan_json}\n`);
+    } catch (err) {
+      throw new Failure(3, `${planOut}: ${err.message}`);
+    }
+  }
+  if (format === 'csv') {
+    const measured = s.layers.filter((l) => !l.error);
+    const rows = measured.map((l, i) => {
+      const c = plan.layers[i];
+      return `${csvField(c.name)},${l.rows},${l.cols},${l.file_type},${c.ggml_type},${c.bytes},${rustDebug(c.rel_fro_error)}\n`;
+    });
+    writeAll(1, `tensor,rows,cols,file_type,type,bytes,rel_fro_error\n${rows.join('')}`);
+  } else {
+    const json = Object.fromEntries(Object.entries(s).filter(([k]) => k !== 'format'));
+    writeAll(1, `${JSON.stringify(json, null, 2)}\n`);
+  }
+}
+
 const METHOD_NAME = { uniform: 'Uniform', energy: 'Energy', greedy: 'Greedy', welore: 'WeLore' };
 
 async function compress(a) {
@@ -481,9 +532,7 @@ async function compress(a) {
   if (format !== 'csv' && format !== 'json') throw usage(`--format: \`${format}\` (csv|json)`);
   const unknown = a.list.find((x) => x.startsWith('--'));
   if (unknown) throw usage(`unknown option ${unknown}`);
-  if (quantPlan !== undefined) {
-    throw usage('compress --quant-plan is not yet in the npm CLI; use the native spectralab binary');
-  }
+  if (quantPlan !== undefined) return compressQuant(a.list, quantPlan, format, planOut);
   if (a.list.length !== 1) throw usage('compress needs exactly one FILE');
   const path = a.list[0];
   let r;

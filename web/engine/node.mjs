@@ -494,3 +494,47 @@ export async function compressFile(path, options = {}, onProgress = undefined) {
     close();
   }
 }
+
+/**
+ * A llama.cpp quantization type per 2-D weight of a model (a file, a folder of shards, an index)
+ * under a size budget, as the native `spectralab compress --quant-plan` (each weight quantized →
+ * dequantized with every type; the plan minimises the model-level error). `budget`: bits per
+ * weight (`4.8`, `'4.8bpw'`) or `{bytes: N}`. `onProgress(done, total, layer)` is called before
+ * each layer and once at the end; an exception it throws propagates. Returns the native JSON:
+ * `{plan, recipes, curve, min_bits_per_weight, max_bits_per_weight, layers, file_mix, plan_json,
+ * tensor_type_args}`, plus `format` (the model's file format).
+ */
+export async function quantPlanFile(path, budget, onProgress = undefined) {
+  let bpw;
+  let bytes;
+  if (typeof budget === 'object' && budget !== null && 'bytes' in budget) bytes = Number(budget.bytes);
+  else {
+    const t = String(budget).trim();
+    bpw = parseFloatText(t.endsWith('bpw') ? t.slice(0, -3) : Number.NaN);
+  }
+  if (bytes !== undefined ? !(Number.isSafeInteger(bytes) && bytes >= 0) : !(Number.isFinite(bpw) && bpw > 0)) {
+    throw optionError(`--quant-plan: \`${bytes ?? budget}\` (e.g. 4.8bpw or a byte count)`);
+  }
+  const { model, close } = await openModel(path, {});
+  try {
+    const plans = model.plan();
+    const positions = [...model.quantPositions()];
+    for (const [i, p] of positions.entries()) {
+      onProgress?.(i, positions.length, plans[p].name);
+      model.quantMeasure(Uint32Array.of(p));
+    }
+    onProgress?.(positions.length, positions.length, '');
+    if (bytes !== undefined) {
+      // The core's byte budget of `b` bits per weight is ⌊b·numel/8⌋: (bytes + ½)·8/numel gives
+      // exactly `bytes` (numel: the elements of the measured layers).
+      const all = model.quantPlan(1024, 2);
+      const numel = all.layers.filter((l) => l.error === null || l.error === undefined).reduce((s, l) => s + l.rows * l.cols, 0);
+      bpw = ((bytes + 0.5) * 8) / Math.max(1, numel);
+    }
+    const s = model.quantPlan(bpw, 33);
+    s.format = model.info().format;
+    return s;
+  } finally {
+    close();
+  }
+}
