@@ -272,6 +272,19 @@ export function compressFile(
   onProgress?: (done: number, total: number, layerName: string) => void,
 ): Promise<CompressResult>;
 
+/**
+ * A llama.cpp type per 2-D weight under a size budget (`spectralab compress --quant-plan`):
+ * `budget` in bits per weight (`4.8`, `'4.8bpw'`) or `{bytes}`. Returns the native JSON
+ * (`{plan: {name, layers: [{name, ggml_type, bytes, rel_fro_error}], bytes, bits_per_weight,
+ * model_rel_error}, recipes, curve, min_bits_per_weight, max_bits_per_weight, layers, file_mix,
+ * plan_json, tensor_type_args}`) plus `format` (the model's file format).
+ */
+export function quantPlanFile(
+  path: string | string[],
+  budget: number | string | { bytes: number },
+  onProgress?: (done: number, total: number, layerName: string) => void,
+): Promise<Record<string, unknown> & { plan_json: string; tensor_type_args: string[]; format: string }>;
+
 /** Options of `embeddingMetrics` (the flags of `spectralab metrics`). */
 export interface EmbeddingMetricsOptions {
   /** The tensor of a `.npz`/`.safetensors` (default: the first with ≥ 2 dimensions). */
