@@ -288,7 +288,7 @@ const optionError = (msg) => new Error(`options: ${msg}`);
 const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 const parseFloatText = (s) => {
   const t = String(s).trim();
-  if (/^[+-]?(inf|infinity)$/i.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
+  if (/^[+-]?(inf|infinity|∞)$/i.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
   return FLOAT.test(t) ? Number(t) : NaN;
 };
 
@@ -336,7 +336,14 @@ export async function embeddingMetrics(path, options = {}) {
   const qs = (Array.isArray(q) ? q : String(q).split(',')).map((v) => (typeof v === 'number' ? v : parseFloatText(v)));
   const badQ = qs.findIndex((v) => !(v >= 0));
   if (badQ >= 0) throw optionError(`--q: \`${Array.isArray(q) ? q[badQ] : String(q).split(',')[badQ].trim()}\` is not an order ≥ 0 (or inf)`);
-  const x = await loadEmbeddingFile(path, { tensor });
+  let x;
+  try {
+    x = await loadEmbeddingFile(path, { tensor });
+  } catch (err) {
+    // As the native CLI: a --tensor that is not in the file is a usage error.
+    const m = /: no tensor `(.*)` \(has: (.*)\)$/.exec(err.message ?? '');
+    throw m ? optionError(`--tensor: no \`${m[1]}\` in ${path} (has: ${m[2]})`) : err;
+  }
   let h = null;
   if (kernel === 'rbf' && bandwidth === undefined) throw optionError('--kernel rbf needs --bandwidth S (or median)');
   if (bandwidth === 'median') h = mod.medianPairwiseDistance(x.data, x.rows, x.cols, 2000);
