@@ -98,6 +98,8 @@ node -e '
   fs.writeFileSync(process.argv[1] + "/nan.safetensors", st([["l0.weight", [120, 80], a], ["l1.weight", [120, 80], b]]));
   const eye = Array.from({ length: 64 * 64 }, (_, i) => (i % 65 === 0 ? 1 : 0));
   fs.writeFileSync(process.argv[1] + "/eye.safetensors", st([["eye.weight", [64, 64], eye], ["g.weight", [120, 80], a]]));
+  // For compress: a layer under the WeightWatcher min_evals, a dense one and a conv kernel (not planned).
+  fs.writeFileSync(process.argv[1] + "/small.safetensors", st([["tiny.weight", [3, 5], a.slice(0, 15)], ["big.weight", [120, 80], a], ["conv.weight", [8, 4, 3, 3], a.slice(0, 288)]]));
 ' "$WORK"
 expect_code 2 "a NaN layer is an error row: exit 2" npx --no-install spectralab analyze "$WORK/nan.safetensors" --fail-if 'alpha>100'
 grep -q 'l1.weight' "$WORK/err" && ok "the error row is named" || bad "error row not named"
@@ -256,6 +258,13 @@ if [ -x "$NATIVE" ]; then
   "$NATIVE" compress "$F32" --error 0.3 --method energy --objective relative --dtype int4 --plan "$WORK/native-ranks.json" --format json > "$WORK/native-compress.json" 2>/dev/null || true
   same_json "$WORK/compress.json" "$WORK/native-compress.json" && cmp -s "$WORK/ranks.json" "$WORK/native-ranks.json" \
     && ok "compress JSON and --plan file = the native CLI's" || bad "compress JSON/--plan differ from the native CLI"
+fi
+expect_code 0 "npx spectralab compress on dense + conv + tiny layers" npx --no-install spectralab compress "$WORK/small.safetensors"
+cp "$WORK/out" "$WORK/small.csv"; grep -v '^\[' "$WORK/err" > "$WORK/small.err"
+if [ -x "$NATIVE" ]; then
+  "$NATIVE" compress "$WORK/small.safetensors" > "$WORK/native-small.csv" 2> "$WORK/native-small.err" || true
+  same_table "$WORK/small.csv" "$WORK/native-small.csv" && cmp -s "$WORK/small.err" "$WORK/native-small.err" \
+    && ok "compress: same layers planned and skipped (conv named on stderr) as the native CLI" || bad "compress on small.safetensors differs from the native CLI"
 fi
 expect_code 3 "compress --budget 101%" npx --no-install spectralab compress "$F32" --budget 101%
 expect_code 3 "compress --budget and --error" npx --no-install spectralab compress "$F32" --budget 50% --error 0.1

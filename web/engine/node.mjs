@@ -469,9 +469,19 @@ export async function compressFile(path, options = {}, onProgress = undefined) {
         continue;
       }
       try {
-        const m = mod.loadEmbeddings(f.length, f.readAt, path, { tensor: p.name });
-        const evals = mod.gramEigenvaluesF64(Float64Array.from(m.data), m.rows, m.cols);
-        layers.push({ name: p.name, rows: m.rows, cols: m.cols, evals });
+        // A layer the session analyses: its ESD read by row blocks (memory O(M² + block·M)).
+        // One its size gates skip: the whole tensor, in f64 (as the native CLI reads every layer).
+        let evals = null;
+        if (!p.skip) {
+          const [row] = model.analyze(Uint32Array.of(p.index), false);
+          evals = model.evals(p.index) ?? null;
+          if (!evals && row?.status === 'error') throw new Error(row.reason ?? 'error');
+        }
+        if (!evals) {
+          const m = mod.loadEmbeddings(f.length, f.readAt, path, { tensor: p.name });
+          evals = mod.gramEigenvaluesF64(Float64Array.from(m.data), m.rows, m.cols);
+        }
+        layers.push({ name: p.name, rows: p.shape[0], cols: p.shape[1], evals });
       } catch (err) {
         skipped.push({ name: p.name, reason: err.message.replace(`${path}: `, '') });
       }
