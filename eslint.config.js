@@ -10,7 +10,7 @@ export default [
     languageOptions: { ecmaVersion: 2022, sourceType: 'module', globals: { ...globals.browser, ...globals.worker } },
   },
   {
-    files: ['scripts/**/*.mjs', 'tests/**/*.mjs', 'eslint.config.js', 'web/engine/node.mjs', 'web/engine/fetch-thread.mjs', 'web/bin/**/*.mjs'],
+    files: ['scripts/**/*.mjs', 'tests/**/*.mjs', 'eslint.config.js', 'web/engine/node.mjs', 'web/engine/node-charts.mjs', 'web/engine/fetch-thread.mjs', 'web/bin/**/*.mjs'],
     languageOptions: { ecmaVersion: 2022, sourceType: 'module', globals: { ...globals.node } },
   },
   {

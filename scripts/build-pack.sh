@@ -20,7 +20,7 @@ VERSION=$(node -p 'require("./package.json").version')
 STAGE=target/pack/package
 rm -rf "$STAGE"; mkdir -p "$STAGE/bin" "$STAGE/types"
 cp -r dist/spectralab-widgets.js dist/widgets dist/engine dist/chart dist/pkg dist/README.txt "$STAGE/"
-cp web/engine/node.mjs web/engine/fetch-thread.mjs "$STAGE/engine/"
+cp web/engine/node.mjs web/engine/node-charts.mjs web/engine/node-font.json web/engine/fetch-thread.mjs "$STAGE/engine/"
 cp web/bin/spectralab.mjs "$STAGE/bin/"
 chmod +x "$STAGE/bin/spectralab.mjs"
 cp packaging/npm/types/*.d.ts "$STAGE/types/"

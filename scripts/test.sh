@@ -68,7 +68,7 @@ step "wasm engine in Node (web/engine/node.mjs vs native CLI and WeightWatcher)"
 node --test tests/node/
 
 step "npm package: npm run pack (release wasm reused), offline install, npx spectralab on MiniLM"
-# ~30 s: no second wasm build (DIST_WASM_FROM), an empty project without cargo on PATH.
+# ~1 min: no second wasm build (DIST_WASM_FROM), an empty project without cargo on PATH.
 DIST_WASM_FROM=web/pkg bash tests/package/pack.test.sh
 
 step "end-to-end (headless Chromium): engine smoke, then the lab"

@@ -2,9 +2,12 @@
 # The npm package as a user gets it: `npm run pack`, then `npm install --offline` of the tgz into
 # an empty project with no cargo on PATH, then `npx spectralab analyze` on the F32 MiniLM:
 # WeightWatcher's α on all 39 layers (tests/goldens/htsr/minilm_f32_default.json), the exit
-# codes (1 gate, 2 error rows, 3 bad input / not yet in the npm CLI), `npx spectralab compare` (the
-# synthetic LoRA pair against the numpy goldens and the native CSV columns), the Node API import and
-# the widgets' export. Needs the F32 MiniLM (tests/goldens/htsr/fetch_minilm.sh).
+# codes (1 gate, 2 error rows, 3 bad input / not yet in the npm CLI), docs/ci.md's recipe with
+# `--plot` (SVG charts, byte-identical to the native CLI's), `npx spectralab compare` (the
+# synthetic LoRA pair against the numpy goldens and the native CSV columns), `compress` and
+# `metrics` against the native CLI on the same inputs, the Node API import and the widgets'
+# export. Needs the F32 MiniLM (tests/goldens/htsr/fetch_minilm.sh); the native comparisons use
+# target/debug/spectralab when it is built.
 # DIST_WASM_FROM=web/pkg (as scripts/test.sh sets it) packs the release wasm already built
 # instead of building the size-optimised one (same code; saves two LTO builds).
 set -euo pipefail
@@ -95,6 +98,8 @@ node -e '
   fs.writeFileSync(process.argv[1] + "/nan.safetensors", st([["l0.weight", [120, 80], a], ["l1.weight", [120, 80], b]]));
   const eye = Array.from({ length: 64 * 64 }, (_, i) => (i % 65 === 0 ? 1 : 0));
   fs.writeFileSync(process.argv[1] + "/eye.safetensors", st([["eye.weight", [64, 64], eye], ["g.weight", [120, 80], a]]));
+  // For compress: a layer under the WeightWatcher min_evals, a dense one and a conv kernel (not planned).
+  fs.writeFileSync(process.argv[1] + "/small.safetensors", st([["tiny.weight", [3, 5], a.slice(0, 15)], ["big.weight", [120, 80], a], ["conv.weight", [8, 4, 3, 3], a.slice(0, 288)]]));
 ' "$WORK"
 expect_code 2 "a NaN layer is an error row: exit 2" npx --no-install spectralab analyze "$WORK/nan.safetensors" --fail-if 'alpha>100'
 grep -q 'l1.weight' "$WORK/err" && ok "the error row is named" || bad "error row not named"
@@ -109,8 +114,47 @@ grep -q 'eye.weight' "$WORK/err" && ok "degenerate layer named" || bad "degenera
 expect_code 3 "missing file" npx --no-install spectralab analyze "$WORK/nope.safetensors"
 expect_code 3 "unknown option" npx --no-install spectralab analyze "$F32" --bogus
 expect_code 3 "bad --fail-if" npx --no-install spectralab analyze "$F32" --fail-if 'alpha~3'
-expect_code 3 "--plot refused" npx --no-install spectralab analyze "$F32" --plot charts
-grep -q 'not yet in the npm CLI' "$WORK/err" && ok "--plot: clear message" || bad "--plot message"
+# docs/ci.md's recipe: CSV + SVG charts, gated on 2 ≤ α ≤ 6 (MiniLM has layers above 6: exit 1,
+# and the charts are written before the gates fail the run).
+expect_code 1 "docs/ci.md recipe: analyze --format csv --fail-if 'alpha<2' --fail-if 'alpha>6' --plot spectra/charts" \
+  npx --no-install spectralab analyze "$F32" --format csv --fail-if 'alpha<2' --fail-if 'alpha>6' --plot "$WORK/spectra/charts"
+cmp -s "$WORK/out" "$WORK/minilm.csv" && ok "--plot leaves the CSV as without it" || bad "--plot changed the CSV"
+if node - "$WORK/spectra/charts" "$WORK/minilm.csv" <<'JS'
+const fs = require('fs');
+const [dir, csvPath] = process.argv.slice(2);
+const lines = fs.readFileSync(csvPath, 'utf8').trim().split('\n').map((l) => l.split(','));
+const h = lines[0];
+const names = lines.slice(1).filter((r) => r[h.indexOf('status')] !== 'skipped').map((r) => r[h.indexOf('name')]);
+const stem = (n) => n.replace(/[^A-Za-z0-9._-]/g, '_');
+const want = ['alpha.svg', ...names.flatMap((n) => [`esd_${stem(n)}.svg`, `rank_${stem(n)}.svg`])].sort();
+const got = fs.readdirSync(dir).sort();
+let bad = 0;
+if (got.join() !== want.join()) { console.error(`files: ${got.length}, want ${want.length}`); bad++; }
+// Well-formed XML (tags balanced, one <svg> root) and, for the ESD charts, the layer's name.
+const wellFormed = (t) => {
+  const stack = [];
+  for (const m of t.matchAll(/<(\/?)([A-Za-z][\w:-]*)[^>]*?(\/?)>/g)) {
+    if (m[1]) { if (stack.pop() !== m[2]) return false; } else if (!m[3]) stack.push(m[2]);
+  }
+  return stack.length === 0;
+};
+for (const f of got) {
+  const t = fs.readFileSync(`${dir}/${f}`, 'utf8');
+  if (!/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/.test(t) || !t.trimEnd().endsWith('</svg>') || !wellFormed(t)) { console.error(`${f}: not a well-formed SVG`); bad++; }
+  const layer = names.find((n) => f === `esd_${stem(n)}.svg`);
+  if (layer && !t.includes(`${layer} — α =`)) { console.error(`${f}: no title naming ${layer}`); bad++; }
+}
+if (names.length !== 39) { console.error(`${names.length} layers`); bad++; }
+process.exit(bad ? 1 : 0);
+JS
+then ok "--plot: alpha.svg + esd_/rank_ per layer (79 well-formed SVGs; ESD titles name the layer)"; else bad "--plot charts"; fi
+if [ -x "$ROOT/target/debug/spectralab" ]; then
+  rm -rf "$WORK/native-charts"
+  "$ROOT/target/debug/spectralab" analyze "$F32" --layers attention.self.query --plot "$WORK/native-charts" >/dev/null 2>&1 || true
+  npx --no-install spectralab analyze "$F32" --layers attention.self.query --plot "$WORK/npm-charts" >/dev/null 2>&1 || true
+  if [ "$(ls "$WORK/native-charts" | wc -l)" = 13 ] && diff -r "$WORK/native-charts" "$WORK/npm-charts" >/dev/null; then
+    ok "--plot: the 13 SVG files are byte-identical to the native CLI's"; else bad "--plot SVGs differ from the native CLI's"; fi
+fi
 # compare: the synthetic LoRA pair of static/examples/compare/ against the numpy goldens
 # (tests/goldens/compare/make_adapter.py), the native CSV columns and the exit codes.
 CMP=$ROOT/static/examples/compare
@@ -166,16 +210,127 @@ expect_code 3 "compare --fail-if on an unknown column" npx --no-install spectral
 expect_code 3 "compare with a missing adapter folder" npx --no-install spectralab compare "$CMP/base.safetensors" --adapter "$WORK/no-adapter"
 expect_code 3 "compare with one model and no adapter" npx --no-install spectralab compare "$CMP/base.safetensors"
 expect_code 3 "compare --eps out of range" npx --no-install spectralab compare "$CMP/base.safetensors" --adapter "$CMP/adapter" --eps 2
-for cmd in metrics compress; do
-  expect_code 3 "$cmd: not yet in the npm CLI" npx --no-install spectralab "$cmd" "$F32"
-  grep -q 'not yet in the npm CLI' "$WORK/err" || bad "$cmd message"
+# compress and metrics against the native CLI on the same inputs: identical columns/keys,
+# numbers to a relative tolerance (the f64 eigensolvers differ only in round-off).
+NATIVE=$ROOT/target/debug/spectralab
+same_table() { # same_table NPM.csv NATIVE.csv: header and text cells identical, numbers rel 1e-9
+  node -e '
+    const fs = require("fs");
+    const [a, b] = process.argv.slice(1).map((f) => fs.readFileSync(f, "utf8").trim().split("\n").map((l) => l.split(",")));
+    if (a.length !== b.length || a[0].join() !== b[0].join()) { console.error("header/rows differ"); process.exit(1); }
+    for (let i = 1; i < a.length; i++) for (let j = 0; j < b[i].length; j++) {
+      const [x, y] = [a[i][j], b[i][j]];
+      if (x === y) continue;
+      const [nx, ny] = [Number(x), Number(y)];
+      if (!(x !== "" && Number.isFinite(nx) && Math.abs(nx - ny) <= 1e-9 * Math.max(1, Math.abs(ny)))) { console.error(`row ${i} ${a[0][j]}: ${x} vs ${y}`); process.exit(1); }
+    }' "$1" "$2"
+}
+same_json() { # same_json NPM.json NATIVE.json: same keys everywhere, numbers rel 1e-9
+  node -e '
+    const fs = require("fs");
+    const [a, b] = process.argv.slice(1).map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
+    let bad = 0, n = 0;
+    const cmp = (x, y, p) => {
+      if (typeof y === "number") { n++; if (!(typeof x === "number" && Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(y)))) { console.error(p, x, y); bad++; } return; }
+      if (y === null || typeof y !== "object") { if (x !== y) { console.error(p, x, y); bad++; } return; }
+      if (x === null || typeof x !== "object") { console.error(p, x, "vs an object"); bad++; return; }
+      const [kx, ky] = [Object.keys(x).sort().join(), Object.keys(y).sort().join()];
+      if (kx !== ky) { console.error(p, "keys", kx, "|", ky); bad++; }
+      for (const k of Object.keys(y)) cmp(x[k], y[k], `${p}.${k}`);
+    };
+    cmp(a, b, "");
+    console.error(`${n} numbers compared`);
+    process.exit(bad || n < 10 ? 1 : 0);' "$1" "$2"
+}
+expect_code 0 "npx spectralab compress MiniLM F32 (greedy, 50%)" npx --no-install spectralab compress "$F32"
+cp "$WORK/out" "$WORK/compress.csv"
+[ "$(head -1 "$WORK/compress.csv")" = "tensor,rows,cols,rank,dense,params,bytes,rel_fro_error" ] && [ "$(wc -l < "$WORK/compress.csv")" = 40 ] \
+  && ok "compress CSV: native columns, 39 layers" || bad "compress CSV: $(head -2 "$WORK/compress.csv")"
+grep -q 'Greedy plan: .* (50.0 %)' "$WORK/err" && grep -q 'model relative error by method: Uniform' "$WORK/err" && ok "compress summary lines on stderr" || bad "compress stderr: $(tail -2 "$WORK/err")"
+expect_code 0 "npx spectralab compress --error 0.3 --method energy --objective relative --dtype int4 --plan --format json" \
+  npx --no-install spectralab compress "$F32" --error 0.3 --method energy --objective relative --dtype int4 --plan "$WORK/ranks.json" --format json
+cp "$WORK/out" "$WORK/compress.json"
+node -e 'const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); process.exit(Object.keys(p).length === 39 && Object.values(p).every(Number.isInteger) ? 0 : 1)' "$WORK/ranks.json" \
+  && ok "compress --plan writes {tensor: rank} for the 39 layers" || bad "compress --plan file"
+if [ -x "$NATIVE" ]; then
+  "$NATIVE" compress "$F32" > "$WORK/native-compress.csv" 2>/dev/null || true
+  same_table "$WORK/compress.csv" "$WORK/native-compress.csv" && ok "compress CSV = the native CLI's (ranks, params, bytes exact; errors rel 1e-9)" || bad "compress CSV differs from the native CLI"
+  "$NATIVE" compress "$F32" --error 0.3 --method energy --objective relative --dtype int4 --plan "$WORK/native-ranks.json" --format json > "$WORK/native-compress.json" 2>/dev/null || true
+  same_json "$WORK/compress.json" "$WORK/native-compress.json" && cmp -s "$WORK/ranks.json" "$WORK/native-ranks.json" \
+    && ok "compress JSON and --plan file = the native CLI's" || bad "compress JSON/--plan differ from the native CLI"
+fi
+expect_code 0 "npx spectralab compress on dense + conv + tiny layers" npx --no-install spectralab compress "$WORK/small.safetensors"
+cp "$WORK/out" "$WORK/small.csv"; grep -v '^\[' "$WORK/err" > "$WORK/small.err"
+if [ -x "$NATIVE" ]; then
+  "$NATIVE" compress "$WORK/small.safetensors" > "$WORK/native-small.csv" 2> "$WORK/native-small.err" || true
+  same_table "$WORK/small.csv" "$WORK/native-small.csv" && cmp -s "$WORK/small.err" "$WORK/native-small.err" \
+    && ok "compress: same layers planned and skipped (conv named on stderr) as the native CLI" || bad "compress on small.safetensors differs from the native CLI"
+fi
+expect_code 3 "compress --budget 101%" npx --no-install spectralab compress "$F32" --budget 101%
+expect_code 3 "compress --budget and --error" npx --no-install spectralab compress "$F32" --budget 50% --error 0.1
+expect_code 3 "compress a missing file" npx --no-install spectralab compress "$WORK/nope.safetensors"
+# --quant-plan on the small synthetic model of static/examples/compare (4 quantizable layers, 2
+# skipped: rows not a multiple of 32), by bits per weight and by bytes.
+QB=$CMP/base.safetensors
+for budget in 5bpw 4700; do
+  expect_code 0 "npx spectralab compress --quant-plan $budget" npx --no-install spectralab compress "$QB" --quant-plan "$budget" --plan "$WORK/quant-$budget.json"
+  cp "$WORK/out" "$WORK/quant-$budget.csv"
+  grep -q 'llama-quantize overrides: --tensor-type' "$WORK/err" && grep -q 'embed_tokens.weight: skipped' "$WORK/err" && ok "--quant-plan $budget: stderr summary, skipped layers named" || bad "--quant-plan $budget stderr: $(tail -2 "$WORK/err")"
+  if [ -x "$NATIVE" ]; then
+    "$NATIVE" compress "$QB" --quant-plan "$budget" --plan "$WORK/native-quant-$budget.json" > "$WORK/native-quant-$budget.csv" 2>/dev/null || true
+    same_table "$WORK/quant-$budget.csv" "$WORK/native-quant-$budget.csv" && cmp -s "$WORK/quant-$budget.json" "$WORK/native-quant-$budget.json" \
+      && ok "--quant-plan $budget: CSV and --plan file = the native CLI's" || bad "--quant-plan $budget differs from the native CLI"
+  fi
 done
+expect_code 0 "npx spectralab compress --quant-plan 5bpw --format json" npx --no-install spectralab compress "$QB" --quant-plan 5bpw --format json
+cp "$WORK/out" "$WORK/quant.json"
+if [ -x "$NATIVE" ]; then
+  "$NATIVE" compress "$QB" --quant-plan 5bpw --format json > "$WORK/native-quant.json" 2>/dev/null || true
+  same_json "$WORK/quant.json" "$WORK/native-quant.json" && ok "--quant-plan JSON = the native CLI's" || bad "--quant-plan JSON differs from the native CLI"
+fi
+expect_code 3 "--quant-plan below the smallest plan" npx --no-install spectralab compress "$QB" --quant-plan 2bpw
+expect_code 3 "--quant-plan abc" npx --no-install spectralab compress "$QB" --quant-plan abc
+
+EMB=$ROOT/static/examples/abstracts-minilm.npy
+LAB=$ROOT/static/examples/abstracts-labels.npy
+expect_code 0 "npx spectralab metrics embeddings.npy --labels labels.npy" npx --no-install spectralab metrics "$EMB" --labels "$LAB"
+cp "$WORK/out" "$WORK/metrics.csv"
+grep -q '^vendi_cosine_qinf,' "$WORK/metrics.csv" && grep -q '^class_0_vendi_cosine_q1,' "$WORK/metrics.csv" && ok "metrics CSV: Vendi per order and per class" || bad "metrics CSV: $(head -3 "$WORK/metrics.csv")"
+expect_code 0 "npx spectralab metrics --kernel rbf --bandwidth median --q 0.5,1,3 --format json" \
+  npx --no-install spectralab metrics "$EMB" --kernel rbf --bandwidth median --q 0.5,1,3 --format json
+cp "$WORK/out" "$WORK/metrics.json"
+# A CSV table input (header row), 40 items × 6 features.
+node -e 'let s = 1; const r = () => ((s = (s * 16807) % 2147483647) / 2147483647).toFixed(6);
+  const rows = ["a,b,c,d,e,f", ...Array.from({ length: 40 }, () => Array.from({ length: 6 }, r).join(","))];
+  require("fs").writeFileSync(process.argv[1], rows.join("\n") + "\n");' "$WORK/table.csv"
+expect_code 0 "npx spectralab metrics table.csv --kernel linear" npx --no-install spectralab metrics "$WORK/table.csv" --kernel linear
+cp "$WORK/out" "$WORK/metrics-table.csv"
+if [ -x "$NATIVE" ]; then
+  "$NATIVE" metrics "$EMB" --labels "$LAB" > "$WORK/native-metrics.csv" 2>/dev/null || true
+  same_table "$WORK/metrics.csv" "$WORK/native-metrics.csv" && ok "metrics CSV = the native CLI's (rel 1e-9)" || bad "metrics CSV differs from the native CLI"
+  "$NATIVE" metrics "$EMB" --kernel rbf --bandwidth median --q 0.5,1,3 --format json > "$WORK/native-metrics.json" 2>/dev/null || true
+  node -e 'for (const f of process.argv.slice(1)) { const j = JSON.parse(require("fs").readFileSync(f, "utf8")); j.file = ""; require("fs").writeFileSync(f, JSON.stringify(j)); }' "$WORK/metrics.json" "$WORK/native-metrics.json"
+  same_json "$WORK/metrics.json" "$WORK/native-metrics.json" && ok "metrics --kernel rbf --bandwidth median JSON = the native CLI's (rel 1e-9)" || bad "metrics JSON differs from the native CLI"
+  "$NATIVE" metrics "$WORK/table.csv" --kernel linear > "$WORK/native-metrics-table.csv" 2>/dev/null || true
+  # The npm engine reads tables as f32 (the native CLI as f64): 6-digit inputs, rel 1e-5.
+  node -e '
+    const fs = require("fs");
+    const [a, b] = process.argv.slice(1).map((f) => fs.readFileSync(f, "utf8").trim().split("\n").map((l) => l.split(",")));
+    const ok = a.length === b.length && a.every((r, i) => r[0] === b[i][0] && (r[1] === b[i][1] || Math.abs(Number(r[1]) - Number(b[i][1])) <= 1e-5 * Math.max(1, Math.abs(Number(b[i][1])))));
+    process.exit(ok ? 0 : 1);' "$WORK/metrics-table.csv" "$WORK/native-metrics-table.csv" \
+    && ok "metrics of a CSV table = the native CLI's (rel 1e-5: f32 vs f64 reading)" || bad "metrics of a table differ from the native CLI"
+fi
+expect_code 3 "metrics --kernel rbf without --bandwidth" npx --no-install spectralab metrics "$EMB" --kernel rbf
+expect_code 3 "metrics --q -1" npx --no-install spectralab metrics "$EMB" --q -1
+expect_code 3 "metrics --tensor that is not there" npx --no-install spectralab metrics "$EMB" --tensor nope
+expect_code 3 "metrics of a missing file" npx --no-install spectralab metrics "$WORK/nope.npy"
+expect_code 3 "metrics with two files" npx --no-install spectralab metrics "$EMB" "$EMB"
 expect_code 0 "--help" npx --no-install spectralab --help
 grep -q 'exit codes' "$WORK/out" && ok "usage documents the exit codes" || bad "usage lacks exit codes"
 
 # The Node API and the exports.
 cat > api.mjs <<JS
-import { analyzeFile, openModel } from 'spectralab';
+import { analyzeFile, compressFile, embeddingMetrics, openModel } from 'spectralab';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 const r = await analyzeFile('$WORK/eye.safetensors', {}, (done, total, name, size) => {
@@ -188,11 +343,20 @@ close();
 await analyzeFile('$WORK/eye.safetensors', {}, () => { throw new Error('boom from onProgress'); }).then(
   () => { throw new Error('onProgress exception swallowed'); },
   (e) => { if (e.message !== 'boom from onProgress') throw e; });
+const c = await compressFile('$WORK/eye.safetensors', { budget: '25%' });
+if (c.layers.length !== 2 || c.plan['eye.weight'] === undefined || !(c.params <= c.dense_params)) throw new Error('compressFile');
+await compressFile('$WORK/eye.safetensors', {}, () => { throw new Error('boom from compress'); }).then(
+  () => { throw new Error('compressFile onProgress exception swallowed'); },
+  (e) => { if (e.message !== 'boom from compress') throw e; });
+const m = await embeddingMetrics('$ROOT/static/examples/abstracts-minilm.npy', { q: [1, Infinity] });
+if (m.vendi.map((v) => v.q).join() !== '1,inf' || !(m.vendi[0].score > 1) || !(m.report.n > 0)) throw new Error('embeddingMetrics');
+const r2 = await analyzeFile('$WORK/eye.safetensors', {}, undefined, { plot: '$WORK/api-charts' });
+if (r2.charts.files.length !== 5 || r2.charts.problems.length) throw new Error('analyzeFile plot: ' + JSON.stringify(r2.charts));
 const w = fileURLToPath(import.meta.resolve('spectralab/widgets'));
 if (!w.endsWith('spectralab-widgets.js') || !existsSync(w)) throw new Error('widgets export ' + w);
 const types = fileURLToPath(new URL('types/index.d.ts', import.meta.resolve('spectralab/package.json')));
 if (!existsSync(types)) throw new Error('types');
 console.log('api ok');
 JS
-expect_code 0 "import { analyzeFile, openModel } from 'spectralab'; onProgress exceptions propagate; spectralab/widgets resolves" node api.mjs
+expect_code 0 "import { analyzeFile, compressFile, embeddingMetrics, openModel } from 'spectralab'; onProgress exceptions propagate; {plot}; spectralab/widgets resolves" node api.mjs
 exit $fail

@@ -4,9 +4,9 @@
 // native `spectralab` (crate/cli). Exit codes: 0 ok, 1 a --fail-if gate matched, 2 a layer could
 // not be analysed (status=error; --allow-errors accepts them), 3 bad input (usage error,
 // unreadable or malformed file).
-import { existsSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { compareAdapter, compareModels, openModel } from '../engine/node.mjs';
+import { compareAdapter, compareModels, compressFile, embeddingMetrics, openModel, quantPlanFile, rustNumber, writeModelCharts } from '../engine/node.mjs';
 
 // package.json is beside bin/ in the npm package, two levels up in the repository (web/bin/).
 const VERSION = (() => {
@@ -22,18 +22,25 @@ const USAGE = `usage:
                           [--fix-fingers clip_xmax|xmin_peak] [--fit PL|TPL|E_TPL] [--xmax -K] [--fast]
                           [--layers NAME,…]
                           [--min-evals N] [--max-evals N] [--max-n N]
-                          [--format csv|json] [--fail-if 'alpha>6']... [--allow-errors]
+                          [--format csv|json] [--fail-if 'alpha>6']... [--allow-errors] [--plot DIR]
   spectralab compare BASE OTHER         [--k 10] [--eps 0.5] [--layers NAME,…] [--no-alpha] [--farms]
   spectralab compare BASE --adapter DIR [--format csv|json] [--fail-if 'intruders>0']...
                                         [--max-elements 16777216]
+  spectralab compress FILE [--budget 50%|BYTES | --error E] [--method uniform|energy|greedy|welore]
+                           [--objective absolute|relative] [--dtype f32|f16|int8|int4]
+                           [--plan OUT.json] [--format csv|json]
+  spectralab compress FILE --quant-plan 4.8bpw|BYTES [--plan OUT.json] [--format csv|json]
+  spectralab metrics FILE [--tensor NAME] [--labels FILE.npy] [--q 0,0.5,1,2,inf]
+                          [--kernel cosine|linear|rbf] [--bandwidth S|median] [--format csv|json]
   spectralab --version
 
 FILE may also be hf://org/name[@revision][/file] or an http(s) URL of a model file: read by HTTP
 range requests, only the analysed layers are fetched; hub endpoint $HF_ENDPOINT (default
 https://huggingface.co).
 
-Not yet in the npm CLI (use the native spectralab binary): metrics, compress, demo,
-and analyze --plot (the wasm charts measure text through a browser DOM).
+--plot DIR writes SVG charts: alpha.svg, and esd_<layer>.svg and rank_<layer>.svg per layer.
+
+Not yet in the npm CLI (use the native spectralab binary): demo.
 
 --fail-if 'COLUMN OP VALUE' (repeatable; OP: > >= < <= == != =) fails the run when any analysed
 layer matches, e.g. 'alpha<2', 'alpha>6', 'status==failed', 'warning==degenerate' (the warning
@@ -191,9 +198,7 @@ async function analyze(a) {
   }
   const format = a.value('--format') ?? 'csv';
   if (format !== 'csv' && format !== 'json') throw usage(`--format: \`${format}\` (csv|json)`);
-  if (a.value('--plot') !== undefined) {
-    throw usage('--plot is not yet in the npm CLI: the wasm charts need a browser DOM to measure text; use the native spectralab binary for SVG charts');
-  }
+  const plotDir = a.value('--plot');
   const layers = a.value('--layers');
   if (layers !== undefined) opts.layers = layers.split(',').map((s) => s.trim()).filter(Boolean);
   const gates = [];
@@ -257,6 +262,16 @@ async function analyze(a) {
     const report = model.report();
     writeAll(2, `${report.layers.length} layers analysed, ${report.skipped.length} skipped, ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
     if (download?.()) writeAll(2, `${fetched().slice(3)}\n`);
+    if (plotDir !== undefined) {
+      let charts;
+      try {
+        charts = await writeModelCharts(model, plotDir);
+      } catch (err) {
+        throw new Failure(3, err.message);
+      }
+      for (const p of charts.problems) writeAll(2, `--plot: ${p}\n`);
+      writeAll(2, `${charts.files.length} charts written to ${plotDir}\n`);
+    }
     let out;
     if (format === 'csv') out = types ? withGgmlType(report, model.reportCsv(), types) : model.reportCsv();
     else out = types ? withGgmlType(report, undefined, types) : `${JSON.stringify(report, null, 2)}\n`;
@@ -273,20 +288,7 @@ async function analyze(a) {
   }
 }
 
-/** A number as Rust's `{}` (f64 Display: shortest round-trip digits, never an exponent). */
-export function rustNumber(x) {
-  if (typeof x !== 'number') return String(x);
-  if (Number.isNaN(x)) return 'NaN';
-  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
-  if (Object.is(x, -0)) return '-0';
-  const s = String(x);
-  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
-  if (!m) return s;
-  const [, sign, d0, frac = '', e] = m;
-  const exp = Number(e);
-  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${d0}${frac}`;
-  return `${sign}${d0}${frac}${'0'.repeat(Math.max(0, exp - frac.length))}`;
-}
+export { rustNumber };
 
 /** Rust's `{:.Ne}` (LowerExp with a precision): like toExponential, without a `+`. */
 const rustExp = (x, n) => (Number.isFinite(x) ? x.toExponential(n).replace('e+', 'e') : rustNumber(x));
@@ -388,6 +390,184 @@ async function compare(a) {
   if (hits.length) throw new Failure(1, `--fail-if matched:\n${hits.join('\n')}`);
 }
 
+/** Rust's `{:?}` of an f64 (Debug: `.0` on whole numbers, an exponent below 1e-4 or from 1e16). */
+export function rustDebug(x) {
+  if (typeof x !== 'number' || !Number.isFinite(x)) return rustNumber(x);
+  const a = Math.abs(x);
+  if (a !== 0 && (a < 1e-4 || a >= 1e16)) return x.toExponential().replace('e+', 'e');
+  const s = rustNumber(x);
+  return s.includes('.') ? s : `${s}.0`;
+}
+
+/** A CSV field as the native CLI quotes it. */
+const csvField = (s) => (/[,"\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
+
+/** A progress line on stderr: one updating line on a terminal, else one line per step. */
+function stepProgress(verb) {
+  const tty = Boolean(process.stderr.isTTY);
+  return (done, total, name) => {
+    if (name) writeAll(2, tty ? `\r\x1b[2K[${done + 1}/${total}] ${verb} ${name}` : `[${done + 1}/${total}] ${verb} ${name}\n`);
+    else if (tty) writeAll(2, '\r\x1b[2K');
+  };
+}
+
+/** The engine's option errors (`options: …`) are usage errors; the rest is bad input. */
+function engineFailure(err) {
+  if (err instanceof Failure) return err;
+  if (/^options: /.test(err.message)) return usage(err.message.replace(/^options: /, ''));
+  // Node's fs errors: `path: reason`, as the native CLI words them.
+  if (err.code && err.path) return new Failure(3, `${err.path}: ${err.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')}`);
+  return new Failure(3, err.message);
+}
+
+/** The native `metrics` CSV: `metric,value` rows (crate/cli/src/metrics.rs). */
+export function metricsCsv(out) {
+  const r = out.report;
+  const rows = [['n', r.n], ['d', r.d]];
+  for (const v of out.vendi) rows.push([`vendi_${out.kernel}_q${v.q}`, v.score]);
+  if (out.bandwidth !== null && out.bandwidth !== undefined) rows.push(['rbf_bandwidth', out.bandwidth]);
+  const me = r.matrix_entropy;
+  rows.push(
+    ['vendi_linear_q1', r.vendi_linear?.q1],
+    ['matrix_entropy', me?.entropy],
+    ['matrix_entropy_normalized', me?.normalized_entropy],
+    ['diff_erank_erank', me?.erank],
+    ['roy_vetterli_erank', r.roy_vetterli_erank],
+    ['stable_rank', r.stable_rank],
+    ['nuclear_norm', r.nuclear_norm],
+    ['mnn', r.mnn?.mnn],
+    ['mnn_exact_nuclear_over_n', r.mnn?.nuclear_norm_over_n],
+    ['dse_bits', r.dse_bits],
+    ['uncomp_k', r.uncomp?.k],
+    ['uncomp_normalized_entropy', r.uncomp?.normalized_entropy],
+  );
+  for (const c of out.per_class?.classes ?? []) {
+    rows.push([`class_${c.label}_count`, c.count], [`class_${c.label}_vendi_${out.kernel}_q1`, c.score]);
+  }
+  return `metric,value\n${rows.map(([k, v]) => `${k},${v === null || v === undefined ? '' : rustNumber(v)}\n`).join('')}`;
+}
+
+async function metrics(a) {
+  const opts = {};
+  for (const [flag, key] of [['--tensor', 'tensor'], ['--labels', 'labels'], ['--q', 'q'], ['--kernel', 'kernel'], ['--bandwidth', 'bandwidth']]) {
+    const v = a.value(flag);
+    if (v !== undefined) opts[key] = v;
+  }
+  const format = a.value('--format') ?? 'csv';
+  if (format !== 'csv' && format !== 'json') throw usage(`--format: \`${format}\` (csv|json)`);
+  const unknown = a.list.find((x) => x.startsWith('--'));
+  if (unknown) throw usage(`unknown option ${unknown}`);
+  if (a.list.length !== 1) throw usage('metrics needs exactly one FILE');
+  let out;
+  try {
+    out = await embeddingMetrics(a.list[0], opts);
+  } catch (err) {
+    throw engineFailure(err);
+  }
+  for (const n of out.report.notes ?? []) writeAll(2, `note: ${n}\n`);
+  writeAll(1, format === 'csv' ? metricsCsv(out) : `${JSON.stringify(out, null, 2)}\n`);
+}
+
+/** `compress --quant-plan`: as the native `run_quant_plan` (crate/cli/src/compress.rs). */
+async function compressQuant(files, budgetText, format, planOut) {
+  if (!files.length) throw usage('compress --quant-plan needs a FILE, a folder of shards, or a *.index.json');
+  const t = budgetText.trim();
+  const budget = t.endsWith('bpw') ? t : /^\d+$/.test(t) ? { bytes: Number(t) } : undefined;
+  if (budget === undefined || (budget.bytes !== undefined && !Number.isSafeInteger(budget.bytes))) {
+    throw usage(`--quant-plan: \`${budgetText}\` (e.g. 4.8bpw or a byte count)`);
+  }
+  let s;
+  try {
+    s = await quantPlanFile(files.length === 1 ? files[0] : files, budget, stepProgress('quantizing'));
+  } catch (err) {
+    const f = engineFailure(err);
+    if (f.code === 3 && !f.showUsage && !f.message.startsWith(`${files.join(' ')}: `)) f.message = `${files.join(' ')}: ${f.message}`;
+    throw f;
+  }
+  for (const l of s.layers.filter((x) => x.error)) writeAll(2, `${l.name}: skipped: ${l.error}\n`);
+  const plan = s.plan;
+  if (s.format === 'gguf') {
+    const count = new Map();
+    for (const c of plan.layers) count.set(c.ggml_type, (count.get(c.ggml_type) ?? 0) + 1);
+    const planned = [...count].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    writeAll(2, `type mix of the planned tensors: file ${s.file_mix.map(([k, n]) => `${k}:${n}`).join(', ')}; plan ${planned.map(([k, n]) => `${k}:${n}`).join(', ')}\n`);
+  }
+  writeAll(2, `${plan.layers.length} layers, quantization plan: ${plan.bits_per_weight.toFixed(4)} bits per weight, ${plan.bytes} bytes, model relative error ${plan.model_rel_error.toFixed(5)}\n`);
+  for (const r of s.recipes) {
+    const same = r.plan_at_same_size;
+    if (same) writeAll(2, `${r.recipe.name}: ${r.recipe.bits_per_weight.toFixed(4)} bpw, error ${r.recipe.model_rel_error.toFixed(5)}; plan at ≤ its size: ${same.bits_per_weight.toFixed(4)} bpw, error ${same.model_rel_error.toFixed(5)}\n`);
+  }
+  writeAll(2, `llama-quantize overrides: ${s.tensor_type_args.join(' ')}\n`);
+  if (planOut !== undefined) {
+    try {
+      writeFileSync(planOut, `${s.plan_json}\n`);
+    } catch (err) {
+      throw new Failure(3, `${planOut}: ${err.message}`);
+    }
+  }
+  if (format === 'csv') {
+    const measured = s.layers.filter((l) => !l.error);
+    const rows = measured.map((l, i) => {
+      const c = plan.layers[i];
+      return `${csvField(c.name)},${l.rows},${l.cols},${l.file_type},${c.ggml_type},${c.bytes},${rustDebug(c.rel_fro_error)}\n`;
+    });
+    writeAll(1, `tensor,rows,cols,file_type,type,bytes,rel_fro_error\n${rows.join('')}`);
+  } else {
+    const json = Object.fromEntries(Object.entries(s).filter(([k]) => k !== 'format'));
+    writeAll(1, `${JSON.stringify(json, null, 2)}\n`);
+  }
+}
+
+const METHOD_NAME = { uniform: 'Uniform', energy: 'Energy', greedy: 'Greedy', welore: 'WeLore' };
+
+async function compress(a) {
+  const quantPlan = a.value('--quant-plan');
+  const opts = {};
+  for (const [flag, key] of [['--dtype', 'dtype'], ['--budget', 'budget'], ['--error', 'error'], ['--method', 'method'], ['--objective', 'objective']]) {
+    const v = a.value(flag);
+    if (v !== undefined) opts[key] = v;
+  }
+  const planOut = a.value('--plan');
+  const format = a.value('--format') ?? 'csv';
+  if (format !== 'csv' && format !== 'json') throw usage(`--format: \`${format}\` (csv|json)`);
+  const unknown = a.list.find((x) => x.startsWith('--'));
+  if (unknown) throw usage(`unknown option ${unknown}`);
+  if (quantPlan !== undefined) return compressQuant(a.list, quantPlan, format, planOut);
+  if (a.list.length !== 1) throw usage('compress needs exactly one FILE');
+  const path = a.list[0];
+  let r;
+  try {
+    r = await compressFile(path, opts, stepProgress('spectrum of'));
+  } catch (err) {
+    throw engineFailure(err);
+  }
+  for (const s of r.skipped) writeAll(2, `${s.name}: skipped: ${s.reason}\n`);
+  if (planOut !== undefined) {
+    try {
+      writeFileSync(planOut, `${r.planJson}\n`);
+    } catch (err) {
+      throw new Failure(3, `${planOut}: ${err.message}`);
+    }
+  }
+  const pct = (100 * r.params) / Math.max(1, r.dense_params);
+  writeAll(2, `${r.layers.length} layers, ${METHOD_NAME[r.method] ?? r.method} plan: ${r.params} of ${r.dense_params} parameters (${pct.toFixed(1)} %), ${r.bytes} of ${r.dense_bytes} bytes at ${r.dtype}, model relative error ${r.model_rel_error.toFixed(4)}\n`);
+  if (r.methods.length) {
+    writeAll(2, `model relative error by method: ${r.methods.map((m) => `${METHOD_NAME[m.method] ?? m.method} ${m.model_rel_error.toFixed(4)} (${m.params} params)`).join(', ')}\n`);
+  }
+  if (format === 'csv') {
+    // `Precision::bytes` (crate/core/src/compress/mod.rs): the payload, plus one f32 scale per
+    // group of 64 numbers for the integer types.
+    const bits = { f32: 32, f16: 16, int8: 8, int4: 4 }[r.dtype];
+    const bytes = (n) => Math.ceil((n * bits) / 8) + (bits <= 8 ? 4 * Math.ceil(n / 64) : 0);
+    const rows = r.layers.map((l) => `${csvField(l.name)},${l.rows},${l.cols},${l.rank},${l.dense},${l.params},${bytes(l.params)},${rustDebug(l.rel_fro_error)}\n`);
+    writeAll(1, `tensor,rows,cols,rank,dense,params,bytes,rel_fro_error\n${rows.join('')}`);
+  } else {
+    // The native JSON: the allocation without the API's extras.
+    const json = Object.fromEntries(Object.entries(r).filter(([k]) => !['skipped', 'methods', 'planJson'].includes(k)));
+    writeAll(1, `${JSON.stringify(json, null, 2)}\n`);
+  }
+}
+
 async function main(argv) {
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -396,7 +576,9 @@ async function main(argv) {
     case 'compare':
       return compare(new Args(rest));
     case 'metrics':
+      return metrics(new Args(rest));
     case 'compress':
+      return compress(new Args(rest));
     case 'demo':
       throw usage(`\`${cmd}\` is not yet in the npm CLI; use the native spectralab binary (cargo install --path crate/cli)`);
     case '--version':

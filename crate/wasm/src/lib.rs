@@ -11,6 +11,8 @@ mod compress;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod model;
+#[cfg(feature = "metrics")]
+mod node_cli;
 #[cfg(feature = "transform")]
 mod transform;
 

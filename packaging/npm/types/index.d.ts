@@ -108,6 +108,14 @@ export interface ModelReport {
   csv?: string;
   /** Remote models: range requests made, bytes fetched, total size of the model's files. */
   download?: DownloadStats;
+  /** With `analyzeFile(…, { plot: dir })`: the SVG charts written (see `writeModelCharts`). */
+  charts?: ChartFiles;
+}
+
+/** The SVG files of `writeModelCharts` and the charts that could not be drawn (one line each). */
+export interface ChartFiles {
+  files: string[];
+  problems: string[];
 }
 
 /** Byte counters of a remote model (`hf://org/name`, an https URL). */
@@ -192,8 +200,134 @@ export function analyzeFile(
   path: string | string[],
   options?: AnalyzeOptions & RemoteOptions,
   onProgress?: ProgressCallback,
-  extra?: { csv?: boolean },
+  extra?: { csv?: boolean; plot?: string },
 ): Promise<ModelReport>;
+
+/**
+ * Writes the native CLI's `analyze --plot DIR` charts of an opened, analysed model into `dir`:
+ * `alpha.svg` and, per analysed layer, `esd_<layer>.svg` and `rank_<layer>.svg` (`<layer>`: the
+ * name with every character outside `[A-Za-z0-9._-]` replaced by `_`).
+ */
+export function writeModelCharts(model: Model, dir: string): Promise<ChartFiles>;
+
+/** Options of `compressFile` (the flags of `spectralab compress`). */
+export interface CompressOptions {
+  /** `'50%'` (of the dense parameters; the default) or a byte count at `dtype`. */
+  budget?: string | number;
+  /** Instead of a budget: the fewest parameters with model relative Frobenius error ≤ this. */
+  error?: number | string;
+  method?: 'uniform' | 'energy' | 'greedy' | 'welore';
+  objective?: 'absolute' | 'relative';
+  dtype?: 'f32' | 'f16' | 'int8' | 'int4';
+}
+
+export interface LayerAllocation {
+  name: string;
+  rows: number;
+  cols: number;
+  /** Kept rank (`min(rows, cols)` when dense). */
+  rank: number;
+  /** Stored dense (factors would not save bytes). */
+  dense: boolean;
+  /** Stored numbers: `rank·(rows + cols)`, or `rows·cols` when dense. */
+  params: number;
+  /** `√(tail(rank) / ‖W‖²)`. */
+  rel_fro_error: number;
+}
+
+/** The rank plan of `compressFile`: the native `spectralab compress --format json`, plus extras. */
+export interface CompressResult {
+  method: 'uniform' | 'energy' | 'greedy' | 'welore';
+  objective: 'absolute' | 'relative';
+  knob: number | null;
+  budget_params: number | null;
+  layers: LayerAllocation[];
+  params: number;
+  dense_params: number;
+  model_rel_error: number;
+  rms_layer_rel_error: number;
+  objective_value: number;
+  dtype: 'f32' | 'f16' | 'int8' | 'int4';
+  /** Bytes of the plan with every number stored at `dtype`. */
+  bytes: number;
+  dense_bytes: number;
+  /** `{tensor: rank}`. */
+  plan: Record<string, number>;
+  /** Not in the native JSON: tensors not planned (conv weights, unreadable), and why. */
+  skipped: { name: string; reason: string }[];
+  /** Not in the native JSON: every method's totals at the same target (no `layers`). */
+  methods: Record<string, unknown>[];
+  /** Not in the native JSON: the `--plan` file's text (`{tensor: rank}`, pretty JSON). */
+  planJson: string;
+}
+
+/**
+ * A per-layer rank plan of a model file under a budget (`spectralab compress`): each dense 2-D
+ * weight's ESD, then the allocation. `onProgress(done, total, layer)` is called before each
+ * layer and once at the end; an exception it throws propagates.
+ */
+export function compressFile(
+  path: string,
+  options?: CompressOptions,
+  onProgress?: (done: number, total: number, layerName: string) => void,
+): Promise<CompressResult>;
+
+/**
+ * A llama.cpp type per 2-D weight under a size budget (`spectralab compress --quant-plan`):
+ * `budget` in bits per weight (`4.8`, `'4.8bpw'`) or `{bytes}`. Returns the native JSON
+ * (`{plan: {name, layers: [{name, ggml_type, bytes, rel_fro_error}], bytes, bits_per_weight,
+ * model_rel_error}, recipes, curve, min_bits_per_weight, max_bits_per_weight, layers, file_mix,
+ * plan_json, tensor_type_args}`) plus `format` (the model's file format).
+ */
+export function quantPlanFile(
+  path: string | string[],
+  budget: number | string | { bytes: number },
+  onProgress?: (done: number, total: number, layerName: string) => void,
+): Promise<Record<string, unknown> & { plan_json: string; tensor_type_args: string[]; format: string }>;
+
+/** Options of `embeddingMetrics` (the flags of `spectralab metrics`). */
+export interface EmbeddingMetricsOptions {
+  /** The tensor of a `.npz`/`.safetensors` (default: the first with ≥ 2 dimensions). */
+  tensor?: string;
+  /** A 1-D integer label file (`.npy`, `.npz`, `.safetensors`): adds Vendi (q = 1) per class. */
+  labels?: string;
+  /** Vendi orders (default `[0, 0.5, 1, 2, Infinity]`; a comma-separated string also works). */
+  q?: number[] | string;
+  kernel?: 'cosine' | 'linear' | 'rbf';
+  /** RBF bandwidth, or `'median'` (median pairwise distance of the first 2000 rows). */
+  bandwidth?: number | 'median' | string;
+}
+
+/** The result of `embeddingMetrics` (the native `spectralab metrics --format json`). */
+export interface EmbeddingMetrics {
+  file: string;
+  /** The tensor read, or `'table'` for CSV/TSV input. */
+  tensor: string;
+  kernel: string;
+  bandwidth: number | null;
+  /** Vendi at each order; `q` as the native CLI writes it (`'0.5'`, `'inf'`). */
+  vendi: { q: string; score: number }[];
+  /** `spectralab_core::metrics::MetricsReport` (snake_case; undefined metrics are null). */
+  report: {
+    n: number;
+    d: number;
+    notes: string[];
+    [metric: string]: unknown;
+  };
+  per_class: { all: Record<string, unknown>; classes: { label: number; count: number; score: number }[] } | null;
+}
+
+/** Entropy and diversity metrics of a set of embeddings (`spectralab metrics`). */
+export function embeddingMetrics(path: string, options?: EmbeddingMetricsOptions): Promise<EmbeddingMetrics>;
+
+/** Reads an embedding matrix (`.npy`, `.npz`, `.safetensors`, CSV/TSV): rows = items. */
+export function loadEmbeddingFile(
+  path: string,
+  options?: { tensor?: string },
+): Promise<{ data: Float32Array; rows: number; cols: number; tensor: string }>;
+
+/** A number as Rust's `{}` formats an f64 (the native CLI's CSV cells). */
+export function rustNumber(x: number): string;
 
 /** Whether `path` names a remote model (`hf://…` or an http(s) URL). */
 export function isRemote(path: string): boolean;
