@@ -6,12 +6,12 @@ import { chooseBuild, detectFeatures, explainChoice, readBuildOverride } from '.
 import { CancelledError } from '../engine/client.js';
 import { createStore } from './store.js';
 import { renderEsdChart } from './demo-chart.js';
-import { startCompressPanel } from './compress.js';
-import { startLab } from './lab.js';
-import { startMetricsPanel } from './metrics.js';
+import { startCompressPanel } from './panels/compress.js';
+import { startLab } from './panels/lab.js';
+import { startMetricsPanel } from './panels/metrics.js';
 import { startQuantPanel } from './panels/quantplan.js';
 import { startComparePanel } from './panels/compare.js';
-import { startTransformPanel } from './transform.js';
+import { startTransformPanel } from './panels/transform.js';
 import { startTabs } from './tabs.js';
 
 const $ = (sel) => document.querySelector(sel);

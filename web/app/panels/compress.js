@@ -3,11 +3,11 @@
 // of the selected layer (error vs bytes, one curve per method, Pareto front highlighted), and a
 // model-wide rank plan re-planned live from a budget slider. No numerics here: the engine worker
 // (web/engine/methods/compress.js → crate/wasm/src/compress.rs) computes, crate/plot draws.
-import { CancelledError } from '../engine/client.js';
-import { createChartView, formatValue } from '../chart/interact.js';
-import { downloadBlob, toCsv } from '../chart/export.js';
-import { loadCharts } from './charts.js';
-import { el } from './panel.js';
+import { CancelledError } from '../../engine/client.js';
+import { createChartView, formatValue } from '../../chart/interact.js';
+import { downloadBlob, toCsv } from '../../chart/export.js';
+import { loadCharts } from '../charts.js';
+import { el } from '../panel.js';
 
 const METHODS = [
   { id: 'greedy', label: 'greedy (optimal for the budget)' },

@@ -2,11 +2,11 @@
 // demo data) → the metrics table, the kernel eigenvalue spectrum, the Vendi q-profile and, with
 // labels, per-class Vendi. Also per-tensor matrix metrics of the lab's loaded model. The numbers
 // come from the store's job engine (web/engine/methods/metrics.js); no numerics here.
-import { createChartView, formatValue } from '../chart/interact.js';
-import { downloadBlob, toCsv } from '../chart/export.js';
-import { createJobScaffold } from './panels/scaffold.js';
-import { loadCharts } from './charts.js';
-import { el, setChildren } from './panel.js';
+import { createChartView, formatValue } from '../../chart/interact.js';
+import { downloadBlob, toCsv } from '../../chart/export.js';
+import { createJobScaffold } from './scaffold.js';
+import { loadCharts } from '../charts.js';
+import { el, setChildren } from '../panel.js';
 
 const EXAMPLES = {
   digits: {

@@ -4,11 +4,11 @@
 // Hadamard transform, and the energy compaction curves of FFT vs DCT vs WHT vs SVD. The numbers
 // come from the store's job engine (web/engine/methods/transform.js); no numerics here
 // beyond picking points to draw.
-import { createChartView, formatValue } from '../chart/interact.js';
-import { downloadBlob, toCsv } from '../chart/export.js';
-import { createJobScaffold } from './panels/scaffold.js';
-import { loadCharts } from './charts.js';
-import { el, setChildren } from './panel.js';
+import { createChartView, formatValue } from '../../chart/interact.js';
+import { downloadBlob, toCsv } from '../../chart/export.js';
+import { createJobScaffold } from './scaffold.js';
+import { loadCharts } from '../charts.js';
+import { el, setChildren } from '../panel.js';
 
 const SIGNALS = [
   ['chirp', 'chirp (0 → n/4 cycles)'],
