@@ -12,20 +12,11 @@
 //! per-tensor sums are checked bit for bit by `gguf.rs`), so only the f64 Gram vs SVD rounding
 //! remains.
 
+mod common;
+use common::*;
 use serde_json::Value;
 use spectralab_core::spectrum::analyze::{analyze_source, AnalyzeParams, LayerReport};
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn field(l: &LayerReport, col: &str) -> Option<f64> {
-    serde_json::to_value(l)
-        .unwrap()
-        .get(col)
-        .and_then(Value::as_f64)
-}
+use std::path::PathBuf;
 
 const COLS: &[(&str, f64)] = &[
     ("alpha", 1e-9),

@@ -7,16 +7,14 @@
 //! conditioning); 1e-6 for q < 1 (vendi-score keeps round-off eigenvalues that perturb q < 1 by
 //! up to ~3e-8 on rank-deficient inputs; we threshold them).
 
+mod common;
+use common::*;
 use ndarray::{Array2, Axis};
 use serde_json::Value;
 use spectralab_core::formats::{read_index, read_tensor, ReadParams, TensorData};
 use spectralab_core::metrics::*;
 use std::path::PathBuf;
 use std::time::Instant;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn load_npy(path: PathBuf) -> Array2<f64> {
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

