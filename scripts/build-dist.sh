@@ -5,8 +5,7 @@
 #   dist/spectralab-widgets.js      the one entry: <script type="module" src=".../spectralab-widgets.js">
 #   dist/widgets/                   the custom elements (web/widgets/)
 #   dist/engine/                    loader, client, worker (+ methods/)
-#   dist/chart/interact.js, export.js  hover read-out, zoom, export (the lab's chart interaction)
-#   dist/chart/fallback.js          stand-in charts if the chart module cannot load
+#   dist/chart/interact.js, export.js, module.js  hover read-out, zoom, export, the chart wrappers
 #   dist/pkg/{simd,baseline}/       the two single-threaded wasm builds, size-optimised (every
 #                                   export: the compare/transform/tradeoff/vendi widgets load these)
 #   dist/pkg/spectrum-{simd,baseline}/  the "spectrum" module (crate/wasm without its default
@@ -76,7 +75,7 @@ mkdir -p "$OUT/engine/methods" "$OUT/chart"
 cp -r web/widgets "$OUT/widgets"
 cp web/engine/loader.js web/engine/client.js web/engine/worker.js web/engine/hub.js "$OUT/engine/"
 cp web/engine/methods/*.js "$OUT/engine/methods/"
-cp web/chart/fallback.js web/chart/interact.js web/chart/export.js "$OUT/chart/"
+cp web/chart/module.js web/chart/interact.js web/chart/export.js "$OUT/chart/"
 # Smaller downloads without a bundler: drop whole-line comments (`// …` lines and `/** … */`
 # blocks that start a line) from our modules; code and strings are untouched. The sources in
 # web/ keep them. (No template literal in these modules has a line that starts with `//`.)
@@ -142,10 +141,9 @@ TXT
 
 # Sizes: what a page with widgets downloads (the JS it imports + the spectrum SIMD wasm), gzip -9
 # each. Not counted: the baseline builds (only without SIMD128), the full build (only the
-# tradeoff/transform/vendi widgets load it) and chart/fallback.js (only if the chart module fails
-# to load). scripts/bench-widgets.mjs measures what a browser really fetches.
+# tradeoff/transform/vendi widgets load it). scripts/bench-widgets.mjs measures what a browser really fetches.
 w_file="$OUT/pkg/spectrum-simd/spectralab_wasm_bg.wasm"
-mapfile -t js < <(find "$OUT" -name '*.js' -not -path "$OUT/pkg/*" -not -name fallback.js; [ -f "$w_file" ] && echo "$OUT/pkg/spectrum-simd/spectralab_wasm.js")
+mapfile -t js < <(find "$OUT" -name '*.js' -not -path "$OUT/pkg/*"; [ -f "$w_file" ] && echo "$OUT/pkg/spectrum-simd/spectralab_wasm.js")
 js_raw=$(cat "${js[@]}" | wc -c)
 js_gz=0; for f in "${js[@]}"; do js_gz=$(( js_gz + $(gzip -9c "$f" | wc -c) )); done
 if [ -f "$w_file" ]; then

@@ -1,4 +1,4 @@
-// Interaction on a chart SVG drawn by crate/plot (or web/chart/fallback.js): hover read-out, zoom
+// Interaction on a chart SVG drawn by crate/plot: hover read-out, zoom
 // (wheel or drag-box, double-click or "Reset" to undo), pan (Shift+drag, or the arrow keys when
 // the chart has focus; +/− zoom, 0 resets) and export (SVG, PNG). No numerics: the
 // chart's renderer returns `{svg, plot: {left, top, right, bottom}, x: {min, max, log}, y: {…}}`

@@ -63,10 +63,13 @@ export function createLabCharts({ ui, lab, evals, simd }) {
   const chartsReady = loadCharts({ simd }).then((c) => {
     charts = c;
     lab.charts = c.source;
-    ui.chartSource.textContent = c.source === 'fallback' ? 'Charts: built-in fallback (this build has no plotters charts yet).' : `Charts: ${c.source}.`;
+    ui.chartSource.textContent = `Charts: ${c.source}.`;
     alphaView.refresh();
     esdView.refresh();
     rankView.refresh();
+  });
+  chartsReady.catch((err) => {
+    ui.chartSource.textContent = `Charts unavailable: ${err.message}`;
   });
 
   return { alphaView, esdView, rankView, scheduleAlpha, chartsReady };

@@ -190,7 +190,7 @@ export function startMetricsPanel({ store } = {}) {
     state.charts = c.source;
     spectrumView.refresh();
     profileView.refresh();
-  });
+  }, (err) => setStatus(`Charts unavailable: ${err.message}`, 'error'));
 
   // --- rendering --------------------------------------------------------------------------------
   function renderTable() {

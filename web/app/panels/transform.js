@@ -214,7 +214,7 @@ export function startTransformPanel({ store } = {}) {
     charts = c;
     state.charts = c.source;
     renderAll();
-  });
+  }, (err) => setStatus(`Charts unavailable: ${err.message}`, 'error'));
 
   // --- rendering --------------------------------------------------------------------------------
   function renderTable() {
