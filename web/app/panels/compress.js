@@ -4,64 +4,12 @@
 // model-wide rank plan re-planned live from a budget slider. No numerics here: the engine worker
 // (web/engine/methods/compress.js → crate/wasm/src/compress.rs) computes, crate/plot draws.
 import { CancelledError } from '../../engine/client.js';
-import { createChartView, formatValue } from '../../chart/interact.js';
+import { createChartView } from '../../chart/interact.js';
 import { downloadBlob, toCsv } from '../../chart/export.js';
 import { loadCharts } from '../charts.js';
 import { el } from '../panel.js';
-
-const METHODS = [
-  { id: 'greedy', label: 'greedy (optimal for the budget)' },
-  { id: 'uniform', label: 'uniform rank ratio' },
-  { id: 'energy', label: 'energy threshold' },
-  { id: 'welore', label: 'WeLore' },
-];
-const PRECISIONS = ['f16', 'f32', 'int8', 'int4'];
-const PLAN_COLUMNS = [
-  { key: 'name', label: 'tensor' },
-  { key: 'rows', label: 'rows' },
-  { key: 'cols', label: 'cols' },
-  { key: 'rank', label: 'rank' },
-  { key: 'dense', label: 'dense' },
-  { key: 'params', label: 'params' },
-  { key: 'rel_fro_error', label: 'rel_fro_error' },
-];
-
-const fmtInt = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '—');
-const fmtBytes = (b) => {
-  if (!Number.isFinite(b)) return '—';
-  const u = ['B', 'KiB', 'MiB', 'GiB'];
-  let i = 0;
-  while (b >= 1024 && i < u.length - 1) {
-    b /= 1024;
-    i++;
-  }
-  return `${b.toFixed(i ? 2 : 0)} ${u[i]}`;
-};
-const fmtMs = (ms) => (Number.isFinite(ms) ? (ms < 10 ? `${ms.toFixed(2)} ms` : `${Math.round(ms)} ms`) : '—');
-
-/** Spectra of a synthetic model for the re-plan benchmark: `n` layers of transformer-like shapes
- * with power-law Gram eigenvalues (deterministic). Test data, not numerics of the panel. */
-function syntheticLayers(n) {
-  const shapes = [
-    [256, 256],
-    [256, 1024],
-    [1024, 256],
-    [512, 512],
-  ];
-  let seed = 12345;
-  const rand = () => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return seed / 2 ** 32;
-  };
-  return Array.from({ length: n }, (_, i) => {
-    const [rows, cols] = shapes[i % shapes.length];
-    const k = Math.min(rows, cols);
-    const a = 1.5 + rand();
-    const evals = new Float64Array(k);
-    for (let j = 0; j < k; j++) evals[j] = (j + 1) ** -a * (0.8 + 0.4 * rand());
-    return { name: `synthetic.${i}.weight`, rows, cols, evals };
-  });
-}
+import { addCompressBench } from './compress-bench.js';
+import { buildCompressDom, fmtBytes, fmtMs, PLAN_COLUMNS, renderPlanTables, tradeoffSpec } from './compress-view.js';
 
 /** Mounts the panel into its section; returns its state object (for tests). */
 export function startCompressPanel({ store } = {}) {
@@ -103,63 +51,10 @@ export function startCompressPanel({ store } = {}) {
   let plannerGen = -1;
   let charts = null;
 
-  // --- DOM ------------------------------------------------------------------------------------
-  const status = el('p', { className: 'compress-status', role: 'status' });
-  const layerSelect = el('select', { id: 'compress-layer', title: 'Layer whose trade-off curves are shown' });
-  const follow = el('input', { type: 'checkbox', id: 'compress-follow', checked: true });
-  const slider = el('input', { type: 'range', id: 'compress-budget', min: 5, max: 100, step: 1, value: 50, disabled: true });
-  const budgetOut = el('output', { id: 'compress-budget-value', textContent: '50 %' });
-  const methodSelect = el('select', { id: 'compress-method' }, ...METHODS.map((m) => el('option', { value: m.id, textContent: m.label })));
-  const precisionSelect = el('select', { id: 'compress-precision', title: 'Storage precision of the factors (bytes in the table)' }, ...PRECISIONS.map((p) => el('option', { value: p, textContent: p })));
-  const replanOut = el('span', { id: 'compress-replan-time', className: 'hint' });
-  const chartBox = el('div', { id: 'compress-chart', className: 'chart' });
-  const chartNote = el('p', { className: 'hint', id: 'compress-chart-note' });
-  const totalsBody = el('tbody', { id: 'compress-totals' });
-  const planBody = el('tbody', { id: 'compress-plan-body' });
-  const planSummary = el('p', { id: 'compress-plan-summary', className: 'compress-summary' });
-  const jsonBtn = el('button', { type: 'button', id: 'compress-export-json', textContent: 'Export plan JSON', disabled: true });
-  const csvBtn = el('button', { type: 'button', id: 'compress-export-csv', textContent: 'Export table CSV', disabled: true });
-  const curveBtn = el('button', { type: 'button', id: 'compress-structured', textContent: 'Recompute structured curves', disabled: true });
-  const curvesJsonBtn = el('button', { type: 'button', id: 'compress-export-curves', textContent: 'Export curves JSON', disabled: true });
+  // --- DOM (compress-view.js) -----------------------------------------------------------------
+  const dom = buildCompressDom(section);
+  const { status, layerSelect, follow, slider, budgetOut, methodSelect, precisionSelect, replanOut, chartBox, chartNote, jsonBtn, csvBtn, curveBtn, curvesJsonBtn } = dom;
 
-  const th = (t) => el('th', { scope: 'col', textContent: t });
-  section.append(
-    el(
-      'p',
-      { className: 'lede' },
-      'How much error each way of storing a weight matrix in fewer bytes costs, from the spectra the lab just computed. ' +
-        'Drag the budget to re-plan the ranks of the whole model.',
-    ),
-    status,
-    el(
-      'div',
-      { className: 'compress-grid' },
-      el(
-        'div',
-        { className: 'compress-curves' },
-        el('div', { className: 'controls' }, el('label', {}, 'layer ', layerSelect), el('label', {}, follow, ' follow the lab’s selection'), curveBtn, curvesJsonBtn),
-        chartBox,
-        chartNote,
-      ),
-      el(
-        'div',
-        { className: 'compress-plan' },
-        el(
-          'div',
-          { className: 'controls' },
-          el('label', {}, 'budget ', slider, ' ', budgetOut, ' of dense params'),
-          el('label', {}, 'method ', methodSelect),
-          el('label', {}, 'precision ', precisionSelect),
-          replanOut,
-        ),
-        el('table', { className: 'compress-totals', title: 'Model totals per method' }, el('thead', {}, el('tr', {}, th('method'), th('params'), th('of dense'), th('bytes'), th('model rel. error'), th('RMS layer error'))), totalsBody),
-        planSummary,
-        el('div', { className: 'controls' }, jsonBtn, csvBtn),
-        el('div', { className: 'table-wrap compress-plan-wrap' }, el('table', { className: 'layers', id: 'compress-plan', title: 'Rank plan' }, el('thead', {}, el('tr', {}, th('tensor'), th('shape'), th('rank'), th('params'), th('rel. error'))), planBody)),
-      ),
-    ),
-  );
-  section.hidden = false;
 
   const setStatus = (text) => {
     status.textContent = text;
@@ -171,42 +66,13 @@ export function startCompressPanel({ store } = {}) {
   };
 
   // --- chart ----------------------------------------------------------------------------------
-  function chartSpec() {
-    const name = state.selected;
-    if (!name) return null;
-    const series = [];
-    const t = state.tradeoff?.tensor === name ? state.tradeoff : null;
-    if (t) {
-      for (const s of t.series) {
-        const keep = [...s.bytes.keys()].filter((i) => s.bytes[i] > 0 && Number.isFinite(s.error[i]));
-        if (keep.length) series.push({ name: s.method, x: keep.map((i) => s.bytes[i]), y: keep.map((i) => s.error[i]), style: 'both' });
-      }
-      if (t.pareto.bytes.length) series.push({ name: 'Pareto front', x: Array.from(t.pareto.bytes), y: Array.from(t.pareto.error), style: 'line', highlight: true, color: '#000000' });
-    } else {
-      // Until the structured fits are computed: the truncated SVD at the chosen precision.
-      const c = state.curves.get(name);
-      if (!c) return null;
-      const key = { f32: 'bytesF32', f16: 'bytesF16', int8: 'bytesInt8', int4: 'bytesInt4' }[precisionSelect.value];
-      const ks = [...c.rank.keys()].filter((k) => k > 0 && k <= c.maxSavingRank);
-      series.push({ name: `svd (${precisionSelect.value}, truncation)`, x: ks.map((k) => c[key][k]), y: ks.map((k) => c.relFroError[k]), style: 'line' });
-    }
-    // The planned rank of this layer, as a marker on the SVD curve.
-    const planned = state.allocation?.layers?.find((l) => l.name === name);
-    const c = state.curves.get(name);
-    if (planned && c && !planned.dense) {
-      const key = { f32: 'bytesF32', f16: 'bytesF16', int8: 'bytesInt8', int4: 'bytesInt4' }[precisionSelect.value];
-      series.push({ name: `plan: rank ${planned.rank}`, x: [c[key][planned.rank]], y: [planned.rel_fro_error], style: 'points', color: '#D62728' });
-    }
-    return { title: `${name} (${c?.rows ?? '?'}×${c?.cols ?? '?'})`, xLabel: 'bytes', yLabel: 'relative Frobenius error', xLog: true, yLog: false, series };
-  }
-
   const view = createChartView(chartBox, {
     name: 'compress-tradeoff',
     xLabel: 'bytes',
     yLabel: 'rel. error',
     placeholder: 'Trade-off curves appear once the lab has analysed a layer.',
     render: (range) => {
-      const spec = charts ? chartSpec() : null;
+      const spec = charts ? tradeoffSpec(state, precisionSelect.value) : null;
       state.chartSeries = spec ? spec.series.map((s) => s.name) : [];
       return spec && spec.series.length ? charts.seriesChart(spec, { width: 640, height: 420, ...range }) : null;
     },
@@ -242,9 +108,9 @@ export function startCompressPanel({ store } = {}) {
     });
     state.curves.clear();
     layerSelect.replaceChildren();
-    totalsBody.replaceChildren();
-    planBody.replaceChildren();
-    planSummary.textContent = '';
+    dom.totalsBody.replaceChildren();
+    dom.planBody.replaceChildren();
+    dom.planSummary.textContent = '';
     slider.disabled = jsonBtn.disabled = csvBtn.disabled = curveBtn.disabled = curvesJsonBtn.disabled = true;
     view.reset();
   }
@@ -413,7 +279,10 @@ export function startCompressPanel({ store } = {}) {
       state.compare = cmp;
       state.lastTarget = tgt;
       state.planRows = a.layers.map((l) => ({ name: l.name, rows: l.rows, cols: l.cols, rank: l.rank, dense: l.dense, params: l.params, rel_fro_error: l.rel_fro_error }));
-      renderPlan(a, cmp, tgt);
+      renderPlanTables(dom, a, cmp, tgt, state.selected, (name) => {
+        follow.checked = false;
+        selectLayer(name);
+      });
       state.lastReplanWasmMs = a.ms;
       state.lastReplanMs = performance.now() - t0;
       state.replans++;
@@ -423,45 +292,6 @@ export function startCompressPanel({ store } = {}) {
     } catch (err) {
       fail('re-plan', err);
     }
-  }
-
-  function renderPlan(a, cmp, tgt) {
-    const p = tgt.precision;
-    totalsBody.replaceChildren(
-      ...cmp.map((m) =>
-        el(
-          'tr',
-          { className: m.method === a.method ? 'selected' : '' },
-          el('td', { textContent: m.method }),
-          el('td', { textContent: fmtInt(m.params) }),
-          el('td', { textContent: `${((100 * m.params) / m.dense_params).toFixed(1)} %` }),
-          el('td', { textContent: fmtBytes(m.bytes[p]) }),
-          el('td', { textContent: formatValue(m.model_rel_error) }),
-          el('td', { textContent: formatValue(m.rms_layer_rel_error) }),
-        ),
-      ),
-    );
-    const factored = a.layers.filter((l) => !l.dense).length;
-    planSummary.textContent = `${a.method}: ${fmtInt(a.params)} of ${fmtInt(a.dense_params)} params (${((100 * a.params) / a.dense_params).toFixed(1)} %), ${fmtBytes(a.bytes[p])} of ${fmtBytes(a.dense_bytes[p])} at ${p}; ${factored} of ${a.layers.length} layers factored; model relative error ${formatValue(a.model_rel_error)}`;
-    const frag = document.createDocumentFragment();
-    for (const l of a.layers) {
-      const tr = el(
-        'tr',
-        {},
-        el('td', { className: 'name', textContent: l.name }),
-        el('td', { textContent: `${l.rows}×${l.cols}` }),
-        el('td', { textContent: l.dense ? `${l.rank} (dense)` : String(l.rank) }),
-        el('td', { textContent: fmtInt(l.params) }),
-        el('td', { textContent: formatValue(l.rel_fro_error) }),
-      );
-      if (l.name === state.selected) tr.classList.add('selected');
-      tr.addEventListener('click', () => {
-        follow.checked = false;
-        selectLayer(l.name);
-      });
-      frag.append(tr);
-    }
-    planBody.replaceChildren(frag);
   }
 
   // Live re-plan: at most one in flight, the latest slider position wins, once per frame.
@@ -527,37 +357,7 @@ export function startCompressPanel({ store } = {}) {
     downloadBlob(new Blob([toCsv(state.planRows, PLAN_COLUMNS)], { type: 'text/csv' }), `${stem()}-plan-${methodSelect.value}-${slider.value}pct.csv`);
   });
 
-  // --- benchmark helper (tests/e2e/compress.mjs) --------------------------------------------------
-  /** Builds a synthetic `n`-layer planner in the worker and times `repeats` re-plans (allocate +
-   * compare, as a slider move does): page-side round trips and wasm time. */
-  state.benchSynthetic = async (n = 200, repeats = 20, method = 'greedy') => {
-    const layers = syntheticLayers(n);
-    const t0 = performance.now();
-    await engine.call('plannerCreate', 'synthetic', layers);
-    const createMs = performance.now() - t0;
-    const round = [];
-    const wasm = [];
-    for (let i = 0; i < repeats; i++) {
-      const tgt = { kind: 'fraction', value: 0.05 + (0.9 * i) / Math.max(1, repeats - 1), precision: 'f16' };
-      const s = performance.now();
-      const [a] = await Promise.all([engine.call('plannerAllocate', 'synthetic', tgt, method), engine.call('plannerCompare', 'synthetic', tgt)]);
-      round.push(performance.now() - s);
-      wasm.push(a.ms);
-      if (a.params > a.budget_params) throw new Error(`synthetic plan over budget at ${tgt.value}`);
-    }
-    await engine.call('plannerDispose', 'synthetic');
-    const sorted = (xs) => xs.slice().sort((a, b) => a - b);
-    const median = (xs) => sorted(xs)[Math.floor(xs.length / 2)];
-    return { layers: n, createMs, medianMs: median(round), maxMs: Math.max(...round), medianWasmMs: median(wasm), maxWasmMs: Math.max(...wasm) };
-  };
-  /** Times the truncation curves of every layer of the current run in one worker call (the
-   * analysis no longer competes for the CPU): `{layers, ms (worker), roundTripMs}`. */
-  state.benchCurves = async () => {
-    const layers = state.layers;
-    const t0 = performance.now();
-    const { ms } = await engine.request('truncationCurves', [layers]);
-    return { layers: layers.length, ms, roundTripMs: performance.now() - t0 };
-  };
+  addCompressBench(state, engine);
   state.replan = replan;
 
   setStatus('Waiting for the lab’s analysis…');
