@@ -207,7 +207,7 @@ fn gram_lane<P: Copy + Send + Sync>(
     conv: impl Fn(f32) -> P,
     tile: fn(&[P], &[P], usize, &mut [f64], usize),
     g_panels: &mut [Vec<f64>],
-    packed: &mut [P],
+    packed: &mut Vec<P>,
     panel_parallel: bool,
 ) -> bool {
     let (n, _d) = a.dim();
@@ -217,43 +217,56 @@ fn gram_lane<P: Copy + Send + Sync>(
     let sb_rows = SUPER_BLOCKS * kc;
     // OR of "exponent all ones" (Inf/NaN) over every packed entry.
     let mut bad = 0u32;
+    // Rows packed at a time: a whole superblock when its panels are split over the pool (one
+    // fork/join per superblock), else one `kc` block (the packed panels stay in L2, and the
+    // buffer is small and reused). The tiles see the same sub-blocks in the same order either
+    // way, so the sums are the same bits.
+    let unit = if panel_parallel { sb_rows } else { kc };
+    let need = unit.div_ceil(kc) * np * panel_len;
+    if packed.len() < need {
+        packed.resize(need, conv(0.0));
+    }
     let mut sb = first_sb;
     while sb * sb_rows < n {
-        let r0 = sb * sb_rows;
-        let rows = sb_rows.min(n - r0);
-        let nsub = rows.div_ceil(kc);
-        for r in 0..rows {
-            let (s, rr) = (r / kc, r % kc);
-            let base = s * np * panel_len + rr * GRAM_NR;
-            let row = a.row(r0 + r);
-            if let Some(src) = row.as_slice() {
-                for (p, chunk) in src.chunks(GRAM_NR).enumerate() {
-                    let dst = &mut packed[base + p * panel_len..][..chunk.len()];
-                    for (o, &v) in dst.iter_mut().zip(chunk) {
+        let sb_end = (sb * sb_rows + sb_rows).min(n);
+        let mut r0 = sb * sb_rows;
+        while r0 < sb_end {
+            let rows = unit.min(sb_end - r0);
+            let nsub = rows.div_ceil(kc);
+            for r in 0..rows {
+                let (s, rr) = (r / kc, r % kc);
+                let base = s * np * panel_len + rr * GRAM_NR;
+                let row = a.row(r0 + r);
+                if let Some(src) = row.as_slice() {
+                    for (p, chunk) in src.chunks(GRAM_NR).enumerate() {
+                        let dst = &mut packed[base + p * panel_len..][..chunk.len()];
+                        for (o, &v) in dst.iter_mut().zip(chunk) {
+                            bad |= ((v.to_bits() >> 23) & 0xff == 0xff) as u32;
+                            *o = conv(v);
+                        }
+                    }
+                } else {
+                    for (c, &v) in row.iter().enumerate() {
                         bad |= ((v.to_bits() >> 23) & 0xff == 0xff) as u32;
-                        *o = conv(v);
+                        packed[base + (c / GRAM_NR) * panel_len + c % GRAM_NR] = conv(v);
                     }
                 }
-            } else {
-                for (c, &v) in row.iter().enumerate() {
-                    bad |= ((v.to_bits() >> 23) & 0xff == 0xff) as u32;
-                    packed[base + (c / GRAM_NR) * panel_len + c % GRAM_NR] = conv(v);
-                }
             }
+            let packed_ref = &*packed;
+            for_each_mut(g_panels, panel_parallel, |q, gq| {
+                for s in 0..nsub {
+                    let klen = kc.min(rows - s * kc);
+                    let sub = &packed_ref[s * np * panel_len..(s + 1) * np * panel_len];
+                    let bq = &sub[q * panel_len..(q + 1) * panel_len];
+                    for p in 0..=q {
+                        let ap = &sub[p * panel_len..(p + 1) * panel_len];
+                        let out = &mut gq[p * GRAM_NR * GRAM_NR..];
+                        tile(ap, bq, klen, out, GRAM_NR);
+                    }
+                }
+            });
+            r0 += rows;
         }
-        let packed_ref = &*packed;
-        for_each_mut(g_panels, panel_parallel, |q, gq| {
-            for s in 0..nsub {
-                let klen = kc.min(rows - s * kc);
-                let sub = &packed_ref[s * np * panel_len..(s + 1) * np * panel_len];
-                let bq = &sub[q * panel_len..(q + 1) * panel_len];
-                for p in 0..=q {
-                    let ap = &sub[p * panel_len..(p + 1) * panel_len];
-                    let out = &mut gq[p * GRAM_NR * GRAM_NR..];
-                    tile(ap, bq, klen, out, GRAM_NR);
-                }
-            }
-        });
         sb += lanes;
     }
     bad == 0
@@ -414,23 +427,14 @@ impl GramF32Accumulator {
         };
         self.rows_done += n;
         if self.states.is_empty() {
-            let packed_len = SUPER_BLOCKS * self.np * GRAM_KC * GRAM_NR;
-            let exact = self.exact;
+            // Packing buffers are sized by gram_lane on first use.
             self.states = (0..self.lanes)
                 .map(|_| LaneState {
                     g: (0..self.np)
                         .map(|q| vec![0.0; (q + 1) * GRAM_NR * GRAM_NR])
                         .collect(),
-                    packed32: if exact {
-                        Vec::new()
-                    } else {
-                        vec![0f32; packed_len]
-                    },
-                    packed64: if exact {
-                        vec![0f64; packed_len]
-                    } else {
-                        Vec::new()
-                    },
+                    packed32: Vec::new(),
+                    packed64: Vec::new(),
                 })
                 .collect();
         }
