@@ -298,8 +298,9 @@ fn analyze(mut a: Args) -> Result<(), Failure> {
         let _ = writeln!(stderr, "note: {note}");
     }
     let tty = std::io::IsTerminal::is_terminal(&stderr);
+    // Several layers per thread (bounded by bytes in analyze_all) so the pool can balance them.
     let batch = if session.params().gram.parallel {
-        spectralab_core::parallel::available_threads().max(1)
+        8 * spectralab_core::parallel::available_threads().max(1)
     } else {
         1
     };

@@ -72,6 +72,70 @@ pub fn gram_tile8_f32(a: &[f32], b: &[f32], kc: usize, out: &mut [f64], out_stri
     );
 }
 
+/// Which implementation [`gram_tile8_f64`] (the exact Gram's kernel) uses in this build on this CPU.
+pub fn gram_exact_kernel_name() -> &'static str {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        "simd128 f64x2"
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        match x86::exact_level() {
+            x86::ExactLevel::Avx512 => return "avx512f",
+            x86::ExactLevel::Avx2Fma => return "avx2+fma",
+            x86::ExactLevel::Scalar => {}
+        }
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        "scalar"
+    }
+}
+
+/// Exact Gram tile: `out[t·out_stride + c] += Σ_{r<kc} a[r·8 + t]·b[r·8 + c]` for `t, c < 8`, over
+/// panels of **f64** values that are widened f32 (the packing widens). Each product of two f32 is
+/// exact in f64 (24 + 24 bits ≤ 53), so fused and unfused multiply-adds round identically: the
+/// sum is formed in f64 in row order (`acc = 0; acc += a·b` for `r = 0..kc`, then `out += acc`)
+/// by every implementation, and all of them (scalar, AVX2+FMA, AVX-512F, SIMD128) give the same
+/// bits. Panics (a programming error) if the slices are too short.
+#[inline]
+pub fn gram_tile8_f64(a: &[f64], b: &[f64], kc: usize, out: &mut [f64], out_stride: usize) {
+    check_tile8_f64(a, b, kc, out, out_stride);
+    if kc == 0 {
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        match x86::exact_level() {
+            // SAFETY: the CPU has the features (checked by exact_level); lengths checked above.
+            x86::ExactLevel::Avx512 => {
+                return unsafe { x86::gram_tile8_f64_avx512(a, b, kc, out, out_stride) }
+            }
+            x86::ExactLevel::Avx2Fma => {
+                return unsafe { x86::gram_tile8_f64_avx2(a, b, kc, out, out_stride) }
+            }
+            x86::ExactLevel::Scalar => {}
+        }
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        simd128::gram_tile8_f64(a, b, kc, out, out_stride)
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        scalar::gram_tile8_f64(a, b, kc, out, out_stride)
+    }
+}
+
+pub(crate) fn check_tile8_f64(a: &[f64], b: &[f64], kc: usize, out: &[f64], out_stride: usize) {
+    assert!(a.len() >= kc * GRAM_NR, "gram tile f64: a too short");
+    assert!(b.len() >= kc * GRAM_NR, "gram tile f64: b too short");
+    assert!(
+        out_stride >= GRAM_NR && out.len() >= (GRAM_NR - 1) * out_stride + GRAM_NR,
+        "gram tile f64: out too short"
+    );
+}
+
 /// `out[t·out_stride + c] += Σ_{r<kc} a[r·8 + t]·b[r·8 + c]` for `t < 4`, `c < 8`, summed in f32.
 ///
 /// Panics (a programming error, never user input) if the slices are too short.

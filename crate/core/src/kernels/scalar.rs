@@ -40,3 +40,24 @@ pub fn dot_f32(x: &[f32], y: &[f32]) -> f64 {
     }
     s
 }
+
+/// Scalar twin of [`super::gram_tile8_f64`] (plain `+=` of exact products: same bits as FMA).
+pub fn gram_tile8_f64(a: &[f64], b: &[f64], kc: usize, out: &mut [f64], out_stride: usize) {
+    super::check_tile8_f64(a, b, kc, out, out_stride);
+    let mut acc = [[0f64; GRAM_NR]; GRAM_NR];
+    for r in 0..kc {
+        let ar: &[f64; GRAM_NR] = a[r * GRAM_NR..(r + 1) * GRAM_NR].try_into().unwrap();
+        let br: &[f64; GRAM_NR] = b[r * GRAM_NR..(r + 1) * GRAM_NR].try_into().unwrap();
+        for (row, &at) in acc.iter_mut().zip(ar) {
+            for c in 0..GRAM_NR {
+                row[c] += at * br[c];
+            }
+        }
+    }
+    for (t, row) in acc.iter().enumerate() {
+        let o = &mut out[t * out_stride..t * out_stride + GRAM_NR];
+        for c in 0..GRAM_NR {
+            o[c] += row[c];
+        }
+    }
+}

@@ -46,6 +46,52 @@ unsafe fn gram_tile_f32_inner(
     }
 }
 
+/// SIMD128 exact Gram tile ([`super::gram_tile8_f64`]): four passes of 2 rows × 8 columns, each
+/// with 8 `f64x2` accumulators (`f64x2.mul` + `f64x2.add`: the products are exact, so this equals
+/// the fused form bit for bit).
+pub fn gram_tile8_f64(a: &[f64], b: &[f64], kc: usize, out: &mut [f64], out_stride: usize) {
+    super::check_tile8_f64(a, b, kc, out, out_stride);
+    // SAFETY: lengths checked above; wasm loads/stores are unaligned-safe.
+    unsafe { gram_tile8_f64_inner(a.as_ptr(), b.as_ptr(), kc, out, out_stride) }
+}
+
+#[target_feature(enable = "simd128")]
+unsafe fn gram_tile8_f64_inner(
+    a: *const f64,
+    b: *const f64,
+    kc: usize,
+    out: &mut [f64],
+    out_stride: usize,
+) {
+    let z = f64x2_splat(0.0);
+    for pass in 0..GRAM_NR / 2 {
+        let mut acc = [[z; 4]; 2];
+        for r in 0..kc {
+            let bp = b.add(r * GRAM_NR);
+            let bv = [
+                v128_load(bp as *const v128),
+                v128_load(bp.add(2) as *const v128),
+                v128_load(bp.add(4) as *const v128),
+                v128_load(bp.add(6) as *const v128),
+            ];
+            let ap = a.add(r * GRAM_NR + 2 * pass);
+            for (t, row) in acc.iter_mut().enumerate() {
+                let at = v128_load64_splat(ap.add(t) as *const u64);
+                for (h, x) in row.iter_mut().enumerate() {
+                    *x = f64x2_add(*x, f64x2_mul(at, bv[h]));
+                }
+            }
+        }
+        for (t, row) in acc.iter().enumerate() {
+            let o = out.as_mut_ptr().add((2 * pass + t) * out_stride);
+            for (h, v) in row.iter().enumerate() {
+                let p = o.add(2 * h) as *mut v128;
+                v128_store(p, f64x2_add(v128_load(p), *v));
+            }
+        }
+    }
+}
+
 /// SIMD128 dot product: two `f32x4` accumulators (8 lanes, same grouping as the scalar twin).
 pub fn dot_f32(x: &[f32], y: &[f32]) -> f64 {
     assert_eq!(x.len(), y.len(), "dot: lengths differ");

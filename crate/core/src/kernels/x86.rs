@@ -70,6 +70,96 @@ pub unsafe fn gram_tile8_f32_avx2(
     }
 }
 
+/// Which exact (f64) Gram kernel this CPU runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExactLevel {
+    Avx512,
+    Avx2Fma,
+    Scalar,
+}
+
+/// The best exact-Gram kernel for this CPU (AVX-512F, else AVX2+FMA, else scalar), decided once
+/// per process. `SPECTRALAB_GRAM_SCALAR` forces scalar; `SPECTRALAB_NO_AVX512` skips AVX-512
+/// (switches for benchmarks that compare the kernels in one binary).
+#[inline]
+pub fn exact_level() -> ExactLevel {
+    static LEVEL: std::sync::OnceLock<ExactLevel> = std::sync::OnceLock::new();
+    *LEVEL.get_or_init(|| {
+        if std::env::var_os("SPECTRALAB_GRAM_SCALAR").is_some() {
+            ExactLevel::Scalar
+        } else if is_x86_feature_detected!("avx512f")
+            && std::env::var_os("SPECTRALAB_NO_AVX512").is_none()
+        {
+            ExactLevel::Avx512
+        } else if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            ExactLevel::Avx2Fma
+        } else {
+            ExactLevel::Scalar
+        }
+    })
+}
+
+/// Exact 8×8 tile ([`super::gram_tile8_f64`]) with 8 `__m512d` accumulators: one panel row is
+/// one register, each `a` value a broadcast.
+///
+/// # Safety
+/// The CPU must support AVX-512F, and the slices must satisfy `check_tile8_f64`.
+#[target_feature(enable = "avx512f")]
+pub unsafe fn gram_tile8_f64_avx512(
+    a: &[f64],
+    b: &[f64],
+    kc: usize,
+    out: &mut [f64],
+    out_stride: usize,
+) {
+    let (ap, bp) = (a.as_ptr(), b.as_ptr());
+    let mut acc = [_mm512_setzero_pd(); GRAM_NR];
+    for r in 0..kc {
+        let bv = _mm512_loadu_pd(bp.add(r * GRAM_NR));
+        let arow = ap.add(r * GRAM_NR);
+        for (t, acc_t) in acc.iter_mut().enumerate() {
+            *acc_t = _mm512_fmadd_pd(_mm512_set1_pd(*arow.add(t)), bv, *acc_t);
+        }
+    }
+    for (t, acc_t) in acc.iter().enumerate() {
+        let o = out.as_mut_ptr().add(t * out_stride);
+        _mm512_storeu_pd(o, _mm512_add_pd(_mm512_loadu_pd(o), *acc_t));
+    }
+}
+
+/// Exact 8×8 tile with AVX2+FMA: two passes of 4 rows × 8 columns (8 `__m256d` accumulators).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA, and the slices must satisfy `check_tile8_f64`.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn gram_tile8_f64_avx2(
+    a: &[f64],
+    b: &[f64],
+    kc: usize,
+    out: &mut [f64],
+    out_stride: usize,
+) {
+    let (ap, bp) = (a.as_ptr(), b.as_ptr());
+    for half in 0..2 {
+        let mut acc = [[_mm256_setzero_pd(); 2]; GRAM_MR];
+        for r in 0..kc {
+            let b0 = _mm256_loadu_pd(bp.add(r * GRAM_NR));
+            let b1 = _mm256_loadu_pd(bp.add(r * GRAM_NR + 4));
+            let arow = ap.add(r * GRAM_NR + half * GRAM_MR);
+            for (t, acc_t) in acc.iter_mut().enumerate() {
+                let at = _mm256_broadcast_sd(&*arow.add(t));
+                acc_t[0] = _mm256_fmadd_pd(at, b0, acc_t[0]);
+                acc_t[1] = _mm256_fmadd_pd(at, b1, acc_t[1]);
+            }
+        }
+        for (t, acc_t) in acc.iter().enumerate() {
+            let o = out.as_mut_ptr().add((half * GRAM_MR + t) * out_stride);
+            _mm256_storeu_pd(o, _mm256_add_pd(_mm256_loadu_pd(o), acc_t[0]));
+            _mm256_storeu_pd(o.add(4), _mm256_add_pd(_mm256_loadu_pd(o.add(4)), acc_t[1]));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +214,50 @@ mod tests {
                     assert!((got[i] - exact).abs() <= bound, "avx2 kc={kc} ({t},{c})");
                     assert!((got[i] - want[i]).abs() <= 2.0 * bound, "vs scalar kc={kc}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn exact_kernels_give_the_scalar_bits() {
+        let mut seed = 0x2545f4914f6cdd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            // f32 values of many magnitudes, widened: products are exact in f64.
+            let m = (seed >> 40) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0;
+            (m * 2f32.powi((seed % 40) as i32 - 20)) as f64
+        };
+        for &kc in &[0usize, 1, 5, 128] {
+            let a: Vec<f64> = (0..kc * GRAM_NR).map(|_| next()).collect();
+            let b: Vec<f64> = (0..kc * GRAM_NR).map(|_| next()).collect();
+            let stride = 13;
+            let init: Vec<f64> = (0..GRAM_NR * stride).map(|i| i as f64 * 0.5).collect();
+            let mut want = init.clone();
+            super::super::scalar::gram_tile8_f64(&a, &b, kc, &mut want, stride);
+            for t in 0..GRAM_NR {
+                for c in 0..GRAM_NR {
+                    let mut s = 0.0;
+                    for r in 0..kc {
+                        s += a[r * 8 + t] * b[r * 8 + c];
+                    }
+                    assert_eq!(want[t * stride + c], init[t * stride + c] + s, "scalar");
+                }
+            }
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                let mut got = init.clone();
+                // SAFETY: features checked; lengths as the contract asks.
+                unsafe { gram_tile8_f64_avx2(&a, &b, kc, &mut got, stride) };
+                assert_eq!(got, want, "avx2 kc={kc}");
+            }
+            if is_x86_feature_detected!("avx512f") {
+                let mut got = init.clone();
+                // SAFETY: as above.
+                unsafe { gram_tile8_f64_avx512(&a, &b, kc, &mut got, stride) };
+                assert_eq!(got, want, "avx512 kc={kc}");
+            } else {
+                eprintln!("no AVX-512F on this CPU: kernel not exercised");
             }
         }
     }

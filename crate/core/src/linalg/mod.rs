@@ -27,8 +27,9 @@ mod tridiag;
 
 pub use eigen::{symmetric_eigen, symmetric_eigenvalues, SymmetricEigen};
 pub use gram::{
-    gram, gram_columns_f32, gram_eigenvalues, lower_gram_eigenvalues, GramF32Accumulator,
-    GramF64Accumulator, GramInput, GramParams, GRAM_SUPERBLOCK_ROWS,
+    gram, gram_columns_f32, gram_eigenvalues, gram_eigenvalues_exact, gram_eigenvalues_mode,
+    gram_exact, lower_gram_eigenvalues, GramF32Accumulator, GramF64Accumulator, GramInput,
+    GramParams, GRAM_SUPERBLOCK_ROWS,
 };
 pub use qr::{householder_qr, Qr};
 pub use randomized::{randomized_svd, RandomizedSvdParams};

@@ -45,7 +45,26 @@ pub fn check_finite<T: Real>(a: ArrayView2<'_, T>) -> Result<()> {
     Ok(())
 }
 
-/// Largest |entry| (0 for empty); assumes finite input.
-pub(crate) fn max_abs<T: Real>(a: ArrayView2<'_, T>) -> f64 {
-    a.iter().fold(0.0f64, |m, &v| m.max(v.to_f64().abs()))
+/// Largest |entry| (0 for empty) in one pass, or [`Error::NonFinite`] at the first NaN/±Inf.
+/// The pass compares `|v|` as f64 with `max`, which ignores NaN, and tracks non-finiteness as an
+/// OR of `!|v|.is_finite()`; only a matrix that has a bad entry is scanned again to name it.
+pub(crate) fn finite_max_abs<T: Real>(a: ArrayView2<'_, T>) -> Result<f64> {
+    fn scan<T: Real>(xs: impl Iterator<Item = T>) -> (f64, bool) {
+        let mut m = 0.0f64;
+        let mut bad = false;
+        for v in xs {
+            let x = v.to_f64().abs();
+            bad |= !x.is_finite();
+            m = m.max(x);
+        }
+        (m, bad)
+    }
+    let (m, bad) = match a.as_slice_memory_order() {
+        Some(s) => scan(s.iter().copied()),
+        None => scan(a.iter().copied()),
+    };
+    if bad {
+        check_finite(a)?;
+    }
+    Ok(m)
 }

@@ -47,6 +47,9 @@ use crate::spectrum::analyze::{
 };
 use crate::spectrum::layers::{plan_layers, LayerKind, LayerPlan};
 use crate::spectrum::stream::{analyze_streamed_layer, StreamParams};
+
+/// Most decoded bytes read ahead for one batch of [`ModelSession::analyze_all`].
+pub const BATCH_BYTES: u64 = 256 << 20;
 use crate::{Error, Result};
 
 /// A named byte source: one file of a model (its name or path, and its bytes).
@@ -771,10 +774,12 @@ impl ModelSession {
         out
     }
 
-    /// Analyses every planned layer: small layers in batches of `batch` (the thread count in
-    /// threaded builds), streamed ones alone. `progress(done_bytes, total_bytes, done, total,
-    /// name)` is called before each batch (sizes make a fair ETA) and may return `false` to
-    /// stop; the finished rows are kept.
+    /// Analyses every planned layer: small layers in batches of at most `batch` layers and
+    /// [`BATCH_BYTES`] of decoded data (one layer at least), in parallel over the layers of a
+    /// batch in threaded builds; streamed ones alone. Several layers per thread let the pool
+    /// balance unequal layers (MiniLM: one 30522×384 embedding beside 384×384 projections).
+    /// `progress(done_bytes, total_bytes, done, total, name)` is called before each batch
+    /// (sizes make a fair ETA) and may return `false` to stop; the finished rows are kept.
     pub fn analyze_all(
         &mut self,
         batch: usize,
@@ -789,7 +794,13 @@ impl ModelSession {
         while i < todo.len() {
             let mut j = i + 1;
             if !self.is_streamed(todo[i]) {
-                while j < todo.len() && j - i < batch.max(1) && !self.is_streamed(todo[j]) {
+                let mut bytes = sizes[i];
+                while j < todo.len()
+                    && j - i < batch.max(1)
+                    && !self.is_streamed(todo[j])
+                    && bytes + sizes[j] <= BATCH_BYTES
+                {
+                    bytes += sizes[j];
                     j += 1;
                 }
             }

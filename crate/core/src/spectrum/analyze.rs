@@ -8,8 +8,8 @@
 //!   `status = "error"` naming the problem; the rest of the model is still analysed;
 //! - every skipped tensor is listed with its reason.
 
-use super::farms::{farms_layer, FarmsParams, FarmsReport};
-use super::layers::{layer_esd, LayerEsd, LayerKind, LayerPlan};
+use super::farms::{farms_layer_mode, FarmsParams, FarmsReport};
+use super::layers::{layer_esd_mode, LayerEsd, LayerKind, LayerPlan};
 use super::marchenko_pastur::{fit_marchenko_pastur, MpFit};
 use super::metrics::norm_metrics;
 use super::power_law::{
@@ -297,7 +297,7 @@ fn analyze_typed<T: GramInput>(
     keep_evals: bool,
 ) -> LayerReport {
     let kind = plan.kind.unwrap_or(LayerKind::Dense);
-    let esd = match layer_esd(t.view(), kind, &p.gram) {
+    let esd = match layer_esd_mode(t.view(), kind, &p.gram, p.exact) {
         Ok(e) => e,
         Err(e) => {
             let mut r = base_report(plan);
@@ -308,7 +308,7 @@ fn analyze_typed<T: GramInput>(
     };
     let mut r = report_from_esd(&esd, plan, p);
     if let Some(fp) = &p.farms {
-        match farms_layer(t.view(), kind, fp, &p.gram) {
+        match farms_layer_mode(t.view(), kind, fp, &p.gram, p.exact) {
             Ok(f) => r.farms = Some(f),
             Err(e) => r.reason = Some(format!("FARMS: {e}")),
         }
@@ -324,6 +324,7 @@ fn analyze_typed<T: GramInput>(
             plan.m,
             layer_seed,
             &p.gram,
+            p.exact,
         ) {
             Ok(rr) => {
                 r.num_traps = rr.rand_mp.map(|m| m.num_spikes);
@@ -472,10 +473,8 @@ pub fn analyze_layer(
     params: &AnalyzeParams,
     keep_evals: bool,
 ) -> LayerReport {
+    // f32 with `exact`: the exact Gram reads the f32 entries (no widened copy of the tensor).
     match data {
-        TensorData::F32(a) if params.exact => {
-            analyze_typed(a.mapv(|v| v as f64).view(), plan, params, keep_evals)
-        }
         TensorData::F32(a) => analyze_typed(a.view(), plan, params, keep_evals),
         TensorData::F64(a) => analyze_typed(a.view(), plan, params, keep_evals),
     }
@@ -523,23 +522,18 @@ pub fn summarize(layers: &[LayerReport]) -> Summary {
 }
 
 /// Analyses already-loaded tensors, in parallel over layers when `params.gram.parallel` and the
-/// `parallel` feature allow (coarse-grained: one layer per task); rows come back in input order,
-/// identical to a sequential run.
+/// `parallel` feature allow (one layer per task); rows come back in input order, identical to a
+/// sequential run. Inside a layer the work may split further (Gram lanes, FARMS windows): rayon
+/// steals it when a big layer (an embedding) is left alone at the end of a batch. Every split is
+/// thread-count invariant, so the rows do not depend on how the work was scheduled.
 pub fn analyze_loaded(
     batch: &[(&LayerPlan, Result<TensorData>)],
     params: &AnalyzeParams,
     keep_evals: bool,
 ) -> Vec<LayerReport> {
     let layer_parallel = params.gram.parallel && batch.len() > 1;
-    // Inside a layer-parallel batch each layer runs sequentially (no nested splitting).
-    let inner = AnalyzeParams {
-        gram: GramParams {
-            parallel: params.gram.parallel && !layer_parallel,
-        },
-        ..*params
-    };
     crate::parallel::map_collect(batch, layer_parallel, |(plan, data)| match data {
-        Ok(d) => analyze_layer(d, plan, &inner, keep_evals),
+        Ok(d) => analyze_layer(d, plan, params, keep_evals),
         Err(e) => error_report(plan, format!("{}: {e}", plan.name)),
     })
 }

@@ -86,12 +86,23 @@ fn tail_fit(evals: &[f64], method: XminMethod) -> Result<(f64, f64, f64)> {
     Ok((f.alpha, f.xmin, f.d))
 }
 
-/// FARMS analysis of a layer tensor.
+/// FARMS analysis of a layer tensor (f32 with the fast Gram; see [`farms_layer_mode`]).
 pub fn farms_layer<T: GramInput>(
     t: ArrayViewD<'_, T>,
     kind: LayerKind,
     params: &FarmsParams,
     gram: &GramParams,
+) -> Result<FarmsReport> {
+    farms_layer_mode(t, kind, params, gram, false)
+}
+
+/// FARMS analysis of a layer tensor; `exact`: f32 windows get the exact Gram.
+pub fn farms_layer_mode<T: GramInput>(
+    t: ArrayViewD<'_, T>,
+    kind: LayerKind,
+    params: &FarmsParams,
+    gram: &GramParams,
+    exact: bool,
 ) -> Result<FarmsReport> {
     if params.q.is_nan() || params.q <= 0.0 || params.window_rows == 0 {
         return Err(Error::InvalidParameter {
@@ -103,7 +114,7 @@ pub fn farms_layer<T: GramInput>(
         LayerKind::Dense => {
             let w = layer_slices(&t, kind)?.remove(0);
             let (r, c) = w.dim();
-            farms_dense_bands(r, c, params, gram, &mut |a, nr| {
+            farms_dense_bands(r, c, params, gram, exact, &mut |a, nr| {
                 Ok(w.slice(s![a..a + nr, ..]).to_owned())
             })
         }
@@ -136,7 +147,11 @@ pub fn farms_layer<T: GramInput>(
                 let mut pooled = Vec::new();
                 for sl in &tall {
                     let blk = sl.slice(s![d * h..(d + 1) * h, ..w]);
-                    pooled.extend(slice_esd(blk, gram)?.iter().map(|v| (0.5 * v).max(0.0)));
+                    pooled.extend(
+                        slice_esd(blk, gram, exact)?
+                            .iter()
+                            .map(|v| (0.5 * v).max(0.0)),
+                    );
                 }
                 pooled.sort_by(f64::total_cmp);
                 let (alpha, xmin, dd) = tail_fit(&pooled, params.xmin_method)?;
@@ -173,6 +188,7 @@ pub fn farms_dense_bands<T: GramInput>(
     c: usize,
     params: &FarmsParams,
     gram: &GramParams,
+    exact: bool,
     fetch: &mut dyn FnMut(usize, usize) -> Result<ndarray::Array2<T>>,
 ) -> Result<FarmsReport> {
     if params.q.is_nan() || params.q <= 0.0 || params.window_rows == 0 {
@@ -194,6 +210,7 @@ pub fn farms_dense_bands<T: GramInput>(
             slice_esd(
                 band.slice(s![.., b..b + nc]),
                 &GramParams { parallel: false },
+                exact,
             )
         });
         for ev in per_window {

@@ -18,7 +18,7 @@
 //!   (rank-deficient or ill-conditioned) gets its spectrum from an f64 SVD instead (`σᵢ²`, as WW
 //!   computes it), so tiny singular values, `matrix_rank` and `entropy` stay exact.
 
-use crate::linalg::{gram_eigenvalues, singular_values, GramInput, GramParams};
+use crate::linalg::{gram_eigenvalues_mode, singular_values, GramInput, GramParams};
 use crate::{Error, Result};
 use ndarray::{ArrayView2, ArrayViewD, Axis, Ix2};
 use serde::Serialize;
@@ -213,11 +213,22 @@ pub fn layer_slices<'a, T>(
     }
 }
 
-/// ESD of a layer tensor (f32 or f64 storage).
+/// ESD of a layer tensor (f32 or f64 storage); f32 with the fast Gram (see [`layer_esd_mode`]).
 pub fn layer_esd<T: GramInput>(
     t: ArrayViewD<'_, T>,
     kind: LayerKind,
     gram: &GramParams,
+) -> Result<LayerEsd> {
+    layer_esd_mode(t, kind, gram, false)
+}
+
+/// ESD of a layer tensor; `exact`: f32 storage gets the exact (f64-accumulated) Gram, as if the
+/// tensor had been widened to f64.
+pub fn layer_esd_mode<T: GramInput>(
+    t: ArrayViewD<'_, T>,
+    kind: LayerKind,
+    gram: &GramParams,
+    exact: bool,
 ) -> Result<LayerEsd> {
     let slices = layer_slices(&t, kind)?;
     let scale = if kind == LayerKind::Conv2d { 0.5 } else { 1.0 };
@@ -225,7 +236,7 @@ pub fn layer_esd<T: GramInput>(
     let (mut sv_max, mut sv_min, mut rank_loss) = (0.0f64, 0.0f64, 0usize);
     for s in slices {
         let n_big = s.nrows().max(s.ncols());
-        let ev = slice_esd(s, gram)?;
+        let ev = slice_esd(s, gram, exact)?;
         let ev: Vec<f64> = ev.iter().map(|&l| (l * scale).max(0.0)).collect();
         let lmax = ev.last().copied().unwrap_or(0.0);
         let lmin = ev.first().copied().unwrap_or(0.0);
@@ -245,11 +256,16 @@ pub fn layer_esd<T: GramInput>(
 
 /// Eigenvalues of `SᵀS` (or `SSᵀ`) of one 2-D slice, ascending, unscaled: from the Gram matrix,
 /// or from an f64 SVD when some fall below the Gram's noise floor (see the module doc).
-pub fn slice_esd<T: GramInput>(s: ArrayView2<'_, T>, gram: &GramParams) -> Result<Vec<f64>> {
+/// `exact`: f32 input gets the exact Gram (and the f64 noise floor).
+pub fn slice_esd<T: GramInput>(
+    s: ArrayView2<'_, T>,
+    gram: &GramParams,
+    exact: bool,
+) -> Result<Vec<f64>> {
     let n_big = s.nrows().max(s.ncols());
-    let ev = gram_eigenvalues(s, gram)?.to_vec();
+    let ev = gram_eigenvalues_mode(s, gram, exact)?.to_vec();
     let top = ev.last().copied().unwrap_or(0.0);
-    let floor = if std::mem::size_of::<T>() == 4 {
+    let floor = if std::mem::size_of::<T>() == 4 && !exact {
         128.0 * f32::EPSILON as f64 * top
     } else {
         64.0 * n_big as f64 * f64::EPSILON * top

@@ -15,7 +15,7 @@
 
 use super::layers::{layer_slices, LayerKind};
 use super::marchenko_pastur::{fit_marchenko_pastur, MpFit};
-use crate::linalg::{gram_eigenvalues, GramInput, GramParams};
+use crate::linalg::{gram_eigenvalues_mode, GramInput, GramParams};
 use crate::random::SeededRng;
 use crate::Result;
 use ndarray::{Array2, ArrayViewD};
@@ -37,6 +37,7 @@ fn shuffled_esd<T: GramInput>(
     kind: LayerKind,
     rng: &mut SeededRng,
     gram: &GramParams,
+    exact: bool,
 ) -> Result<Vec<f64>> {
     let scale = if kind == LayerKind::Conv2d { 0.5 } else { 1.0 };
     let mut out = Vec::new();
@@ -48,7 +49,7 @@ fn shuffled_esd<T: GramInput>(
         }
         let w = Array2::from_shape_vec(s.dim(), v).expect("same size");
         out.extend(
-            gram_eigenvalues(w.view(), gram)?
+            gram_eigenvalues_mode(w.view(), gram, exact)?
                 .iter()
                 .map(|l| (l * scale).max(0.0)),
         );
@@ -77,7 +78,9 @@ pub fn jensen_shannon_distance(a: &[f64], b: &[f64]) -> f64 {
     (0.5 * kl(a, sa) + 0.5 * kl(b, sb)).max(0.0).sqrt()
 }
 
-/// Randomisation analysis of a layer whose (real) ESD is `evals`.
+/// Randomisation analysis of a layer whose (real) ESD is `evals` (`exact`: f32 shuffles get the
+/// exact Gram).
+#[allow(clippy::too_many_arguments)]
 pub fn randomize_layer<T: GramInput>(
     t: ArrayViewD<'_, T>,
     kind: LayerKind,
@@ -86,15 +89,16 @@ pub fn randomize_layer<T: GramInput>(
     m_small: usize,
     seed: u64,
     gram: &GramParams,
+    exact: bool,
 ) -> Result<RandomizeReport> {
     let mut rng = SeededRng::new(seed);
     let replicas = if evals.len() < 100 { 5 } else { 1 };
     let mut rand_evals = Vec::new();
     for _ in 0..replicas {
-        rand_evals.extend(shuffled_esd(&t, kind, &mut rng, gram)?);
+        rand_evals.extend(shuffled_esd(&t, kind, &mut rng, gram, exact)?);
     }
     rand_evals.sort_by(f64::total_cmp);
-    let second = shuffled_esd(&t, kind, &mut rng, gram)?;
+    let second = shuffled_esd(&t, kind, &mut rng, gram, exact)?;
     let lmax = evals.iter().copied().fold(0.0f64, f64::max);
     let rmax = rand_evals.iter().copied().fold(0.0f64, f64::max);
     Ok(RandomizeReport {

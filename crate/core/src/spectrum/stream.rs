@@ -84,6 +84,7 @@ fn to_f32(d: TensorData) -> Option<Array2<f32>> {
 
 /// Eigenvalues (ascending) of the smaller Gram of the `r × c` matrix behind `read`, streamed
 /// (see the module doc). `f32_kernel`: use the f32 SIMD Gram for f32 blocks (else f64).
+/// f32 blocks without `f32_kernel` go to the exact f32 Gram (f64 accumulation, no widening).
 pub fn streamed_gram_eigenvalues(
     r: usize,
     c: usize,
@@ -101,7 +102,7 @@ pub fn streamed_gram_eigenvalues(
     let per = ((block_bytes / (width as u64 * 8).max(1)) as usize / GRAM_SUPERBLOCK_ROWS).max(1)
         * GRAM_SUPERBLOCK_ROWS;
     let mut acc32 = f32_kernel.then(|| GramF32Accumulator::new(width, len));
-    let mut acc64 = (!f32_kernel).then(|| GramF64Accumulator::new(width));
+    let mut acc64: Option<GramF64Accumulator> = None;
     let mut start = 0;
     while start < len {
         let end = (start + per).min(len);
@@ -110,6 +111,13 @@ pub fn streamed_gram_eigenvalues(
         } else {
             read(0..r, start..end)?
         };
+        if acc32.is_none() && acc64.is_none() {
+            // The first block says the storage: f32 → exact f32 Gram, f64 → faer's.
+            match &block {
+                TensorData::F32(_) => acc32 = Some(GramF32Accumulator::new_exact(width, len)),
+                TensorData::F64(_) => acc64 = Some(GramF64Accumulator::new(width)),
+            }
+        }
         match (&mut acc32, &mut acc64) {
             (Some(acc), _) => {
                 let b = to_f32(block).ok_or_else(|| Error::InvalidParameter {
@@ -137,7 +145,7 @@ pub fn streamed_gram_eigenvalues(
     let (lower, e) = match (acc32, acc64) {
         (Some(acc), _) => acc.into_lower(),
         (None, Some(acc)) => acc.into_lower(),
-        (None, None) => unreachable!("one accumulator is always set"),
+        (None, None) => unreachable!("len > 0: one block was read"),
     };
     lower_gram_eigenvalues(lower, e)
 }
@@ -212,12 +220,12 @@ fn streamed(
     };
     let mut r_out = report_from_esd(&esd, plan, params);
     if let Some(fp) = &params.farms {
-        let res = if params.exact || !decodes_to_f32 {
-            farms_dense_bands(r, c, fp, &params.gram, &mut |a, k| {
+        let res = if !decodes_to_f32 {
+            farms_dense_bands(r, c, fp, &params.gram, true, &mut |a, k| {
                 Ok(to_f64(read(a..a + k, 0..c)?))
             })
         } else {
-            farms_dense_bands(r, c, fp, &params.gram, &mut |a, k| {
+            farms_dense_bands(r, c, fp, &params.gram, params.exact, &mut |a, k| {
                 to_f32(read(a..a + k, 0..c)?).ok_or_else(|| Error::InvalidParameter {
                     name: "exact",
                     reason: "the f32 Gram needs f32 storage".into(),
