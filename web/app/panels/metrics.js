@@ -2,11 +2,12 @@
 // demo data) → the metrics table, the kernel eigenvalue spectrum, the Vendi q-profile and, with
 // labels, per-class Vendi. Also per-tensor matrix metrics of the lab's loaded model. The numbers
 // come from the store's job engine (web/engine/methods/metrics.js); no numerics here.
-import { createChartView, formatValue } from '../../chart/interact.js';
+import { createChartView } from '../../chart/interact.js';
 import { downloadBlob, toCsv } from '../../chart/export.js';
 import { createJobScaffold } from './scaffold.js';
 import { loadCharts } from '../charts.js';
 import { el, setChildren } from '../panel.js';
+import { fmt, renderClassTable, renderMetricsTable, tableRows } from './metrics-view.js';
 
 const EXAMPLES = {
   digits: {
@@ -25,47 +26,10 @@ const EXAMPLES = {
   },
 };
 
-const ORDERS = [
-  ['q0', 'q = 0'],
-  ['q_half', 'q = ½'],
-  ['q1', 'q = 1'],
-  ['q2', 'q = 2'],
-  ['q_inf', 'q = ∞'],
-];
-
 /** DSE is O(n³) in the rows it keeps: the panel subsamples to this many (seeded). */
 const DSE_MAX_N = 1000;
 
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
-
-const fmt = (v) => (v === null || v === undefined ? '—' : typeof v === 'number' ? formatValue(v) : String(v));
-
-/** Rows `{group, metric, value, note}` of the metrics table from a MetricsReport. */
-function tableRows(r) {
-  const rows = [];
-  const add = (group, metric, value, note = '') => rows.push({ group, metric, value, note });
-  add('data', 'items × features', `${r.n} × ${r.d}`);
-  const vendi = [
-    ['cosine', r.vendi_cosine, `path ${r.vendi_path}`],
-    ['linear', r.vendi_linear, 'ρ = XXᵀ/‖X‖²'],
-    ['RBF', r.vendi_rbf, r.rbf_bandwidth ? `h = ${formatValue(r.rbf_bandwidth)}, ${r.rbf_method}` : 'not computed (tick “RBF row”)'],
-  ];
-  for (const [kernel, o, note] of vendi) {
-    for (const [key, label] of ORDERS) add(`Vendi (${kernel})`, label, o ? o[key] : null, key === 'q0' ? note : '');
-  }
-  const me = r.matrix_entropy;
-  add('matrix entropy', 'Diff-eRank entropy H (nats)', me?.entropy ?? null, 'centred, row-normalised');
-  add('matrix entropy', 'H / ln d', me?.normalized_entropy ?? null);
-  add('matrix entropy', 'erank = exp(H)', me?.erank ?? null);
-  add('rank', 'Roy–Vetterli effective rank', r.roy_vetterli_erank, 'singular values, no centring');
-  add('rank', 'stable rank ‖X‖²_F/σ₁²', r.stable_rank);
-  add('nuclear norm', '‖X‖_*', r.nuclear_norm);
-  add('nuclear norm', 'MNN (L₁,₂ proxy)/N', r.mnn?.mnn ?? null, 'centred, row-normalised');
-  add('nuclear norm', 'exact ‖R̂‖_*/N', r.mnn?.nuclear_norm_over_n ?? null);
-  add('diffusion', 'DSE (bits)', r.dse_bits, r.dse_n_used ? `σ = 10, t = 1, ${r.dse_n_used} of ${r.n} rows` : '');
-  add('UNComp', 'truncated entropy / ln d', r.uncomp?.normalized_entropy ?? null, r.uncomp?.k ? `k = ${r.uncomp.k}` : '');
-  return rows;
-}
 
 /** Mounts the panel into its section; returns its state object (for tests). */
 export function startMetricsPanel({ store } = {}) {
@@ -193,51 +157,9 @@ export function startMetricsPanel({ store } = {}) {
   }, (err) => setStatus(`Charts unavailable: ${err.message}`, 'error'));
 
   // --- rendering --------------------------------------------------------------------------------
-  function renderTable() {
-    const r = state.report;
-    if (!r) {
-      ui.table.replaceChildren();
-      ui.notes.replaceChildren();
-      return;
-    }
-    const head = el('thead', {}, el('tr', {}, ...['group', 'metric', 'value', 'note'].map((h) => el('th', { scope: 'col', textContent: h }))));
-    const body = el('tbody');
-    for (const row of tableRows(r)) {
-      const tr = el('tr', {}, el('td', { textContent: row.group }), el('th', { scope: 'row', textContent: row.metric }), el('td', { className: 'num', textContent: fmt(row.value) }), el('td', { className: 'note', textContent: row.note }));
-      tr.dataset.group = row.group;
-      body.append(tr);
-    }
-    ui.table.replaceChildren(head, body);
-    setChildren(ui.notes, (r.notes ?? []).map((n) => el('li', { textContent: n })));
-  }
-
-  function renderClasses() {
-    const pc = state.perClass;
-    if (!pc) {
-      ui.classes.replaceChildren(el('caption', { textContent: 'Add a labels file (or run a demo) to see the Vendi of each class.' }));
-      return;
-    }
-    const max = Math.max(pc.all.score, ...pc.classes.map((c) => c.score));
-    const bar = (v) => {
-      const b = el('span', { className: 'metrics-bar' });
-      b.style.width = `${(100 * v) / max}%`;
-      return el('td', { className: 'bar' }, b);
-    };
-    const head = el('thead', {}, el('tr', {}, ...['class', 'items', `Vendi (${pc.kernel}, q = 1)`, 'vs all', ''].map((h) => el('th', { scope: 'col', textContent: h }))));
-    const allRow = el('tr', { className: 'all' }, el('th', { scope: 'row', textContent: 'all (the mix)' }), el('td', { className: 'num', textContent: String(pc.all.n) }), el('td', { className: 'num', textContent: fmt(pc.all.score) }), el('td', { className: 'num', textContent: '1' }), bar(pc.all.score));
-    const body = el('tbody', {}, allRow);
-    for (const c of pc.classes) {
-      const tr = el('tr', {}, el('th', { scope: 'row', textContent: c.name }), el('td', { className: 'num', textContent: String(c.count) }), el('td', { className: 'num', textContent: fmt(c.score) }), el('td', { className: 'num', textContent: fmt(c.score / pc.all.score) }), bar(c.score));
-      tr.dataset.label = String(c.label);
-      if (c.score >= pc.all.score) tr.classList.add('above');
-      body.append(tr);
-    }
-    ui.classes.replaceChildren(head, body);
-  }
-
   function renderAll() {
-    renderTable();
-    renderClasses();
+    renderMetricsTable(ui, state.report);
+    renderClassTable(ui, state.perClass);
     spectrumView.refresh();
     profileView.refresh();
     ui.exportCsv.disabled = ui.exportJson.disabled = !state.report;
