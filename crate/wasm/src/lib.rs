@@ -167,7 +167,10 @@ pub(crate) fn from_js_checked<T: DeserializeOwned>(v: JsValue, what: &str) -> Re
         .filter_map(|k| k.as_string())
         .collect();
     session::options::check_keys::<T>(&keys).map_err(|e| err(&e))?;
-    serde_wasm_bindgen::from_value(v).map_err(|e| err(&e))
+    serde_wasm_bindgen::from_value(v).map_err(|e| {
+        let m = e.to_string(); // a JS error's text: "Error: <message>"
+        err(&m.strip_prefix("Error: ").unwrap_or(&m))
+    })
 }
 
 /// A JS `progress(done, total, name)` as the core's analysis progress callback (`false` stops).

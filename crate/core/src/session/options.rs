@@ -22,7 +22,7 @@
 //! The other option objects of the bindings live here too, so the CLI and wasm read them with
 //! one parser: [`VendiOptions`], [`MetricsReportOptions`], [`LoadOptions`] (embeddings),
 //! [`TradeoffOptions`], [`TargetOptions`] (compression budgets), [`SpectrumOptions`],
-//! [`VectorOptions`] (transforms). Each is `deny_unknown_fields` (for JSON) and lists its keys
+//! [`VectorOptions`] (transforms), and [`CompareParams`] (re-exported). Each is `deny_unknown_fields` (for JSON) and lists its keys
 //! through [`option_keys`], which the bindings use to refuse an unknown key of a JS object
 //! ([`check_keys`]): serde-wasm-bindgen reads only the fields a struct names.
 
@@ -31,6 +31,9 @@ use std::str::FromStr;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+/// The comparison options (`{k, eps, alpha, farms, layers, maxElements}`) live beside the
+/// comparison; re-exported so every option type of the CLI and bindings is reachable here.
+pub use crate::compare::CompareParams;
 use crate::spectrum::analyze::{AnalyzeParams, FitKind, FixFingers};
 use crate::{Error, Result};
 
@@ -457,6 +460,7 @@ mod tests {
         );
         assert!(option_keys::<AnalyzeOptions>().contains(&"mpFit"));
         assert_eq!(option_keys::<TradeoffOptions>(), ["precision"]);
+        assert!(option_keys::<CompareParams>().contains(&"maxElements"));
         assert!(check_keys::<LoadOptions>(&["tensor".into()]).is_ok());
         let e = check_keys::<LoadOptions>(&["tensr".into()]).unwrap_err();
         assert!(e.to_string().contains("unknown field `tensr`"), "{e}");
