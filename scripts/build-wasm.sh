@@ -4,6 +4,8 @@
 #   simd      stable, +simd128 (SIMD128 kernels, rustfft/gemm SIMD paths)
 #   threads   nightly, +atomics,+bulk-memory,+mutable-globals,+simd128, build-std, shared memory,
 #             wasm-bindgen-rayon (used only where the page is crossOriginIsolated)
+#   simd-bench, baseline-bench  as simd/baseline plus the cargo feature `bench` (benchTransform,
+#             for tests/bench/transform_bench.mjs); never shipped, not part of `all`
 # Usage: scripts/build-wasm.sh [baseline|simd|threads|all]...   (default: all)
 # Each variant has its own target dir (different RUSTFLAGS would otherwise rebuild everything).
 # Skips a variant whose output is newer than every source file (set FORCE=1 to rebuild).
@@ -21,8 +23,9 @@ case "$(command -v wasm-opt)" in /usr/bin/*) echo "refusing Debian wasm-opt (bre
 newest_src=$(find Cargo.toml Cargo.lock crate -type f \( -name '*.rs' -o -name 'Cargo.toml' \) -newer /dev/null -printf '%T@\n' 2>/dev/null | sort -n | tail -1)
 
 build_one() {
-  local v=$1 out="web/pkg/$1" tdir="target/wasm-$1" flags feat=() toolchain=() extra=()
-  case $v in
+  local v=$1 base=${1%-bench} out="web/pkg/$1" tdir="target/wasm-${1%-bench}" flags feat=() toolchain=() extra=()
+  [ "$v" != "$base" ] && feat=(--features bench)
+  case $base in
     baseline) flags="" ;;
     simd) flags="-C target-feature=+simd128" ;;
     threads)
@@ -41,10 +44,10 @@ build_one() {
   rm -rf "$out"; mkdir -p "$out"
   wasm-bindgen --target web --out-dir "$out" "$tdir/wasm32-unknown-unknown/release/spectralab_wasm.wasm"
   local wopt=(-O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals)
-  [ "$v" != baseline ] && wopt+=(--enable-simd)
-  [ "$v" = threads ] && wopt+=(--enable-threads)
+  [ "$base" != baseline ] && wopt+=(--enable-simd)
+  [ "$base" = threads ] && wopt+=(--enable-threads)
   # gemm/pulp carry runtime-gated simd128 functions even in the baseline build.
-  [ "$v" = baseline ] && wopt+=(--enable-simd)
+  [ "$base" = baseline ] && wopt+=(--enable-simd)
   wasm-opt "${wopt[@]}" "$out/spectralab_wasm_bg.wasm" -o "$out/spectralab_wasm_bg.wasm"
   echo "$v" > "$out/VARIANT"
   echo "[build-wasm] $v: done in $((SECONDS - t0)) s, $(stat -c %s "$out/spectralab_wasm_bg.wasm") bytes"

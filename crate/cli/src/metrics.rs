@@ -20,6 +20,7 @@ use spectralab_core::metrics::{
     median_pairwise_distance, metrics_report_generic, parse_table, read_labels, vendi_per_class,
     vendi_spectrum, Kernel, MetricsParams, MetricsReport, PerClassReport, VendiParams,
 };
+use spectralab_core::session::options::KernelOption;
 use std::io::Write;
 
 fn run_err(e: impl std::fmt::Display) -> Failure {
@@ -205,17 +206,15 @@ pub(crate) fn run(mut a: Args) -> Result<(), Failure> {
         ),
         _ => None,
     };
-    let kernel = match kernel_name.as_str() {
-        "cosine" => Kernel::Cosine,
-        "linear" => Kernel::Linear,
-        "rbf" => Kernel::Rbf {
+    let kernel = match kernel_name
+        .parse::<KernelOption>()
+        .map_err(|e| Failure::Usage(format!("--kernel: {e}")))?
+    {
+        KernelOption::Cosine => Kernel::Cosine,
+        KernelOption::Linear => Kernel::Linear,
+        KernelOption::Rbf => Kernel::Rbf {
             bandwidth: h.expect("checked"),
         },
-        o => {
-            return Err(Failure::Usage(format!(
-                "--kernel: unknown `{o}` (cosine|linear|rbf)"
-            )))
-        }
     };
     let params = MetricsParams {
         rbf_bandwidth: h,

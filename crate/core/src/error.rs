@@ -23,6 +23,9 @@ pub enum Error {
     Io { what: String },
     /// A parameter is out of its valid range.
     InvalidParameter { name: &'static str, reason: String },
+    /// Bad input named in full (which file, tensor or argument, and what to give instead): the
+    /// message is `what` as is.
+    Input { what: String },
 }
 
 /// Result alias of the core.
@@ -55,6 +58,7 @@ impl fmt::Display for Error {
             Error::InvalidParameter { name, reason } => {
                 write!(f, "invalid parameter `{name}`: {reason}")
             }
+            Error::Input { what } => f.write_str(what),
         }
     }
 }

@@ -19,11 +19,11 @@ mod transform;
 pub use model::Model;
 
 use ndarray::ArrayView2;
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use spectralab_core::{kernels, Error};
+use spectralab_core::{kernels, session, Error};
 use wasm_bindgen::prelude::*;
-#[cfg(any(feature = "metrics", feature = "transform"))]
 use wasm_bindgen::JsCast;
 
 /// Size of the rayon pool started by [`start_thread_pool`] (0: not started).
@@ -36,16 +36,13 @@ static POOL_SIZE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsiz
 #[cfg(feature = "threads")]
 #[wasm_bindgen(js_name = startThreadPool)]
 pub fn start_thread_pool(n: usize) -> Result<js_sys::Promise, JsError> {
-    use std::sync::atomic::Ordering;
+    use std::sync::atomic::Ordering::SeqCst;
     if !(1..=256).contains(&n) {
         return Err(JsError::new(&format!(
             "thread count must be 1..=256, got {n}"
         )));
     }
-    if POOL_SIZE
-        .compare_exchange(0, n, Ordering::SeqCst, Ordering::SeqCst)
-        .is_err()
-    {
+    if POOL_SIZE.compare_exchange(0, n, SeqCst, SeqCst).is_err() {
         return Err(JsError::new("the thread pool is already started"));
     }
     Ok(wasm_bindgen_rayon::init_thread_pool(n))
@@ -84,18 +81,22 @@ struct BuildInfo {
 /// the rayon pool size in the threaded build (0 until `startThreadPool`), 1 elsewhere.
 #[wasm_bindgen(js_name = buildInfo)]
 pub fn build_info() -> Result<JsValue, JsError> {
-    let info = BuildInfo {
+    to_js(&BuildInfo {
         version: env!("CARGO_PKG_VERSION"),
         simd: cfg!(target_feature = "simd128"),
         threads: cfg!(feature = "threads"),
         gram_kernel: kernels::gram_kernel_name(),
-        thread_count: if cfg!(feature = "threads") {
-            POOL_SIZE.load(std::sync::atomic::Ordering::SeqCst)
-        } else {
-            1
-        },
-    };
-    serde_wasm_bindgen::to_value(&info).map_err(|e| JsError::new(&e.to_string()))
+        thread_count: thread_count(),
+    })
+}
+
+/// The rayon pool size in the threaded build (0 until `startThreadPool`), 1 elsewhere.
+fn thread_count() -> usize {
+    if cfg!(feature = "threads") {
+        POOL_SIZE.load(std::sync::atomic::Ordering::SeqCst)
+    } else {
+        1
+    }
 }
 
 /// A [`ByteSource`](spectralab_core::formats::ByteSource) over a JS function
@@ -144,32 +145,47 @@ fn js_source(length: f64, read_at: js_sys::Function) -> Result<JsSource, JsError
     })
 }
 
-/// Options object of an export: `undefined`/`null` → defaults; keys outside `known` are rejected
-/// by name (serde-wasm-bindgen alone would ignore a typo); `what` prefixes every message.
-#[cfg(any(feature = "metrics", feature = "transform"))]
-pub(crate) fn known_options<T: for<'de> serde::Deserialize<'de> + Default>(
-    options: JsValue,
-    what: &str,
-    known: &[&str],
-) -> Result<T, JsError> {
-    if options.is_undefined() || options.is_null() {
+/// An options object parsed by the core's option type `T` (see
+/// `spectralab_core::session::options`): `undefined`/`null` → defaults. `what` prefixes every
+/// message.
+pub(crate) fn options<T: DeserializeOwned + Default>(v: JsValue, what: &str) -> Result<T, JsError> {
+    if v.is_undefined() || v.is_null() {
         return Ok(T::default());
     }
-    let obj = options
+    from_js_checked(v, what)
+}
+
+/// A JS object as the core type `T`: a key `T` does not have is refused by name (serde-wasm-bindgen
+/// reads only the fields a struct names, so `T`'s own `deny_unknown_fields` would not see it).
+pub(crate) fn from_js_checked<T: DeserializeOwned>(v: JsValue, what: &str) -> Result<T, JsError> {
+    let err = |e: &dyn std::fmt::Display| JsError::new(&format!("{what}: {e}"));
+    let obj = v
         .dyn_ref::<js_sys::Object>()
-        .ok_or_else(|| JsError::new(&format!("{what}: options must be an object")))?;
-    for key in js_sys::Object::keys(obj)
+        .filter(|_| v.is_object() && !js_sys::Array::is_array(&v))
+        .ok_or_else(|| err(&"expected an object"))?;
+    let keys: Vec<String> = js_sys::Object::keys(obj)
         .iter()
+        .filter(|k| !js_sys::Reflect::get(obj, k).is_ok_and(|x| x.is_undefined()))
         .filter_map(|k| k.as_string())
-    {
-        if !known.contains(&key.as_str()) {
-            return Err(JsError::new(&format!(
-                "{what}: unknown option `{key}` (known: {})",
-                known.join(", ")
-            )));
-        }
+        .collect();
+    session::options::check_keys::<T>(&keys).map_err(|e| err(&e))?;
+    serde_wasm_bindgen::from_value(v).map_err(|e| {
+        let m = e.to_string(); // a JS error's text: "Error: <message>"
+        err(&m.strip_prefix("Error: ").unwrap_or(&m))
+    })
+}
+
+/// A JS `progress(done, total, name)` as the core's analysis progress callback (`false` stops).
+#[cfg_attr(not(feature = "lab"), allow(dead_code))]
+fn layer_progress(
+    progress: Option<js_sys::Function>,
+) -> impl FnMut(u64, u64, usize, usize, &str) -> bool {
+    move |_, _, done, total, layer| {
+        let Some(f) = &progress else { return true };
+        let (d, t) = (JsValue::from(done as u32), JsValue::from(total as u32));
+        let r = f.call3(&JsValue::NULL, &d, &t, &JsValue::from_str(layer));
+        r.map(|v| v.as_bool() != Some(false)).unwrap_or(true)
     }
-    serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("{what}: {e}")))
 }
 
 fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue, JsError> {
@@ -186,7 +202,7 @@ pub use lab::*;
 mod lab {
     use super::*;
     use spectralab_core::linalg::{self, GramParams};
-    use spectralab_core::{random::SeededRng, spectrum};
+    use spectralab_core::spectrum::synthetic;
 
     /// Eigenvalues (ascending) of the smaller Gram matrix (`WᵀW` or `WWᵀ`) of an f32 matrix.
     /// `parallel` uses the thread pool in the threaded build (ignored elsewhere).
@@ -256,33 +272,12 @@ mod lab {
         sigma: f64,
         seed: u64,
     ) -> Result<Vec<f32>, JsError> {
-        rows.checked_mul(cols)
-            .filter(|&n| n <= 1 << 28)
-            .ok_or_else(|| JsError::new("matrix too large (more than 2^28 entries)"))?;
-        let m = SeededRng::new(seed).gaussian_matrix_f32(rows, cols);
-        Ok(m.into_raw_vec_and_offset()
-            .0
-            .into_iter()
-            .map(|v| v * sigma as f32)
-            .collect())
-    }
-
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct DemoSpectrum {
-        rows: usize,
-        cols: usize,
-        eigenvalues: Vec<f64>,
-        bin_edges: Vec<f64>,
-        counts: Vec<u64>,
-        mp_x: Vec<f64>,
-        mp_density: Vec<f64>,
-        mp_lower: f64,
-        mp_upper: f64,
+        synthetic::gaussian_matrix_scaled(rows, cols, sigma, seed).map_err(js_err)
     }
 
     /// Demo: ESD of a `rows × cols` Gaussian matrix (entries N(0, 1/rows)) with its histogram and
-    /// the Marchenko–Pastur density it should follow.
+    /// the Marchenko–Pastur density it should follow: `{rows, cols, eigenvalues, binEdges, counts,
+    /// mpX, mpDensity, mpLower, mpUpper}`.
     #[wasm_bindgen(js_name = demoSpectrum)]
     pub fn demo_spectrum(
         rows: usize,
@@ -290,32 +285,8 @@ mod lab {
         bins: usize,
         seed: u64,
     ) -> Result<JsValue, JsError> {
-        if rows == 0 || cols == 0 || rows.saturating_mul(cols) > 1 << 24 {
-            return Err(JsError::new(
-                "demo size must be non-empty and at most 2^24 entries",
-            ));
-        }
-        let sigma2 = 1.0 / rows as f64;
-        let w = gaussian_matrix_f32(rows, cols, sigma2.sqrt(), seed)?;
-        let eigenvalues = gram_eigenvalues_f32(&w, rows, cols, true)?;
-        let h = spectrum::histogram(&eigenvalues, bins, false).map_err(js_err)?;
-        let (lo, hi) = spectrum::marchenko_pastur_bounds(rows, cols, sigma2);
-        let mp_x: Vec<f64> = (0..=400)
-            .map(|i| lo + (hi - lo) * i as f64 / 400.0)
-            .collect();
-        let mp_density = spectrum::marchenko_pastur_density(&mp_x, rows, cols, sigma2);
-        let out = DemoSpectrum {
-            rows,
-            cols,
-            eigenvalues,
-            bin_edges: h.edges,
-            counts: h.counts,
-            mp_x,
-            mp_density,
-            mp_lower: lo,
-            mp_upper: hi,
-        };
-        serde_wasm_bindgen::to_value(&out).map_err(|e| JsError::new(&e.to_string()))
+        let d = synthetic::demo_spectrum(rows, cols, bins, seed, true).map_err(js_err)?;
+        serde_wasm_bindgen::to_value(&d).map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// The synthetic demo model (layers with known spectra: Marchenko–Pastur bulk, power-law ESDs with
@@ -323,8 +294,7 @@ mod lab {
     /// `spectralab_core::spectrum::synthetic`. Open it like a dropped file.
     #[wasm_bindgen(js_name = syntheticModel)]
     pub fn synthetic_model(seed: u32) -> Result<Vec<u8>, JsError> {
-        spectralab_core::spectrum::synthetic::synthetic_model_safetensors(u64::from(seed))
-            .map_err(|e| JsError::new(&e.to_string()))
+        synthetic::synthetic_model_safetensors(u64::from(seed)).map_err(js_err)
     }
 
     /// A one-file session over `readAt` (the stateless exports below open one per call; keep a
@@ -355,17 +325,7 @@ mod lab {
         progress: Option<js_sys::Function>,
     ) -> Result<JsValue, JsError> {
         let mut session = one_file(length, read_at, name, &options)?;
-        let report = session.analyze_all(1, |_, _, done, total, layer| {
-            let Some(f) = &progress else { return true };
-            let r = f.call3(
-                &JsValue::NULL,
-                &JsValue::from(done as u32),
-                &JsValue::from(total as u32),
-                &JsValue::from_str(layer),
-            );
-            r.map(|v| v.as_bool() != Some(false)).unwrap_or(true)
-        });
-        to_js(&report)
+        to_js(&session.analyze_all(1, layer_progress(progress)))
     }
 
     /// The layer walk of a model file without analysing it: `[{index, layer_id, name, shape, kind,

@@ -28,25 +28,15 @@ use crate::{js_source, to_js};
 
 /// Parses an options object with the core's parser (camelCase keys, unknown keys refused).
 pub(crate) fn parse_options(options: &JsValue) -> Result<AnalyzeOptions, JsError> {
-    if options.is_undefined() || options.is_null() {
-        return Ok(AnalyzeOptions::default());
-    }
-    let text: String = js_sys::JSON::stringify(options)
-        .map_err(|_| JsError::new("options: not JSON-serialisable"))?
-        .into();
-    AnalyzeOptions::from_json(&text).map_err(|e| JsError::new(&format!("options: {e}")))
+    crate::options(options.clone(), "options")
 }
 
 #[cfg(feature = "compare")]
-/// Parses compare options with the core's parser (unknown keys refused).
-fn compare_options(options: &JsValue) -> Result<compare::CompareParams, JsError> {
-    if options.is_undefined() || options.is_null() {
-        return Ok(compare::CompareParams::default());
-    }
-    let text: String = js_sys::JSON::stringify(options)
-        .map_err(|_| JsError::new("options: not JSON-serialisable"))?
-        .into();
-    compare::CompareParams::from_json(&text).map_err(|e| JsError::new(&format!("options: {e}")))
+/// Parses compare options with the core's parser (unknown keys refused) and validates them.
+fn compare_options(options: JsValue) -> Result<compare::CompareParams, JsError> {
+    let p: compare::CompareParams = crate::options(options, "options")?;
+    p.validate().map_err(crate::js_err)?;
+    Ok(p)
 }
 
 /// `[{name, length, readAt}]` → named byte sources.
@@ -208,7 +198,7 @@ impl Model {
         options: JsValue,
         on_progress: Option<js_sys::Function>,
     ) -> Result<JsValue, JsError> {
-        let p = compare_options(&options)?;
+        let p = compare_options(options)?;
         let mut progress = js_progress(on_progress);
         let r = compare::compare_sessions_with(&self.session, &other.session, &p, &mut progress)
             .map_err(|e| JsError::new(&e.to_string()))?;
@@ -240,7 +230,7 @@ impl Model {
         options: JsValue,
         on_progress: Option<js_sys::Function>,
     ) -> Result<JsValue, JsError> {
-        let p = compare_options(&options)?;
+        let p = compare_options(options)?;
         let adapter = compare::LoraAdapter::open(sources(&files)?)
             .map_err(|e| JsError::new(&format!("adapter: {e}")))?;
         let mut progress = js_progress(on_progress);

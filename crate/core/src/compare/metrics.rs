@@ -7,7 +7,7 @@ use crate::spectrum::layers::LayerKind;
 use crate::spectrum::power_law::{fit_power_law, PowerLawParams};
 use crate::{Error, Result};
 use ndarray::{s, Array2, ArrayView2};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The ε values of [`LayerComparison::intruder_sweep`]: 0.1, 0.2, …, 0.9.
 pub const EPS_SWEEP: [f64; 9] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
@@ -15,8 +15,10 @@ pub const EPS_SWEEP: [f64; 9] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 /// Smallest ESD (min(m, n)) for which α is fitted (WeightWatcher's `min_evals`).
 pub const MIN_EVALS_FOR_ALPHA: usize = 8;
 
-/// Tunables of a comparison.
-#[derive(Debug, Clone, PartialEq)]
+/// Tunables of a comparison. On the wire (the bindings' options object): `{k, eps, alpha,
+/// farms, layers, maxElements}`, all optional, unknown keys refused.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct CompareParams {
     /// How many top singular vectors of the other model are tested for intruders, and the size
     /// of the subspaces whose overlap is reported (default 10).
@@ -55,39 +57,7 @@ impl CompareParams {
     /// Parses `{k, eps, alpha, farms, layers, maxElements}` (all optional; unknown keys refused) and
     /// [validates](Self::validate) it: the options object of the bindings.
     pub fn from_json(text: &str) -> Result<CompareParams> {
-        let bad = |reason: String| Error::InvalidParameter {
-            name: "compare options",
-            reason,
-        };
-        let v: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| bad(format!("not valid JSON ({e})")))?;
-        let obj = v
-            .as_object()
-            .ok_or_else(|| bad("expected an object".into()))?;
-        let mut p = CompareParams::default();
-        for (key, x) in obj {
-            let wrong = || bad(format!("`{key}` = {x} has the wrong type"));
-            match key.as_str() {
-                "k" => p.k = x.as_u64().ok_or_else(wrong)? as usize,
-                "eps" => p.eps = x.as_f64().ok_or_else(wrong)?,
-                "alpha" => p.alpha = x.as_bool().ok_or_else(wrong)?,
-                "farms" => p.farms = x.as_bool().ok_or_else(wrong)?,
-                "maxElements" => p.max_elements = x.as_u64().ok_or_else(wrong)? as usize,
-                "layers" => {
-                    p.layers = x
-                        .as_array()
-                        .ok_or_else(wrong)?
-                        .iter()
-                        .map(|s| s.as_str().map(String::from).ok_or_else(wrong))
-                        .collect::<Result<Vec<String>>>()?
-                }
-                other => {
-                    return Err(bad(format!(
-                        "unknown key `{other}` (k, eps, alpha, farms, layers, maxElements)"
-                    )))
-                }
-            }
-        }
+        let p: CompareParams = crate::session::options::options_from_json(text)?;
         p.validate()?;
         Ok(p)
     }

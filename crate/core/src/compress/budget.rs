@@ -62,18 +62,7 @@ pub enum AllocationMethod {
     WeLore,
 }
 
-impl AllocationMethod {
-    /// Parses `uniform`, `energy`, `greedy`, `welore`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "uniform" => Some(Self::Uniform),
-            "energy" => Some(Self::Energy),
-            "greedy" => Some(Self::Greedy),
-            "welore" => Some(Self::WeLore),
-            _ => None,
-        }
-    }
-}
+// On the wire (CLI flags, bindings) methods are parsed by `session::options::MethodOption`.
 
 /// What the allocation minimises (see the module doc).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -142,6 +131,8 @@ pub struct Allocation {
     pub knob: Option<f64>,
     /// The parameter budget (`None` for an error ceiling).
     pub budget_params: Option<u64>,
+    /// Per layer (left out of the JSON when emptied for a totals-only comparison).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub layers: Vec<LayerAllocation>,
     /// Σ stored numbers.
     pub params: u64,

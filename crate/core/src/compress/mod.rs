@@ -114,10 +114,7 @@ impl Precision {
         }
     }
 
-    /// Parses [`Precision::name`].
-    pub fn parse(s: &str) -> Option<Precision> {
-        Precision::ALL.into_iter().find(|p| p.name() == s)
-    }
+    // On the wire precisions are parsed by `session::options::PrecisionOption`.
 }
 
 /// One point of an (error, bytes) trade-off curve.

@@ -18,11 +18,22 @@
 //! | `fast` | bool | f32 SIMD Gram for f32 tensors instead of the f64 one |
 //! | `minEvals`, `maxEvals`, `maxN` | integer | WW's size gates |
 //! | `parallel` | bool | use the thread pool (default true) |
+//!
+//! The other option objects of the bindings live here too, so the CLI and wasm read them with
+//! one parser: [`VendiOptions`], [`MetricsReportOptions`], [`LoadOptions`] (embeddings),
+//! [`TradeoffOptions`], [`TargetOptions`] (compression budgets), [`SpectrumOptions`],
+//! [`VectorOptions`] (transforms), and [`CompareParams`] (re-exported). Each is `deny_unknown_fields` (for JSON) and lists its keys
+//! through [`option_keys`], which the bindings use to refuse an unknown key of a JS object
+//! ([`check_keys`]): serde-wasm-bindgen reads only the fields a struct names.
 
 use std::str::FromStr;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+/// The comparison options (`{k, eps, alpha, farms, layers, maxElements}`) live beside the
+/// comparison; re-exported so every option type of the CLI and bindings is reachable here.
+pub use crate::compare::CompareParams;
 use crate::spectrum::analyze::{AnalyzeParams, FitKind, FixFingers};
 use crate::{Error, Result};
 
@@ -129,14 +140,7 @@ impl AnalyzeOptions {
     /// Parses a JSON object (`null` or an empty string = defaults). Unknown keys and wrong
     /// types are an [`Error::InvalidParameter`] naming them.
     pub fn from_json(text: &str) -> Result<Self> {
-        let t = text.trim();
-        if t.is_empty() || t == "null" || t == "undefined" {
-            return Ok(Self::default());
-        }
-        serde_json::from_str(t).map_err(|e| Error::InvalidParameter {
-            name: "options",
-            reason: e.to_string(),
-        })
+        options_from_json(text)
     }
 
     /// The layer filter (WW's `layers=[…]`; empty = every layer).
@@ -184,9 +188,312 @@ impl AnalyzeOptions {
     }
 }
 
+/// A wire enum (a string on the wire): `FromStr` (error [`Error::InvalidParameter`] naming the
+/// key), `TryFrom<String>` for serde (message `key: unknown `x` (a | b)`), `name()`.
+macro_rules! wire_enum {
+    ($(#[$m:meta])* $ty:ident, $key:literal, [$($(#[$vm:meta])* $v:ident = $($s:literal)|+),+ $(,)?]) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+        #[serde(try_from = "String")]
+        pub enum $ty { $($(#[$vm])* $v),+ }
+
+        impl $ty {
+            /// The wire name.
+            pub fn name(self) -> &'static str {
+                match self { $($ty::$v => wire_enum!(@first $($s)|+)),+ }
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                match s {
+                    $($($s)|+ => Ok($ty::$v),)+
+                    other => Err(Error::InvalidParameter {
+                        name: $key,
+                        reason: format!(
+                            "unknown `{other}` ({})",
+                            [$(wire_enum!(@first $($s)|+)),+].join(" | ")
+                        ),
+                    }),
+                }
+            }
+        }
+
+        impl TryFrom<String> for $ty {
+            type Error = String;
+            fn try_from(s: String) -> std::result::Result<Self, String> {
+                s.parse().map_err(|e: Error| match e {
+                    Error::InvalidParameter { name, reason } => format!("{name}: {reason}"),
+                    e => e.to_string(),
+                })
+            }
+        }
+    };
+    (@first $s:literal $(| $rest:literal)*) => { $s };
+}
+
+wire_enum!(
+    /// The kernel of a Vendi score.
+    KernelOption, "kernel", [Cosine = "cosine", Linear = "linear", Rbf = "rbf"]
+);
+wire_enum!(
+    /// Which transform a spectrum is taken under (see `crate::session::transform`).
+    TransformKind, "kind", [Fft = "fft", Dct = "dct", Wht = "wht", Rht = "rht"]
+);
+wire_enum!(
+    /// Order of the Walsh–Hadamard coefficients.
+    WhtOrderOption, "order", [Natural = "natural" | "hadamard", Sequency = "sequency" | "walsh"]
+);
+wire_enum!(
+    /// The transform explorer's test signals.
+    SignalKind, "signal", [Chirp = "chirp", Square = "square", Noise = "noise", Tones = "tones"]
+);
+wire_enum!(
+    /// What a compression budget counts.
+    TargetKind, "kind", [Fraction = "fraction", Params = "params", Bytes = "bytes", Error = "error"]
+);
+wire_enum!(
+    /// Storage precision on the wire (see [`crate::compress::Precision`]).
+    PrecisionOption, "precision", [F32 = "f32", F16 = "f16", Int8 = "int8", Int4 = "int4"]
+);
+wire_enum!(
+    /// Rank allocation method (see [`crate::compress::budget::AllocationMethod`]).
+    MethodOption, "method", [Uniform = "uniform", Energy = "energy", Greedy = "greedy", Welore = "welore"]
+);
+wire_enum!(
+    /// Objective of a rank allocation (see [`crate::compress::budget::ErrorObjective`]).
+    ObjectiveOption, "objective", [Absolute = "absolute", Relative = "relative"]
+);
+
+impl From<PrecisionOption> for crate::compress::Precision {
+    fn from(p: PrecisionOption) -> Self {
+        use crate::compress::Precision as P;
+        match p {
+            PrecisionOption::F32 => P::F32,
+            PrecisionOption::F16 => P::F16,
+            PrecisionOption::Int8 => P::Int8,
+            PrecisionOption::Int4 => P::Int4,
+        }
+    }
+}
+
+impl From<MethodOption> for crate::compress::budget::AllocationMethod {
+    fn from(m: MethodOption) -> Self {
+        use crate::compress::budget::AllocationMethod as M;
+        match m {
+            MethodOption::Uniform => M::Uniform,
+            MethodOption::Energy => M::Energy,
+            MethodOption::Greedy => M::Greedy,
+            MethodOption::Welore => M::WeLore,
+        }
+    }
+}
+
+impl From<ObjectiveOption> for crate::compress::budget::ErrorObjective {
+    fn from(o: ObjectiveOption) -> Self {
+        use crate::compress::budget::ErrorObjective as O;
+        match o {
+            ObjectiveOption::Absolute => O::Absolute,
+            ObjectiveOption::Relative => O::Relative,
+        }
+    }
+}
+
+/// An RBF bandwidth: a positive number, or `"auto"` (the median pairwise distance).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum BandwidthOption {
+    Value(f64),
+    Name(String),
+}
+
+/// Options of a Vendi score, profile or per-class score (`vendiScore`, `vendiProfile`,
+/// `vendiPerClass`): `{kernel = "cosine", q = 1, qs, bandwidth = "auto" (RBF), relThreshold}`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct VendiOptions {
+    pub kernel: Option<KernelOption>,
+    pub q: Option<f64>,
+    /// Orders of a profile (default: `crate::metrics::default_q_grid`).
+    pub qs: Option<Vec<f64>>,
+    pub bandwidth: Option<BandwidthOption>,
+    pub rel_threshold: Option<f64>,
+}
+
+/// Options of the metrics table (`metricsReport`): `{qs, rbfBandwidth: number | "auto"
+/// (absent: no RBF row), rbfExactMaxN = 2000, landmarks = 500, dse = true, dseSigma = 10,
+/// dseMaxN = 2000, relThreshold, seed}`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct MetricsReportOptions {
+    pub qs: Option<Vec<f64>>,
+    pub rbf_bandwidth: Option<BandwidthOption>,
+    pub rbf_exact_max_n: Option<usize>,
+    pub landmarks: Option<usize>,
+    pub dse: Option<bool>,
+    pub dse_sigma: Option<f64>,
+    pub dse_max_n: Option<usize>,
+    pub rel_threshold: Option<f64>,
+    pub seed: Option<f64>,
+}
+
+/// Options of loading an embedding matrix: `{tensor}` (default: the first with ≥ 2 dimensions).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct LoadOptions {
+    pub tensor: Option<String>,
+}
+
+/// Options of the structured trade-off curves of one tensor: `{precision = "f16"}` (of the
+/// plain SVD factors).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct TradeoffOptions {
+    pub precision: Option<PrecisionOption>,
+}
+
+/// A compression budget: `{kind: "fraction" | "params" | "bytes" | "error", value,
+/// precision = "f16"}`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TargetOptions {
+    pub kind: TargetKind,
+    pub value: f64,
+    #[serde(default)]
+    pub precision: Option<PrecisionOption>,
+}
+
+/// Options of a test-signal spectrum (`transformSpectrum`): `{signal = "chirp", n = 1024,
+/// kind = "fft", order = "sequency", seed = 0}`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct SpectrumOptions {
+    pub signal: Option<SignalKind>,
+    pub n: Option<f64>,
+    pub kind: Option<TransformKind>,
+    pub order: Option<WhtOrderOption>,
+    pub seed: Option<f64>,
+}
+
+/// Options of a vector's spectrum (`transformVector`): `{order, seed}`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct VectorOptions {
+    pub order: Option<WhtOrderOption>,
+    pub seed: Option<f64>,
+}
+
+/// The wire keys of an option struct (its serde field names, camelCase), found by asking its
+/// `Deserialize` implementation which fields it wants (no value is read).
+pub fn option_keys<T: DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{self, Visitor};
+    struct Probe(Option<&'static [&'static str]>);
+    impl<'de> de::Deserializer<'de> for &mut Probe {
+        type Error = de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(
+            self,
+            _: V,
+        ) -> std::result::Result<V::Value, Self::Error> {
+            Err(de::Error::custom("probe"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> std::result::Result<V::Value, Self::Error> {
+            self.0 = Some(fields);
+            Err(de::Error::custom("probe"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
+    }
+    let mut p = Probe(None);
+    let _ = T::deserialize(&mut p);
+    p.0.unwrap_or(&[])
+}
+
+/// Refuses a key that `T` does not have, by name, listing the known ones (the message serde
+/// gives for JSON: ``unknown field `x` ``).
+pub fn check_keys<T: DeserializeOwned>(keys: &[String]) -> Result<()> {
+    let known = option_keys::<T>();
+    match keys.iter().find(|k| !known.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(k) => Err(Error::Input {
+            what: format!("unknown field `{k}` (known: {})", known.join(", ")),
+        }),
+    }
+}
+
+/// Parses the JSON text of any option struct (`null`, `undefined` or empty = defaults); errors
+/// name the offending key.
+pub fn options_from_json<T: DeserializeOwned + Default>(text: &str) -> Result<T> {
+    let t = text.trim();
+    if t.is_empty() || t == "null" || t == "undefined" {
+        return Ok(T::default());
+    }
+    if !t.starts_with('{') {
+        return Err(Error::InvalidParameter {
+            name: "options",
+            reason: format!("expected an object, got `{t}`"),
+        });
+    }
+    serde_json::from_str(t).map_err(|e| Error::InvalidParameter {
+        name: "options",
+        reason: e.to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn option_keys_are_the_wire_names() {
+        assert_eq!(
+            option_keys::<VendiOptions>(),
+            ["kernel", "q", "qs", "bandwidth", "relThreshold"]
+        );
+        assert!(option_keys::<AnalyzeOptions>().contains(&"mpFit"));
+        assert_eq!(option_keys::<TradeoffOptions>(), ["precision"]);
+        assert!(option_keys::<CompareParams>().contains(&"maxElements"));
+        assert!(check_keys::<LoadOptions>(&["tensor".into()]).is_ok());
+        let e = check_keys::<LoadOptions>(&["tensr".into()]).unwrap_err();
+        assert!(e.to_string().contains("unknown field `tensr`"), "{e}");
+    }
+
+    #[test]
+    fn wire_enums_parse_and_name_their_key() {
+        assert_eq!(
+            "walsh".parse::<WhtOrderOption>().unwrap(),
+            WhtOrderOption::Sequency
+        );
+        assert_eq!(WhtOrderOption::Natural.name(), "natural");
+        assert_eq!("int4".parse::<PrecisionOption>().unwrap().name(), "int4");
+        let e = "nope".parse::<TransformKind>().unwrap_err().to_string();
+        assert!(
+            e.contains("`kind`") && e.contains("fft | dct | wht | rht"),
+            "{e}"
+        );
+        let e = options_from_json::<SpectrumOptions>(r#"{"kind": "nope"}"#).unwrap_err();
+        assert!(e.to_string().contains("kind: unknown `nope`"), "{e}");
+        let e = options_from_json::<TradeoffOptions>(r#"{"rank": 3}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown field `rank`"), "{e}");
+        let o: VendiOptions =
+            options_from_json(r#"{"kernel": "rbf", "bandwidth": "auto", "qs": [0, 1]}"#).unwrap();
+        assert_eq!(o.kernel, Some(KernelOption::Rbf));
+        assert_eq!(o.bandwidth, Some(BandwidthOption::Name("auto".into())));
+        let t: TargetOptions =
+            serde_json::from_str(r#"{"kind": "bytes", "value": 10, "precision": "int8"}"#).unwrap();
+        assert_eq!(
+            (t.kind, t.precision),
+            (TargetKind::Bytes, Some(PrecisionOption::Int8))
+        );
+    }
 
     #[test]
     fn unknown_keys_and_values_are_named() {

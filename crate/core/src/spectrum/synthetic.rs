@@ -146,3 +146,111 @@ pub fn synthetic_model_safetensors(seed: u64) -> Result<Vec<u8>> {
     }
     Ok(out)
 }
+
+/// A deterministic `rows × cols` matrix of N(0, σ²) entries (f32, row-major) from `seed`: the
+/// standard normal draws of [`SeededRng::gaussian_matrix_f32`] times `σ` (in f32). At most 2^28
+/// entries.
+pub fn gaussian_matrix_scaled(rows: usize, cols: usize, sigma: f64, seed: u64) -> Result<Vec<f32>> {
+    rows.checked_mul(cols)
+        .filter(|&n| n <= 1 << 28)
+        .ok_or_else(|| crate::Error::Input {
+            what: "matrix too large (more than 2^28 entries)".into(),
+        })?;
+    let m = SeededRng::new(seed).gaussian_matrix_f32(rows, cols);
+    let s = sigma as f32;
+    Ok(m.into_raw_vec_and_offset()
+        .0
+        .into_iter()
+        .map(|v| v * s)
+        .collect())
+}
+
+/// The random-matrix demo: the ESD of a Gaussian matrix with its histogram and the
+/// Marchenko–Pastur density it should follow (camelCase on the wire).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoSpectrum {
+    pub rows: usize,
+    pub cols: usize,
+    /// Eigenvalues (ascending) of the smaller Gram matrix.
+    pub eigenvalues: Vec<f64>,
+    pub bin_edges: Vec<f64>,
+    pub counts: Vec<u64>,
+    /// 401 points from the lower to the upper MP edge, and the density there.
+    pub mp_x: Vec<f64>,
+    pub mp_density: Vec<f64>,
+    pub mp_lower: f64,
+    pub mp_upper: f64,
+}
+
+/// [`DemoSpectrum`] of a `rows × cols` matrix of N(0, 1/rows) entries (at most 2^24 entries),
+/// `bins` linear histogram bins; `parallel` uses the thread pool for the Gram matrix.
+pub fn demo_spectrum(
+    rows: usize,
+    cols: usize,
+    bins: usize,
+    seed: u64,
+    parallel: bool,
+) -> Result<DemoSpectrum> {
+    use crate::linalg::{gram_eigenvalues, GramParams};
+    use crate::spectrum::{histogram, marchenko_pastur_bounds, marchenko_pastur_density};
+    if rows == 0 || cols == 0 || rows.saturating_mul(cols) > 1 << 24 {
+        return Err(crate::Error::Input {
+            what: "demo size must be non-empty and at most 2^24 entries".into(),
+        });
+    }
+    let sigma2 = 1.0 / rows as f64;
+    let w = gaussian_matrix_scaled(rows, cols, sigma2.sqrt(), seed)?;
+    let w = ndarray::ArrayView2::from_shape((rows, cols), &w).expect("rows × cols values");
+    let eigenvalues = gram_eigenvalues(w, &GramParams { parallel })?.to_vec();
+    let h = histogram(&eigenvalues, bins, false)?;
+    let (lo, hi) = marchenko_pastur_bounds(rows, cols, sigma2);
+    let mp_x: Vec<f64> = (0..=400)
+        .map(|i| lo + (hi - lo) * i as f64 / 400.0)
+        .collect();
+    let mp_density = marchenko_pastur_density(&mp_x, rows, cols, sigma2);
+    Ok(DemoSpectrum {
+        rows,
+        cols,
+        eigenvalues,
+        bin_edges: h.edges,
+        counts: h.counts,
+        mp_x,
+        mp_density,
+        mp_lower: lo,
+        mp_upper: hi,
+    })
+}
+
+#[cfg(test)]
+mod demo_tests {
+    use super::*;
+
+    #[test]
+    fn gaussian_matrix_is_the_seeded_draws_scaled() {
+        let a = gaussian_matrix_scaled(3, 5, 2.0, 7).unwrap();
+        let b = SeededRng::new(7).gaussian_matrix_f32(3, 5);
+        assert_eq!(a.len(), 15);
+        for (x, y) in a.iter().zip(b.iter()) {
+            assert_eq!(*x, y * 2.0);
+        }
+        assert!(gaussian_matrix_scaled(1 << 15, 1 << 14, 1.0, 0).is_err());
+    }
+
+    #[test]
+    fn demo_spectrum_follows_marchenko_pastur() {
+        let d = demo_spectrum(400, 100, 20, 1, false).unwrap();
+        assert_eq!(d.eigenvalues.len(), 100);
+        assert_eq!(d.counts.iter().sum::<u64>(), 100);
+        assert_eq!((d.mp_x.len(), d.mp_density.len()), (401, 401));
+        // σ² = 1/N: MP edges (1 ± √(M/N))² = 0.25, 2.25; the extreme eigenvalues lie near them.
+        assert!((d.mp_lower - 0.25).abs() < 1e-12 && (d.mp_upper - 2.25).abs() < 1e-12);
+        let (min, max) = (d.eigenvalues[0], d.eigenvalues[99]);
+        assert!(
+            min > 0.15 && min < 0.4 && max > 1.9 && max < 2.6,
+            "{min} {max}"
+        );
+        let e = demo_spectrum(0, 3, 10, 0, false).unwrap_err().to_string();
+        assert!(e.contains("non-empty"));
+    }
+}

@@ -24,6 +24,8 @@
 //!   all bases sum to ‖x‖² (Parseval).
 //! - Batched ("along rows") functions take a row-major buffer of `rows × n` values.
 
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod compaction;
 pub mod dct;
 pub mod fft;
