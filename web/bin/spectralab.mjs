@@ -145,7 +145,8 @@ export function verdict(report, gates, allowErrors) {
       throw usage(`--fail-if \`${g.text}\`: no analysed layer has a ${'number' in g.value ? 'numeric' : 'text'} column \`${g.column}\``);
     }
   }
-  const errors = report.layers.filter((l) => l.status === 'error').map((l) => `${l.name}: ${l.reason ?? 'error'}`);
+  // A reason that already starts with the layer's name (most do) is not prefixed again.
+  const errors = report.layers.filter((l) => l.status === 'error').map((l) => ((l.reason ?? '').startsWith(l.name) ? l.reason : `${l.name}: ${l.reason ?? 'error'}`));
   if (errors.length && !allowErrors) {
     let msg = `${errors.length} layer(s) could not be analysed (--allow-errors accepts them):\n${errors.join('\n')}`;
     if (hits.length) msg += `\nand --fail-if matched:\n${hits.join('\n')}`;

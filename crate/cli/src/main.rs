@@ -450,7 +450,7 @@ fn gate_and_errors(
         .layers
         .iter()
         .filter(|l| l.status == "error")
-        .map(|l| format!("{}: {}", l.name, l.reason.as_deref().unwrap_or("error")))
+        .map(|l| error_line(&l.name, l.reason.as_deref()))
         .collect();
     if !errors.is_empty() && !allow_errors {
         let mut msg = format!(
@@ -601,5 +601,16 @@ fn main() -> ExitCode {
             eprintln!("spectralab: {msg}");
             ExitCode::from(3)
         }
+    }
+}
+
+/// `name: reason` of an error row; a reason that already starts with the layer's name (most do:
+/// the core names the tensor) is not prefixed again.
+fn error_line(name: &str, reason: Option<&str>) -> String {
+    let reason = reason.unwrap_or("error");
+    if reason.starts_with(name) {
+        reason.to_string()
+    } else {
+        format!("{name}: {reason}")
     }
 }

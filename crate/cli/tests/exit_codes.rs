@@ -73,6 +73,12 @@ fn error_rows_fail_the_run_with_exit_2_unless_allowed() {
     let out = run(&["analyze", f, "--format", "csv"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("l1.weight"), "{}", stderr(&out));
+    // The error line names the layer once (the core's reason already starts with it).
+    assert!(
+        !stderr(&out).contains("l1.weight: l1.weight"),
+        "{}",
+        stderr(&out)
+    );
     // The table is still written; the error row has empty measured cells.
     let csv = String::from_utf8(out.stdout).unwrap();
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
