@@ -3,7 +3,7 @@
 # an empty project with no cargo on PATH, then `npx spectralab analyze` on the F32 MiniLM:
 # WeightWatcher's α on all 39 layers (tests/goldens/htsr/minilm_f32_default.json), the exit
 # codes (1 gate, 2 error rows, 3 bad input / not yet in the npm CLI), docs/ci.md's recipe with
-# `--plot` (SVG charts, byte-identical to the native CLI's), `npx spectralab compare` (the
+# `--plot` (SVG charts, identical to the native CLI's but for line coordinates within 1 px), `npx spectralab compare` (the
 # synthetic LoRA pair against the numpy goldens and the native CSV columns), `compress` and
 # `metrics` against the native CLI on the same inputs, the Node API import and the widgets'
 # export. Needs the F32 MiniLM (tests/goldens/htsr/fetch_minilm.sh); the native comparisons use
@@ -152,8 +152,10 @@ if [ -x "$ROOT/target/debug/spectralab" ]; then
   rm -rf "$WORK/native-charts"
   "$ROOT/target/debug/spectralab" analyze "$F32" --layers attention.self.query --plot "$WORK/native-charts" >/dev/null 2>&1 || true
   npx --no-install spectralab analyze "$F32" --layers attention.self.query --plot "$WORK/npm-charts" >/dev/null 2>&1 || true
-  if [ "$(ls "$WORK/native-charts" | wc -l)" = 13 ] && diff -r "$WORK/native-charts" "$WORK/npm-charts" >/dev/null; then
-    ok "--plot: the 13 SVG files are byte-identical to the native CLI's"; else bad "--plot SVGs differ from the native CLI's"; fi
+  # Byte-identical except line coordinates within 1 px (native and wasm eigenvalues differ in the
+  # last bits; see svg-same.mjs).
+  if [ "$(ls "$WORK/native-charts" | wc -l)" = 13 ] && same=$(node "$ROOT/tests/package/svg-same.mjs" "$WORK/native-charts" "$WORK/npm-charts"); then
+    ok "--plot: the 13 SVG files match the native CLI's ($same)"; else bad "--plot SVGs differ from the native CLI's: $same"; fi
 fi
 # compare: the synthetic LoRA pair of static/examples/compare/ against the numpy goldens
 # (tests/goldens/compare/make_adapter.py), the native CSV columns and the exit codes.
