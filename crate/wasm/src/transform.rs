@@ -38,10 +38,25 @@ pub fn transform_vector(data: &[f64], kind: &str, opts: JsValue) -> Result<JsVal
 
 /// Energy compaction curves (`curve[k−1]` = energy fraction in the `k` largest coefficients) of
 /// a `rows × cols` matrix (2-D transforms + SVD) or, when `rows == 1`, of a signal (no SVD):
-/// `{fft, dct, wht, svd}`.
+/// `{fft, dct, wht, svd, k90, k99}` (`k90.fft`: coefficients the FFT needs for 90 % of the energy).
 #[wasm_bindgen(js_name = energyCompaction)]
 pub fn energy_compaction(data: &[f64], rows: usize, cols: usize) -> Result<JsValue, JsError> {
     to_js(&xf::energy_compaction(data, rows, cols).map_err(js_err)?)
+}
+
+/// The explorer's view of a `rows × cols` matrix (row-major) under `kind` (`{order?, seed?}`):
+/// `{index, magnitude (RMS over rows of the row spectra), signal (row norms), curves}`.
+#[wasm_bindgen(js_name = transformMatrix)]
+pub fn transform_matrix(
+    data: &[f64],
+    rows: usize,
+    cols: usize,
+    kind: &str,
+    opts: JsValue,
+) -> Result<JsValue, JsError> {
+    let o: VectorOptions = options(opts, "transformMatrix")?;
+    let kind: TransformKind = kind.parse().map_err(js_err)?;
+    to_js(&xf::transform_matrix(data, rows, cols, kind, &o).map_err(js_err)?)
 }
 
 /// `performance.now()` of the global scope (page or worker); `Date.now()` if absent.

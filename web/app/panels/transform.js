@@ -67,12 +67,6 @@ function curvePoints(curve, max = 400) {
   return { x: k, y: k.map((v) => curve[v - 1]) };
 }
 
-/** Smallest k whose curve value reaches `f` (curves are non-decreasing). */
-function coefficientsFor(curve, f) {
-  for (let i = 0; i < curve.length; i++) if (curve[i] >= f - 1e-12) return i + 1;
-  return curve.length || null;
-}
-
 const fmt = (v) => (v === null || v === undefined ? '—' : typeof v === 'number' ? formatValue(v) : String(v));
 
 /** Mounts the panel into its section; returns its state object (for tests). */
@@ -220,7 +214,7 @@ export function startTransformPanel({ store } = {}) {
   function renderTable() {
     const c = state.result?.curves;
     state.table = c
-      ? CURVES.filter(([key]) => c[key]?.length).map(([key, name]) => ({ transform: name, coefficients: c[key].length, k90: coefficientsFor(c[key], 0.9), k99: coefficientsFor(c[key], 0.99) }))
+      ? CURVES.filter(([key]) => c[key]?.length).map(([key, name]) => ({ transform: name, coefficients: c[key].length, k90: c.k90?.[key] ?? null, k99: c.k99?.[key] ?? null }))
       : [];
     if (!state.table.length) {
       ui.table.replaceChildren(el('caption', { textContent: 'No curves yet.' }));

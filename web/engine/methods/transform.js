@@ -25,7 +25,7 @@ export function transformMethods(env) {
   /** The last tensor read: {blob, name, tensor, data: Float32Array, rows, cols}. */
   let cached = null;
 
-  const curvesOf = (c) => ({ fft: toF64(c.fft), dct: toF64(c.dct), wht: toF64(c.wht), svd: toF64(c.svd) });
+  const curvesOf = (c) => ({ fft: toF64(c.fft), dct: toF64(c.dct), wht: toF64(c.wht), svd: toF64(c.svd), k90: c.k90, k99: c.k99 });
 
   const spectrum = (spec) => {
     const s = spec ?? {};
@@ -84,32 +84,14 @@ export function transformMethods(env) {
         const curves = curvesOf(wasm().energyCompaction(v, 1, v.length));
         return { ...out, at, signal: v, index: toF64(s.index), magnitude: toF64(s.magnitude), curves };
       }
-      // Whole matrix: the first maxRows rows; spectrum = RMS over rows of the row spectra.
+      // Whole matrix: the first maxRows rows (spectrum = RMS over rows of the row spectra, signal
+      // = row norms, computed in wasm).
       const maxRows = Math.max(1, Math.floor(Number(options.maxRows ?? MAX_MATRIX_ROWS)));
       const used = Math.min(rows, maxRows);
       const m = Float64Array.from(data.subarray(0, used * cols));
-      let index = null;
-      let acc = null;
-      for (let i = 0; i < used; i++) {
-        if (i % 64 === 0) ctx.progress({ done: i, total: used, what: 'row spectra' });
-        const s = wasm().transformVector(m.subarray(i * cols, (i + 1) * cols), kind, vopts);
-        if (!acc) {
-          index = toF64(s.index);
-          acc = new Float64Array(index.length);
-        }
-        for (let j = 0; j < acc.length; j++) acc[j] += s.magnitude[j] * s.magnitude[j];
-      }
-      for (let j = 0; j < acc.length; j++) acc[j] = Math.sqrt(acc[j] / used);
-      ctx.progress({ what: 'compaction (2-D transforms, SVD)' });
-      const curves = curvesOf(wasm().energyCompaction(m, used, cols));
-      // The signal shown for a matrix: its row norms.
-      const norms = new Float64Array(used);
-      for (let i = 0; i < used; i++) {
-        let s = 0;
-        for (let j = 0; j < cols; j++) s += m[i * cols + j] ** 2;
-        norms[i] = Math.sqrt(s);
-      }
-      return { ...out, usedRows: used, signal: norms, index, magnitude: acc, curves };
+      ctx.progress({ what: `row spectra and compaction of ${used} rows` });
+      const r = wasm().transformMatrix(m, used, cols, kind, vopts);
+      return { ...out, usedRows: used, signal: toF64(r.signal), index: toF64(r.index), magnitude: toF64(r.magnitude), curves: curvesOf(r.curves) };
     },
   };
 }

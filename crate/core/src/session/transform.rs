@@ -154,7 +154,8 @@ pub fn transform_vector(
     })
 }
 
-/// Energy compaction curves (`curve[k−1]` = energy fraction in the `k` largest coefficients).
+/// Energy compaction curves (`curve[k−1]` = energy fraction in the `k` largest coefficients),
+/// with the number of coefficients each basis needs for 90 % and 99 % of the energy.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CompactionCurves {
     pub fft: Vec<f64>,
@@ -162,6 +163,85 @@ pub struct CompactionCurves {
     pub wht: Vec<f64>,
     /// Empty for a signal.
     pub svd: Vec<f64>,
+    pub k90: CoefficientCounts,
+    pub k99: CoefficientCounts,
+}
+
+/// Per basis: the smallest `k` whose curve value reaches a fraction (None: no curve).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CoefficientCounts {
+    pub fft: Option<usize>,
+    pub dct: Option<usize>,
+    pub wht: Option<usize>,
+    pub svd: Option<usize>,
+}
+
+/// The smallest `k` with `curve[k−1] ≥ f` (curves are non-decreasing; 1e-12 slack for the
+/// rounding of a curve that ends at exactly 1); the curve's length if none does; None if empty.
+pub fn coefficients_for(curve: &[f64], f: f64) -> Option<usize> {
+    if curve.is_empty() {
+        return None;
+    }
+    Some(
+        curve
+            .iter()
+            .position(|&v| v >= f - 1e-12)
+            .map_or(curve.len(), |i| i + 1),
+    )
+}
+
+fn counts(fft: &[f64], dct: &[f64], wht: &[f64], svd: &[f64], f: f64) -> CoefficientCounts {
+    CoefficientCounts {
+        fft: coefficients_for(fft, f),
+        dct: coefficients_for(dct, f),
+        wht: coefficients_for(wht, f),
+        svd: coefficients_for(svd, f),
+    }
+}
+
+/// The transform explorer's view of a `rows × cols` matrix (row-major): `magnitude` = the RMS
+/// over rows of each row's magnitude spectrum, `signal` = the row norms, and the compaction
+/// curves of the whole matrix.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MatrixSpectrum {
+    pub index: Vec<f64>,
+    pub magnitude: Vec<f64>,
+    pub signal: Vec<f64>,
+    pub curves: CompactionCurves,
+}
+
+/// Row spectra of a matrix under `kind`, their RMS over rows, the row norms and the compaction
+/// curves (see [`MatrixSpectrum`]).
+pub fn transform_matrix(
+    data: &[f64],
+    rows: usize,
+    cols: usize,
+    kind: TransformKind,
+    options: &VectorOptions,
+) -> Result<MatrixSpectrum> {
+    super::embeddings::matrix_view(data, rows, cols)?;
+    check_len("transformMatrix", data.len())?;
+    let mut index = Vec::new();
+    let mut acc: Vec<f64> = Vec::new();
+    let mut signal = Vec::with_capacity(rows);
+    for row in data.chunks_exact(cols) {
+        let (i, m) = magnitude_spectrum(row, kind, options.order, options.seed)?;
+        if acc.is_empty() {
+            index = i;
+            acc = vec![0.0; m.len()];
+        }
+        for (a, v) in acc.iter_mut().zip(&m) {
+            *a += v * v;
+        }
+        signal.push(row.iter().map(|v| v * v).sum::<f64>().sqrt());
+    }
+    let magnitude = acc.iter().map(|a| (a / rows as f64).sqrt()).collect();
+    Ok(MatrixSpectrum {
+        index,
+        magnitude,
+        signal,
+        curves: energy_compaction(data, rows, cols)?,
+    })
 }
 
 /// Energy compaction of a `rows × cols` matrix (2-D transforms + SVD) or, when a dimension is
@@ -175,6 +255,8 @@ pub fn energy_compaction(data: &[f64], rows: usize, cols: usize) -> Result<Compa
         energy_compaction_matrix(a)
     }?;
     Ok(CompactionCurves {
+        k90: counts(&c.fft, &c.dct, &c.wht, &c.svd, 0.9),
+        k99: counts(&c.fft, &c.dct, &c.wht, &c.svd, 0.99),
         fft: c.fft,
         dct: c.dct,
         wht: c.wht,
@@ -185,6 +267,36 @@ pub fn energy_compaction(data: &[f64], rows: usize, cols: usize) -> Result<Compa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn coefficient_counts_from_curves() {
+        let c = [0.5, 0.85, 0.95, 0.999, 1.0];
+        assert_eq!(coefficients_for(&c, 0.9), Some(3));
+        assert_eq!(coefficients_for(&c, 0.99), Some(4));
+        assert_eq!(coefficients_for(&c, 0.5), Some(1));
+        // Rounding slack: a curve ending at 1 − 1e-15 reaches 1.
+        assert_eq!(coefficients_for(&[0.2, 1.0 - 1e-15], 1.0), Some(2));
+        assert_eq!(coefficients_for(&[0.2, 0.3], 0.9), Some(2));
+        assert_eq!(coefficients_for(&[], 0.9), None);
+    }
+
+    #[test]
+    fn matrix_spectrum_is_the_rms_of_row_spectra() {
+        // Rows: a constant (all DCT energy in coefficient 0) and an alternating ±1 row.
+        let (rows, cols) = (2, 4);
+        let data = [1.0, 1.0, 1.0, 1.0, 1.0, -1.0, 1.0, -1.0];
+        let o = VectorOptions::default();
+        let m = transform_matrix(&data, rows, cols, TransformKind::Dct, &o).unwrap();
+        let (_, a) = magnitude_spectrum(&data[..4], TransformKind::Dct, None, None).unwrap();
+        let (_, b) = magnitude_spectrum(&data[4..], TransformKind::Dct, None, None).unwrap();
+        for j in 0..cols {
+            let want = ((a[j] * a[j] + b[j] * b[j]) / 2.0).sqrt();
+            assert!((m.magnitude[j] - want).abs() < 1e-12, "{j}");
+        }
+        assert_eq!(m.signal, [2.0, 2.0]);
+        assert_eq!(m.curves, energy_compaction(&data, rows, cols).unwrap());
+        assert!(transform_matrix(&data, 3, 4, TransformKind::Dct, &o).is_err());
+    }
 
     #[test]
     fn spectra_of_known_inputs() {
