@@ -14,7 +14,7 @@
 
 use super::bridge::as_faer;
 use super::real::{check_finite, finite_max_abs};
-use super::tridiag::lower_symmetric_eigenvalues_f64;
+use super::tridiag::lower_symmetric_eigenvalues_owned;
 use super::Real;
 use crate::kernels::{gram_tile8_f32, gram_tile8_f64, GRAM_KC, GRAM_NR};
 use crate::parallel::for_each_mut;
@@ -603,8 +603,7 @@ pub fn lower_gram_eigenvalues(lower: Mat<f64>, e: i32) -> Result<Vec<f64>> {
     if lower.nrows() == 0 {
         return Ok(Vec::new());
     }
-    let ev = lower_symmetric_eigenvalues_f64(lower.as_ref())?;
-    drop(lower);
+    let ev = lower_symmetric_eigenvalues_owned(lower)?;
     unscale(ev.into_iter(), e, "an eigenvalue of the Gram matrix")
 }
 

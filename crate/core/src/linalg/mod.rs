@@ -10,7 +10,10 @@
 //! | [`randomized_svd`] | rank-`k` approximation (Halko–Martinsson–Tropp) | descending |
 //!
 //! Eigen/SVD/QR are faer's (blocked Householder tridiagonalisation/bidiagonalisation with
-//! divide-and-conquer); [`naive`] holds textbook Jacobi references for tests.
+//! divide-and-conquer); [`naive`] holds textbook Jacobi references for tests. The eigenvalues of
+//! a layer's Gram ([`lower_symmetric_eigenvalues_f64`]) are our own: faer's one-stage
+//! tridiagonalisation below n = 1400, a two-stage (dense → band → tridiagonal) reduction above,
+//! then root-free QL (module `tridiag`).
 //! Symmetric routines read the **lower** triangle only.
 //! Decompositions of empty matrices return empty results; [`gram`] and [`gram_eigenvalues`]
 //! reject them with [`crate::Error::Empty`] (an empty layer has no spectrum).
@@ -35,4 +38,6 @@ pub use qr::{householder_qr, Qr};
 pub use randomized::{randomized_svd, RandomizedSvdParams};
 pub use real::{check_finite, Real};
 pub use svd::{singular_values, thin_svd, Svd};
-pub use tridiag::{lower_symmetric_eigenvalues_f64, tridiagonal_eigenvalues};
+pub use tridiag::{
+    lower_symmetric_eigenvalues_f64, lower_symmetric_eigenvalues_owned, tridiagonal_eigenvalues,
+};
