@@ -18,6 +18,7 @@
 //! Decompositions of empty matrices return empty results; [`gram`] and [`gram_eigenvalues`]
 //! reject them with [`crate::Error::Empty`] (an empty layer has no spectrum).
 
+mod bidiag;
 mod bridge;
 mod eigen;
 mod gram;
@@ -28,6 +29,7 @@ mod real;
 mod svd;
 mod tridiag;
 
+pub use bidiag::singular_values_two_stage;
 pub use eigen::{symmetric_eigen, symmetric_eigenvalues, SymmetricEigen};
 pub use gram::{
     gram, gram_columns_f32, gram_eigenvalues, gram_eigenvalues_exact, gram_eigenvalues_mode,

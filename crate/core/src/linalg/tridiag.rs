@@ -82,7 +82,7 @@ fn tridiagonalize(mut a: Mat<f64>) -> (Vec<f64>, Vec<f64>) {
 /// A Householder reflector `H = I − τ v vᵀ` (`v₀ = 1`) with `H x = β e₀`; `x` is overwritten
 /// by `v`. Returns `(τ, β)`; `τ = 0` when `x` already is a multiple of `e₀`. Entries must be
 /// moderate (the callers scale the matrix to max|aᵢⱼ| ≈ 1), so the plain sum of squares is safe.
-fn householder(x: &mut [f64]) -> (f64, f64) {
+pub(super) fn householder(x: &mut [f64]) -> (f64, f64) {
     let alpha = x[0];
     let sigma: f64 = x[1..].iter().map(|v| v * v).sum();
     if sigma == 0.0 {
@@ -102,7 +102,7 @@ fn householder(x: &mut [f64]) -> (f64, f64) {
 
 /// `Σ xᵢyᵢ` with eight independent partial sums (so that it vectorises).
 #[inline(always)]
-fn dot(x: &[f64], y: &[f64]) -> f64 {
+pub(super) fn dot(x: &[f64], y: &[f64]) -> f64 {
     let mut acc = [0f64; 8];
     let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
     let (xr, yr) = (xc.remainder(), yc.remainder());
@@ -263,7 +263,7 @@ fn to_band(mut a: MatMut<'_, f64>, b: usize) {
 /// Householder QR of the `m × b` panel in place: `R` is left in its upper triangle and zeros
 /// below. Returns `V` (`m × w`, unit diagonal, zero above) and the upper-triangular `T` with
 /// `H₀H₁⋯H_{w−1} = I − V T Vᵀ` (forward compact WY, as LAPACK's `larft`).
-fn panel_qr(mut p: MatMut<'_, f64>, w: usize) -> (Mat<f64>, Mat<f64>) {
+pub(super) fn panel_qr(mut p: MatMut<'_, f64>, w: usize) -> (Mat<f64>, Mat<f64>) {
     let (m, b) = (p.nrows(), p.ncols());
     // Contiguous column-major copy of the panel; the reflectors overwrite it below the diagonal.
     let mut q = vec![0.0; m * b];
@@ -351,7 +351,7 @@ fn band_to_tridiagonal(band: &BandLower<'_>, b: usize) -> (Vec<f64>, Vec<f64>) {
 /// operations and their order do not change, only the vector width: the results are
 /// bit-identical whichever path runs (no FMA contraction).
 #[inline(always)]
-fn with_wide_vectors<R>(f: impl FnOnce() -> R) -> R {
+pub(super) fn with_wide_vectors<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx512f")]
@@ -461,7 +461,19 @@ impl BandLower<'_> {
 
 /// Eigenvalues (ascending) of the symmetric tridiagonal matrix with diagonal `d` (length n) and
 /// off-diagonal `e` (length n − 1), by the root-free shifted QL iteration.
-pub fn tridiagonal_eigenvalues(mut d: Vec<f64>, e: Vec<f64>) -> Result<Vec<f64>> {
+pub fn tridiagonal_eigenvalues(d: Vec<f64>, e: Vec<f64>) -> Result<Vec<f64>> {
+    tridiagonal_eigenvalues_with(d, e, false)
+}
+
+/// [`tridiagonal_eigenvalues`]; with `absolute`, an off-diagonal also counts as negligible when
+/// `|eᵢ| ≤ ε·max|T|` (not only relative to its neighbours on the diagonal). The Golub–Kahan
+/// matrix of [`super::bidiag`] has a zero diagonal, where the relative test alone can stall on
+/// clusters of zero singular values; its singular values are only absolutely accurate anyway.
+pub(super) fn tridiagonal_eigenvalues_with(
+    mut d: Vec<f64>,
+    e: Vec<f64>,
+    absolute: bool,
+) -> Result<Vec<f64>> {
     let n = d.len();
     assert_eq!(e.len(), n.saturating_sub(1), "off-diagonal length");
     if n == 0 {
@@ -496,7 +508,8 @@ pub fn tridiagonal_eigenvalues(mut d: Vec<f64>, e: Vec<f64>) -> Result<Vec<f64>>
     let mut e2: Vec<f64> = e.iter().map(|v| (v * s) * (v * s)).collect();
     e2.push(0.0);
     let eps2 = f64::EPSILON * f64::EPSILON;
-    let tiny = f64::MIN_POSITIVE;
+    // After the scaling max|T| ∈ [1, 2): the absolute test is ε²·1.
+    let tiny = if absolute { eps2 } else { f64::MIN_POSITIVE };
     let max_sweeps = 30 * n;
     let mut sweeps = 0usize;
     let mut l = 0usize;

@@ -18,7 +18,14 @@
 //!   (rank-deficient or ill-conditioned) gets its spectrum from an f64 SVD instead (`σᵢ²`, as WW
 //!   computes it), so tiny singular values, `matrix_rank` and `entropy` stay exact.
 
-use crate::linalg::{gram_eigenvalues_mode, singular_values, GramInput, GramParams};
+use crate::linalg::{
+    gram_eigenvalues_mode, singular_values, singular_values_two_stage, GramInput, GramParams,
+};
+
+/// Slices whose smaller side is at least this long take the two-stage SVD
+/// ([`singular_values_two_stage`]) when the Gram's floor forces an SVD; measured natively:
+/// 1024² 0.21 s vs faer's 0.25 s, 2048² 1.1 vs 4.8 s, 4096² 8.2 vs 42 s.
+const TWO_STAGE_SVD_MIN: usize = 1000;
 use crate::{Error, Result};
 use ndarray::{ArrayView2, ArrayViewD, Axis, Ix2};
 use serde::Serialize;
@@ -271,6 +278,11 @@ pub fn slice_esd<T: GramInput>(
         64.0 * n_big as f64 * f64::EPSILON * top
     };
     if ev.first().is_some_and(|&l| l < floor) {
+        if s.nrows().min(s.ncols()) >= TWO_STAGE_SVD_MIN {
+            let m = faer::Mat::<f64>::from_fn(s.nrows(), s.ncols(), |i, j| s[(i, j)].to_f64());
+            let sv = singular_values_two_stage(m)?; // ascending
+            return Ok(sv.iter().map(|x| x * x).collect());
+        }
         let s64 = s.mapv(|v| v.to_f64());
         let sv = singular_values(s64.view())?;
         return Ok(sv.iter().rev().map(|x| x * x).collect());
