@@ -107,3 +107,38 @@ fn nan_weight_is_an_error_row_with_empty_numeric_cells() {
         assert_eq!(cell(c), "", "{c} of an error row must be empty");
     }
 }
+
+/// A 1100×1024 slice with a near-duplicate column: its smallest singular value (≈ 1e-6·σ_max)
+/// is below the exact Gram's noise floor, so the ESD comes from the two-stage SVD (smaller side
+/// ≥ 1000). Its σ_min must match faer's SVD of the same f64 matrix.
+#[test]
+fn ill_conditioned_large_slice_takes_the_two_stage_svd() {
+    use spectralab_core::linalg::{singular_values, GramParams};
+    use spectralab_core::spectrum::layers::slice_esd;
+    let (rows, cols) = (1100, 1024);
+    let mut rng = SeededRng::new(41);
+    let mut w = ndarray::Array2::<f32>::from_shape_fn((rows, cols), |_| rng.normal() as f32);
+    for i in 0..rows {
+        w[(i, cols - 1)] = w[(i, 0)] + 1e-6 * rng.normal() as f32;
+    }
+    let ev = slice_esd(w.view(), &GramParams { parallel: false }, true).unwrap();
+    let sv = singular_values(w.mapv(f64::from).view()).unwrap(); // descending
+    assert_eq!(ev.len(), cols);
+    let (smin, smax) = (sv[cols - 1], sv[0]);
+    assert!(
+        smin < 1e-5 * smax,
+        "the test matrix must be below the floor: {smin} vs {smax}"
+    );
+    assert!(
+        (ev[0].sqrt() - smin).abs() < 1e-6 * smin,
+        "σ_min {} vs faer {smin}",
+        ev[0].sqrt()
+    );
+    for (k, l) in ev.iter().enumerate() {
+        let want = sv[cols - 1 - k] * sv[cols - 1 - k];
+        assert!(
+            (l - want).abs() < 1e-12 * smax * smax,
+            "λ_{k}: {l} vs {want}"
+        );
+    }
+}
